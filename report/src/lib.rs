@@ -1,0 +1,1 @@
+//! Renders raw results (see rtbench-results) into reports.

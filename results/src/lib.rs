@@ -1,0 +1,347 @@
+//! The raw results layout that benches write and the renderer reads.
+//!
+//! One run is one folder, `target/rtbench/<run-id>/`:
+//!
+//! ```text
+//! meta.json               RunMeta: schema version, environment, placement, runtimes (with skip reasons)
+//! bench/<slug>.json       BenchResult: one per benchmark id (criterion estimate, histogram, config)
+//! ```
+//!
+//! Every file is written atomically (temp file + rename), so a killed run never
+//! leaves half a file. `SCHEMA_VERSION` changes whenever a field changes meaning;
+//! readers refuse newer versions with a message instead of guessing.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Version of the raw results layout (meta.json and bench/*.json).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `meta.json`: what a run was and where it ran.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunMeta {
+    pub schema_version: u32,
+    pub run_id: String,
+    /// RFC 3339 UTC time the run started.
+    pub started_at: String,
+    /// `quick` (RTBENCH_QUICK / --quick), `default`, or `full` (RTBENCH_FULL).
+    pub mode: String,
+    /// `split` (server core 0, load generator core 1) or `shared` (both on core 0).
+    pub placement: String,
+    pub env: Environment,
+    /// `git rev-parse HEAD` of the benched tree, if known.
+    pub git_commit: Option<String>,
+    /// Versions of the runtime crates, from Cargo.lock.
+    pub crate_versions: BTreeMap<String, String>,
+    /// Every configuration the run knew of, available or not.
+    pub runtimes: Vec<RuntimeEntry>,
+}
+
+/// The machine a result was measured on (`rtbench env`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Environment {
+    pub kernel: String,
+    pub cpu_model: String,
+    pub cores: usize,
+    /// RLIMIT_MEMLOCK soft limit in bytes; `None` means unlimited.
+    pub memlock_bytes: Option<u64>,
+    /// `available`, or `unavailable: <reason>`.
+    pub io_uring: String,
+    pub rustc: String,
+    /// Default timer slack of a fresh thread, in ns (Linux: 50,000).
+    pub timer_slack_ns: Option<u64>,
+}
+
+/// One runtime configuration as a run saw it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RuntimeEntry {
+    pub name: String,
+    /// `None` when the configuration is available; otherwise why it was skipped.
+    pub unavailable: Option<String>,
+    pub description: Option<Description>,
+}
+
+/// How a runtime configuration is set up: everything a reader needs to
+/// reproduce it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Description {
+    pub name: String,
+    /// `work-stealing`, `thread-per-core` or `reference` (no runtime).
+    pub flavor: String,
+    pub workers: usize,
+    /// `1ms-wheel`, `fine` (sub-millisecond) or `os` (the OS sleep itself).
+    pub timer_class: String,
+    /// I/O driver actually in use: `epoll`, `io_uring`, `blocking`.
+    pub driver: String,
+    /// Every knob that was set, as `name = value`.
+    pub knobs: BTreeMap<String, String>,
+    /// Free-form remarks (e.g. "discontinued upstream").
+    pub notes: Vec<String>,
+}
+
+/// `bench/<slug>.json`: one benchmark id.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BenchResult {
+    pub schema_version: u32,
+    /// criterion id, e.g. `echo/tokio-mt/64B-16c`.
+    pub id: String,
+    /// `echo`, `fan_out` or `timers`.
+    pub workload: String,
+    /// The case within the workload, e.g. `64B-16c`, `spawn-1000`, `sleep-50us`.
+    pub case: String,
+    /// Configuration name (`tokio-mt`) or reference name (`std-threads`, `os-sleep`).
+    pub runtime: String,
+    /// `1 core`, `N cores thread-per-core`, `N workers work-stealing`.
+    pub topology: String,
+    pub placement: String,
+    pub description: Description,
+    /// The sweep parameters of this case, e.g. `msg_bytes = 64`, `connections = 16`.
+    pub params: BTreeMap<String, f64>,
+    /// What one criterion iteration is (`round trip`, `task`, `timer`), and how
+    /// many of them one iteration counts for throughput.
+    pub op: String,
+    pub ops_per_iter: f64,
+    /// `ok` or `failed`.
+    pub status: String,
+    pub error: Option<String>,
+    /// criterion's estimate of time per iteration; filled after analysis.
+    pub estimate: Option<Estimate>,
+    /// Latency (or lateness, for timers) distribution in nanoseconds.
+    pub latency: Option<Latency>,
+    /// Total ops measured (criterion warm-up included) and checked.
+    pub ops_checked: u64,
+    /// Server CPU time (user + system, server threads only) per op, in ns.
+    pub server_cpu_ns_per_op: Option<f64>,
+    /// Further figures by name, e.g. `bytes_per_task`, `timer_slack_ns`.
+    pub extra: BTreeMap<String, f64>,
+}
+
+/// criterion's point estimate and 95% confidence interval, in ns per iteration.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Estimate {
+    pub mean_ns: f64,
+    pub mean_lower_ns: f64,
+    pub mean_upper_ns: f64,
+    pub median_ns: f64,
+    pub samples: u64,
+}
+
+/// A latency distribution summarized from an HdrHistogram.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Latency {
+    /// `round-trip` or `lateness`.
+    pub kind: String,
+    pub count: u64,
+    pub min_ns: u64,
+    pub mean_ns: f64,
+    pub stdev_ns: f64,
+    pub p50_ns: u64,
+    pub p90_ns: u64,
+    pub p99_ns: u64,
+    pub p999_ns: u64,
+    pub max_ns: u64,
+    /// The percentile spectrum, HdrHistogram style: (percentile in 0..=100, value in ns).
+    pub spectrum: Vec<(f64, u64)>,
+    /// The whole histogram, V2 + DEFLATE serialized, base64 (readable by any HdrHistogram).
+    pub hdr_base64: Option<String>,
+}
+
+/// Errors that name the file they came from.
+#[derive(Debug)]
+pub struct FileError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+impl std::error::Error for FileError {}
+
+/// Writes `value` as pretty JSON to `path` atomically: a temp file in the same
+/// folder, fsync'd, then renamed over the target.
+pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        serde_json::to_writer_pretty(&mut f, value)?;
+        f.write_all(b"\n")?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Reads a JSON file, naming the file in every error (missing, empty, corrupt,
+/// or of a newer schema).
+pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, FileError> {
+    let err = |message: String| FileError {
+        path: path.to_path_buf(),
+        message,
+    };
+    let text = fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    if text.trim().is_empty() {
+        return Err(err("file is empty".into()));
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| err(format!("not valid JSON ({e})")))?;
+    match value.get("schema_version").and_then(|v| v.as_u64()) {
+        Some(v) if v > u64::from(SCHEMA_VERSION) => {
+            return Err(err(format!(
+                "schema_version {v} is newer than this rtbench reads ({SCHEMA_VERSION})"
+            )));
+        }
+        Some(_) => {}
+        None => return Err(err("no schema_version field".into())),
+    }
+    serde_json::from_value(value).map_err(|e| err(format!("unexpected content ({e})")))
+}
+
+/// File name for a benchmark id: `echo/tokio-mt/64B-16c` -> `echo__tokio-mt__64B-16c.json`.
+pub fn bench_file_name(id: &str) -> String {
+    let slug: String = id
+        .chars()
+        .map(|c| match c {
+            '/' => '~',
+            c if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') => c,
+            _ => '_',
+        })
+        .collect();
+    format!("{}.json", slug.replace('~', "__"))
+}
+
+/// A run folder on disk.
+#[derive(Debug, Clone)]
+pub struct RunDir {
+    pub path: PathBuf,
+}
+
+impl RunDir {
+    pub fn meta_path(&self) -> PathBuf {
+        self.path.join("meta.json")
+    }
+
+    pub fn bench_dir(&self) -> PathBuf {
+        self.path.join("bench")
+    }
+
+    pub fn write_meta(&self, meta: &RunMeta) -> io::Result<()> {
+        write_json_atomic(&self.meta_path(), meta)
+    }
+
+    pub fn write_bench(&self, result: &BenchResult) -> io::Result<()> {
+        write_json_atomic(&self.bench_dir().join(bench_file_name(&result.id)), result)
+    }
+
+    /// Reads meta.json.
+    pub fn read_meta(&self) -> Result<RunMeta, FileError> {
+        read_json(&self.meta_path())
+    }
+
+    /// Reads every bench file, sorted by file name; a bad file is returned as
+    /// an error beside the good ones rather than failing the whole run.
+    pub fn read_benches(&self) -> (Vec<BenchResult>, Vec<FileError>) {
+        let mut ok = Vec::new();
+        let mut bad = Vec::new();
+        let mut paths: Vec<PathBuf> = match fs::read_dir(self.bench_dir()) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.extension().is_some_and(|x| x == "json")
+                        && !p
+                            .file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with('.'))
+                })
+                .collect(),
+            Err(e) => {
+                bad.push(FileError {
+                    path: self.bench_dir(),
+                    message: e.to_string(),
+                });
+                Vec::new()
+            }
+        };
+        paths.sort();
+        for p in paths {
+            match read_json::<BenchResult>(&p) {
+                Ok(r) => ok.push(r),
+                Err(e) => bad.push(e),
+            }
+        }
+        (ok, bad)
+    }
+}
+
+/// The newest run under `root` (`target/rtbench`), by the run id's sort order
+/// (ids start with a UTC timestamp).
+pub fn latest_run(root: &Path) -> Option<RunDir> {
+    let mut runs: Vec<PathBuf> = fs::read_dir(root)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("meta.json").is_file())
+        .map(|e| e.path())
+        .collect();
+    runs.sort();
+    runs.pop().map(|path| RunDir { path })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bench_file_names_are_flat_and_distinct() {
+        assert_eq!(
+            bench_file_name("echo/tokio-mt/64B-16c"),
+            "echo__tokio-mt__64B-16c.json"
+        );
+        assert_ne!(bench_file_name("a/b c"), bench_file_name("a/b/c"));
+    }
+
+    #[test]
+    fn read_json_names_the_file_and_the_problem() {
+        let dir = std::env::temp_dir().join(format!("rtbench-results-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let empty = dir.join("empty.json");
+        fs::write(&empty, "").unwrap();
+        let e = read_json::<RunMeta>(&empty).unwrap_err();
+        assert!(e.to_string().contains("empty.json") && e.to_string().contains("empty"));
+        let corrupt = dir.join("corrupt.json");
+        fs::write(&corrupt, "{\"schema_version\": 1, ").unwrap();
+        assert!(
+            read_json::<RunMeta>(&corrupt)
+                .unwrap_err()
+                .message
+                .contains("not valid JSON")
+        );
+        let newer = dir.join("newer.json");
+        fs::write(&newer, "{\"schema_version\": 99}").unwrap();
+        assert!(
+            read_json::<RunMeta>(&newer)
+                .unwrap_err()
+                .message
+                .contains("newer")
+        );
+        let missing = dir.join("missing.json");
+        assert!(
+            read_json::<RunMeta>(&missing)
+                .unwrap_err()
+                .to_string()
+                .contains("missing.json")
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

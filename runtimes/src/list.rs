@@ -1,0 +1,30 @@
+//! The one list of adapters. Adding a runtime: add its file, its feature in
+//! `runtimes/Cargo.toml`, its `mod` line in `lib.rs`, and one line in
+//! `for_each_runtime!` below (plus, for a new feature, its `gate!` line).
+
+/// Calls `$m!(Type)` once for every adapter compiled into this build.
+///
+/// The only list of adapters: conformance tests, benches and the CLI are all
+/// instantiated from it.
+#[macro_export]
+macro_rules! for_each_runtime {
+    ($m:ident) => {
+        $crate::__if_tokio! { $m!($crate::tokio_ct::TokioCt); }
+        $crate::__if_tokio! { $m!($crate::tokio_mt::TokioMt); }
+    };
+}
+
+// One gate per cargo feature: `__if_<feature>!` keeps its input when the feature
+// is on in rtbench-runtimes, and drops it otherwise (a `#[cfg]` inside an
+// exported macro would test the caller's features instead).
+
+#[cfg(feature = "tokio")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_tokio { ($($t:tt)*) => { $($t)* }; }
+#[cfg(not(feature = "tokio"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_tokio {
+    ($($t:tt)*) => {};
+}

@@ -1,0 +1,161 @@
+//! Small OS helpers every adapter and workload shares: pinning, sockets,
+//! timer slack, CPU clocks, resource limits.
+
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+/// Pins the calling thread to `cpu` (modulo the CPUs online). Threads it
+/// spawns afterwards inherit the mask. Best effort: returns whether it worked.
+pub fn pin_to_cpu(cpu: usize) -> bool {
+    #[cfg(target_os = "linux")]
+    unsafe {
+        let cpu = cpu % online_cpus();
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = cpu;
+        false
+    }
+}
+
+/// CPUs the calling thread may run on, in order.
+pub fn allowed_cpus() -> Vec<usize> {
+    #[cfg(target_os = "linux")]
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0 {
+            return (0..libc::CPU_SETSIZE as usize)
+                .filter(|&c| libc::CPU_ISSET(c, &set))
+                .collect();
+        }
+    }
+    (0..online_cpus()).collect()
+}
+
+/// Number of CPUs online.
+pub fn online_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// A listening socket bound to `addr` with `SO_REUSEPORT` (so one listener per
+/// core can share a port) and `SO_REUSEADDR`, non-blocking, backlog 1024.
+pub fn reuseport_listener(addr: SocketAddr) -> io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    #[cfg(unix)]
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
+/// The calling thread's timer slack (Linux `PR_GET_TIMERSLACK`), if known.
+pub fn timer_slack() -> Option<Duration> {
+    #[cfg(target_os = "linux")]
+    unsafe {
+        let r = libc::prctl(libc::PR_GET_TIMERSLACK, 0, 0, 0, 0);
+        if r >= 0 {
+            return Some(Duration::from_nanos(r as u64));
+        }
+    }
+    None
+}
+
+/// Sets the calling thread's timer slack; returns whether it worked.
+pub fn set_timer_slack(slack: Duration) -> bool {
+    #[cfg(target_os = "linux")]
+    unsafe {
+        libc::prctl(
+            libc::PR_SET_TIMERSLACK,
+            slack.as_nanos().max(1) as libc::c_ulong,
+            0,
+            0,
+            0,
+        ) == 0
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = slack;
+        false
+    }
+}
+
+fn clock(id: libc::clockid_t) -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    unsafe { libc::clock_gettime(id, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// CPU time (user + system) of the whole process so far.
+pub fn process_cpu_time() -> Duration {
+    clock(libc::CLOCK_PROCESS_CPUTIME_ID)
+}
+
+/// CPU time (user + system) of the calling thread so far.
+pub fn thread_cpu_time() -> Duration {
+    clock(libc::CLOCK_THREAD_CPUTIME_ID)
+}
+
+/// The soft `RLIMIT_MEMLOCK` in bytes; `None` means unlimited.
+pub fn memlock_limit() -> Option<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    if unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut lim) } != 0
+        || lim.rlim_cur == libc::RLIM_INFINITY
+    {
+        return None;
+    }
+    Some(lim.rlim_cur)
+}
+
+/// Whether this process can set up an io_uring; `Err` says why not.
+pub fn io_uring_available() -> Result<(), String> {
+    #[cfg(target_os = "linux")]
+    {
+        // io_uring_setup(2) with a zeroed params struct (120 bytes) and 2 entries.
+        let mut params = [0u8; 120];
+        let fd = unsafe { libc::syscall(libc::SYS_io_uring_setup, 2u32, params.as_mut_ptr()) };
+        if fd >= 0 {
+            unsafe { libc::close(fd as libc::c_int) };
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        Err(match err.raw_os_error() {
+            Some(libc::ENOSYS) => "io_uring is not supported by this kernel (ENOSYS)".into(),
+            Some(libc::EPERM) => {
+                "io_uring is disabled (EPERM: kernel.io_uring_disabled or a seccomp filter)".into()
+            }
+            Some(libc::ENOMEM) => {
+                "io_uring setup failed for lack of locked memory (ENOMEM): raise `ulimit -l`".into()
+            }
+            _ => format!("io_uring setup failed: {err}"),
+        })
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        Err("io_uring needs Linux".into())
+    }
+}
+
+/// Checks that `bytes` of memory can be locked under `RLIMIT_MEMLOCK`.
+pub fn check_memlock(bytes: u64, who: &str) -> Result<(), String> {
+    match memlock_limit() {
+        Some(limit) if limit < bytes => Err(format!(
+            "{who} needs {} KiB of locked memory but `ulimit -l` allows {} KiB",
+            bytes / 1024,
+            limit / 1024
+        )),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,74 @@
+//! Connection and listener types shared by the two tokio configurations.
+
+use crate::{BufResult, Listener, SendConn};
+use std::io;
+use std::net::SocketAddr;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A tokio TCP stream with `TCP_NODELAY` set.
+#[derive(Debug)]
+pub struct TokioConn(tokio::net::TcpStream);
+
+impl TokioConn {
+    fn new(stream: tokio::net::TcpStream) -> io::Result<Self> {
+        stream.set_nodelay(true)?;
+        Ok(TokioConn(stream))
+    }
+
+    pub(crate) async fn connect(addr: SocketAddr) -> io::Result<Self> {
+        Self::new(tokio::net::TcpStream::connect(addr).await?)
+    }
+}
+
+impl SendConn for TokioConn {
+    async fn read(&mut self, mut buf: Vec<u8>) -> BufResult<usize> {
+        let r = self.0.read(&mut buf[..]).await;
+        (r, buf)
+    }
+
+    async fn write_all(&mut self, buf: Vec<u8>, len: usize) -> BufResult<()> {
+        let r = self.0.write_all(&buf[..len]).await;
+        (r, buf)
+    }
+}
+
+/// A tokio TCP listener.
+#[derive(Debug)]
+pub struct TokioListener(tokio::net::TcpListener);
+
+impl TokioListener {
+    pub(crate) fn from_std(std: std::net::TcpListener) -> io::Result<Self> {
+        std.set_nonblocking(true)?;
+        tokio::net::TcpListener::from_std(std).map(TokioListener)
+    }
+}
+
+impl Listener for TokioListener {
+    type Conn = TokioConn;
+
+    async fn accept(&self) -> io::Result<TokioConn> {
+        TokioConn::new(self.0.accept().await?.0)
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+}
+
+/// Awaits a tokio task, re-raising its panic.
+pub(crate) async fn join<T>(handle: tokio::task::JoinHandle<T>) -> T {
+    match handle.await {
+        Ok(v) => v,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("task did not finish: {e}"),
+    }
+}
+
+/// The knobs both tokio configurations set.
+pub(crate) fn knobs(d: &mut crate::Description) {
+    d.knobs.insert("enable_all".into(), "true".into());
+    d.knobs.insert(
+        "local tasks".into(),
+        "tokio::task::LocalSet around block_on".into(),
+    );
+}

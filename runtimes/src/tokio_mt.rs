@@ -1,0 +1,85 @@
+//! `tokio-mt`: tokio's multi-thread, work-stealing runtime with N workers.
+
+use crate::tokio_common::{TokioConn, TokioListener, join, knobs};
+use crate::{
+    Config, Description, Flavor, Runtime, TimerClass, Unavailable, WorkStealing, base_description,
+};
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// tokio `Builder::new_multi_thread().worker_threads(N).enable_all()`.
+/// `block_on` runs inside a `LocalSet` on the calling thread (not a worker).
+#[derive(Debug)]
+pub struct TokioMt {
+    rt: tokio::runtime::Runtime,
+    local: tokio::task::LocalSet,
+    workers: usize,
+}
+
+impl Runtime for TokioMt {
+    const NAME: &'static str = "tokio-mt";
+    const FLAVOR: Flavor = Flavor::WorkStealing;
+    const TIMER: TimerClass = TimerClass::Wheel1ms;
+    type Conn = TokioConn;
+    type Listener = TokioListener;
+
+    fn new(config: &Config) -> Result<Self, Unavailable> {
+        let workers = config.workers.max(1);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .enable_all()
+            .build()
+            .map_err(|e| Unavailable(format!("tokio multi-thread runtime: {e}")))?;
+        Ok(TokioMt {
+            rt,
+            local: tokio::task::LocalSet::new(),
+            workers,
+        })
+    }
+
+    fn describe(&self) -> Description {
+        let mut d = base_description::<Self>(self.workers, "epoll");
+        d.knobs
+            .insert("builder".into(), "Builder::new_multi_thread".into());
+        d.knobs
+            .insert("worker_threads".into(), self.workers.to_string());
+        knobs(&mut d);
+        d
+    }
+
+    fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        self.local.block_on(&self.rt, fut)
+    }
+
+    fn spawn_local<F>(fut: F) -> impl Future<Output = F::Output> + 'static
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        join(tokio::task::spawn_local(fut))
+    }
+
+    fn sleep(dur: Duration) -> impl Future<Output = ()> + 'static {
+        tokio::time::sleep(dur)
+    }
+
+    fn listener(std: std::net::TcpListener) -> io::Result<TokioListener> {
+        TokioListener::from_std(std)
+    }
+
+    fn connect(addr: SocketAddr) -> impl Future<Output = io::Result<TokioConn>> {
+        TokioConn::connect(addr)
+    }
+}
+
+impl WorkStealing for TokioMt {
+    fn spawn<F>(fut: F) -> impl Future<Output = F::Output> + Send + 'static
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        join(tokio::spawn(fut))
+    }
+}
