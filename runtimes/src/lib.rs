@@ -27,6 +27,9 @@ pub mod tokio_ct;
 #[cfg(feature = "tokio")]
 pub mod tokio_mt;
 
+/// The cargo features this build of rtbench-runtimes was compiled with, comma separated.
+pub const ENABLED_FEATURES: &str = env!("RTBENCH_ENABLED_FEATURES");
+
 /// An I/O result that hands the buffer back, whatever happened.
 pub type BufResult<T> = (io::Result<T>, Vec<u8>);
 
@@ -173,7 +176,15 @@ pub trait Runtime: Sized + 'static {
 }
 
 /// Runtimes whose tasks migrate between worker threads.
-pub trait WorkStealing: Runtime<Conn: SendConn + Send> {
+pub trait WorkStealing: Runtime {
+    /// The same connection type, seen only through [`SendConn`]: generic code
+    /// written against [`Conn`] is then provably `Send` (a `Conn` bound in
+    /// scope would hide that its futures are `Send`).
+    type SendConn: SendConn + Send;
+
+    /// The identity conversion that moves a connection into the `Send` view.
+    fn send_conn(conn: Self::Conn) -> Self::SendConn;
+
     /// Spawns a `Send` task onto the worker pool. Same handle semantics as
     /// [`Runtime::spawn_local`].
     fn spawn<F>(fut: F) -> impl Future<Output = F::Output> + Send + 'static
@@ -265,7 +276,9 @@ pub fn entry<R: Runtime>() -> Entry {
 pub fn entries() -> Vec<Entry> {
     let mut out = Vec::new();
     macro_rules! push {
-        ($($ty:ty),* $(,)?) => { $( out.push(entry::<$ty>()); )* };
+        ($ty:ty, $flavor:ident) => {
+            out.push(entry::<$ty>())
+        };
     }
     for_each_runtime!(push);
     out

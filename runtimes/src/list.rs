@@ -2,15 +2,17 @@
 //! `runtimes/Cargo.toml`, its `mod` line in `lib.rs`, and one line in
 //! `for_each_runtime!` below (plus, for a new feature, its `gate!` line).
 
-/// Calls `$m!(Type)` once for every adapter compiled into this build.
+/// Calls `$m!(Type, flavor)` once for every adapter compiled into this build,
+/// `flavor` being `work_stealing` (the type implements [`crate::WorkStealing`])
+/// or `thread_per_core`.
 ///
 /// The only list of adapters: conformance tests, benches and the CLI are all
 /// instantiated from it.
 #[macro_export]
 macro_rules! for_each_runtime {
     ($m:ident) => {
-        $crate::__if_tokio! { $m!($crate::tokio_ct::TokioCt); }
-        $crate::__if_tokio! { $m!($crate::tokio_mt::TokioMt); }
+        $crate::__if_tokio! { $m!($crate::tokio_ct::TokioCt, thread_per_core); }
+        $crate::__if_tokio! { $m!($crate::tokio_mt::TokioMt, work_stealing); }
     };
 }
 

@@ -75,6 +75,12 @@ impl Runtime for TokioMt {
 }
 
 impl WorkStealing for TokioMt {
+    type SendConn = TokioConn;
+
+    fn send_conn(conn: TokioConn) -> TokioConn {
+        conn
+    }
+
     fn spawn<F>(fut: F) -> impl Future<Output = F::Output> + Send + 'static
     where
         F: Future + Send + 'static,

@@ -1,0 +1,488 @@
+//! Conformance: every adapter in `for_each_runtime!` does what the trait
+//! promises, proven through one generic body per property.
+//!
+//! A configuration that cannot start fails its test unless it is named in
+//! `RTBENCH_ALLOW_UNAVAILABLE` (comma separated), so nothing is skipped silently.
+
+use rand::{Rng, SeedableRng, rngs::SmallRng};
+use rtbench_runtimes::{
+    Config, Conn, Listener, Runtime, WorkStealing, for_each_runtime, per_core, sys,
+};
+use std::cell::Cell;
+use std::collections::HashSet;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Wake};
+use std::time::{Duration, Instant};
+
+type Outcome = Result<(), String>;
+
+/// One property, checked once per adapter.
+trait Check {
+    fn local<R: Runtime>(&self) -> Outcome;
+    /// Work-stealing adapters; by default the same as `local`.
+    fn stealing<R: WorkStealing>(&self) -> Outcome {
+        self.local::<R>()
+    }
+}
+
+/// Runs `check` on every adapter and fails listing every adapter that failed.
+fn for_all(check: impl Check) {
+    let allowed = std::env::var("RTBENCH_ALLOW_UNAVAILABLE").unwrap_or_default();
+    let mut outcomes: Vec<(&str, Outcome)> = Vec::new();
+    macro_rules! one {
+        ($ty:ty, work_stealing) => {
+            one!(@run $ty, check.stealing::<$ty>())
+        };
+        ($ty:ty, thread_per_core) => {
+            one!(@run $ty, check.local::<$ty>())
+        };
+        (@run $ty:ty, $call:expr) => {{
+            let name = <$ty as Runtime>::NAME;
+            let started = Instant::now();
+            let outcome = match <$ty as Runtime>::new(&Config::default()) {
+                Err(why) if allowed.split(',').any(|a| a.trim() == name) => {
+                    eprintln!("{name}: unavailable (allowed): {why}");
+                    Ok(())
+                }
+                Err(why) => Err(format!("unavailable: {why}")),
+                Ok(rt) => {
+                    drop(rt);
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $call))
+                        .unwrap_or_else(|p| Err(format!("panicked: {}", panic_message(&p))))
+                }
+            };
+            eprintln!("{name}: {:?} in {:?}", outcome, started.elapsed());
+            outcomes.push((name, outcome));
+        }};
+    }
+    for_each_runtime!(one);
+    assert!(!outcomes.is_empty(), "no adapter compiled in");
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter_map(|(n, o)| o.as_ref().err().map(|e| format!("{n}: {e}")))
+        .collect();
+    assert!(failed.is_empty(), "failed:\n{}", failed.join("\n"));
+}
+
+fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic".into())
+}
+
+/// Runs `f` on a fresh thread with a fresh `R` (some runtimes allow one
+/// executor per thread), failing after `limit` instead of hanging.
+fn on_runtime<R: Runtime, T: Send + 'static>(
+    config: Config,
+    limit: Duration,
+    f: impl FnOnce(&R) -> T + Send + 'static,
+) -> Result<T, String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let r = R::new(&config).map_err(|e| e.to_string()).and_then(|rt| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&rt)))
+                .map_err(|p| format!("panicked: {}", panic_message(&p)))
+        });
+        let _ = tx.send(r);
+    });
+    rx.recv_timeout(limit)
+        .map_err(|_| format!("did not finish within {limit:?}"))?
+}
+
+fn ensure(cond: bool, what: impl FnOnce() -> String) -> Outcome {
+    if cond { Ok(()) } else { Err(what()) }
+}
+
+/// Echoes until end of stream, in reads of at most 8 KiB.
+async fn echo<C: Conn>(mut conn: C) -> std::io::Result<u64> {
+    let mut buf = vec![0u8; 8 * 1024];
+    let mut total = 0;
+    loop {
+        let (r, b) = conn.read(buf).await;
+        let n = r?;
+        if n == 0 {
+            return Ok(total);
+        }
+        let (r, b) = conn.write_all(b, n).await;
+        r?;
+        buf = b;
+        total += n as u64;
+    }
+}
+
+/// Writes 1 MiB in random-sized chunks through `conn`, reading each chunk back
+/// before the next, and compares every byte.
+async fn one_mib_client<C: Conn>(mut conn: C) -> Outcome {
+    let mut rng = SmallRng::seed_from_u64(0x5eed);
+    let total = 1 << 20;
+    let mut sent = 0usize;
+    let mut read_buf = vec![0u8; 16 * 1024];
+    while sent < total {
+        let len = rng.random_range(1..=64 * 1024).min(total - sent);
+        let chunk: Vec<u8> = (0..len).map(|_| rng.random()).collect();
+        let (r, chunk) = conn.write_all(chunk, len).await;
+        r.map_err(|e| format!("client write: {e}"))?;
+        let mut got = 0;
+        while got < len {
+            let (r, b) = conn.read(read_buf).await;
+            read_buf = b;
+            let n = r.map_err(|e| format!("client read: {e}"))?;
+            ensure(n > 0, || {
+                format!("server closed after {} bytes", sent + got)
+            })?;
+            ensure(read_buf[..n] == chunk[got..got + n], || {
+                format!("bytes differ at offset {}", sent + got)
+            })?;
+            got += n;
+        }
+        sent += len;
+    }
+    Ok(())
+}
+
+struct EchoOneMiB;
+
+impl EchoOneMiB {
+    fn run<R: Runtime>(&self, spawn_handler: fn(R::Conn)) -> Outcome {
+        on_runtime::<R, _>(Config::default(), Duration::from_secs(30), move |rt| {
+            rt.block_on(async move {
+                let std = sys::reuseport_listener("127.0.0.1:0".parse().unwrap())
+                    .map_err(|e| e.to_string())?;
+                let listener = R::listener(std).map_err(|e| e.to_string())?;
+                let addr = listener.local_addr().map_err(|e| e.to_string())?;
+                let _server = R::spawn_local(async move {
+                    let conn = listener.accept().await.expect("accept");
+                    spawn_handler(conn);
+                });
+                let conn = R::connect(addr).await.map_err(|e| e.to_string())?;
+                one_mib_client(conn).await
+            })
+        })?
+    }
+}
+
+impl Check for EchoOneMiB {
+    fn local<R: Runtime>(&self) -> Outcome {
+        self.run::<R>(|conn| {
+            let _ = R::spawn_local(echo(conn));
+        })
+    }
+
+    fn stealing<R: WorkStealing>(&self) -> Outcome {
+        // The handler runs as a `Send` task on the worker pool.
+        self.run::<R>(|conn| {
+            let _ = R::spawn(echo(R::send_conn(conn)));
+        })
+    }
+}
+
+#[test]
+fn echo_one_mib_in_random_writes_comes_back_identical() {
+    for_all(EchoOneMiB);
+}
+
+struct SpawnSum;
+
+const TASKS: u64 = 10_000;
+const TASK_SUM: u64 = TASKS * (TASKS - 1) / 2;
+
+impl Check for SpawnSum {
+    fn local<R: Runtime>(&self) -> Outcome {
+        let sum = on_runtime::<R, _>(Config::default(), Duration::from_secs(30), |rt| {
+            rt.block_on(async {
+                let handles: Vec<_> = (0..TASKS)
+                    .map(|i| R::spawn_local(async move { i }))
+                    .collect();
+                let mut sum = 0;
+                for h in handles {
+                    sum += h.await;
+                }
+                sum
+            })
+        })?;
+        ensure(sum == TASK_SUM, || {
+            format!("sum {sum}, expected {TASK_SUM}")
+        })
+    }
+
+    fn stealing<R: WorkStealing>(&self) -> Outcome {
+        self.local::<R>()?;
+        let sum = on_runtime::<R, _>(Config::with_workers(2), Duration::from_secs(30), |rt| {
+            rt.block_on(async {
+                let handles: Vec<_> = (0..TASKS).map(|i| R::spawn(async move { i })).collect();
+                let mut sum = 0;
+                for h in handles {
+                    sum += h.await;
+                }
+                sum
+            })
+        })?;
+        ensure(sum == TASK_SUM, || {
+            format!("Send tasks: sum {sum}, expected {TASK_SUM}")
+        })
+    }
+}
+
+#[test]
+fn ten_thousand_spawned_tasks_all_complete_and_sum_correctly() {
+    for_all(SpawnSum);
+}
+
+struct SleepNeverEarly;
+
+impl Check for SleepNeverEarly {
+    fn local<R: Runtime>(&self) -> Outcome {
+        let slept = on_runtime::<R, _>(Config::default(), Duration::from_secs(30), |rt| {
+            rt.block_on(async {
+                let mut out = Vec::new();
+                for _ in 0..20 {
+                    let start = Instant::now();
+                    R::sleep(Duration::from_millis(5)).await;
+                    out.push(start.elapsed());
+                }
+                out
+            })
+        })?;
+        let min = slept.iter().min().copied().unwrap_or_default();
+        ensure(min >= Duration::from_millis(5), || {
+            format!("sleep(5ms) completed after only {min:?}")
+        })
+    }
+}
+
+#[test]
+fn sleep_never_completes_early() {
+    for_all(SleepNeverEarly);
+}
+
+/// Counts wake-ups, to prove a dropped timer never fires.
+struct CountingWaker(AtomicUsize);
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+struct DroppedTimerNeverFires;
+
+impl Check for DroppedTimerNeverFires {
+    fn local<R: Runtime>(&self) -> Outcome {
+        let wakes = on_runtime::<R, _>(Config::default(), Duration::from_secs(30), |rt| {
+            rt.block_on(async {
+                let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+                let waker = counter.clone().into();
+                let mut cx = Context::from_waker(&waker);
+                {
+                    let mut timer = pin!(R::sleep(Duration::from_millis(2)));
+                    assert!(
+                        timer.as_mut().poll(&mut cx).is_pending(),
+                        "2ms timer ready at once"
+                    );
+                }
+                R::sleep(Duration::from_millis(30)).await;
+                counter.0.load(Ordering::SeqCst)
+            })
+        })?;
+        ensure(wakes == 0, || {
+            format!("dropped timer woke its task {wakes} times")
+        })
+    }
+}
+
+#[test]
+fn armed_then_dropped_timer_never_fires() {
+    for_all(DroppedTimerNeverFires);
+}
+
+struct UsesTwoCores;
+
+impl Check for UsesTwoCores {
+    /// Thread-per-core: two executors, each with its own SO_REUSEPORT
+    /// listener on one port, both accept connections.
+    fn local<R: Runtime>(&self) -> Outcome {
+        let holder =
+            sys::reuseport_listener("127.0.0.1:0".parse().unwrap()).map_err(|e| e.to_string())?;
+        let addr = holder.local_addr().map_err(|e| e.to_string())?;
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let server = std::thread::spawn(move || {
+            per_core::<R, _, _>(&Config::default(), 0, 2, move |core| {
+                let ready = ready_tx.clone();
+                serve_core_index::<R>(addr, core, ready)
+            })
+        });
+        for _ in 0..2 {
+            ready_rx
+                .recv_timeout(Duration::from_secs(10))
+                .map_err(|_| "a core did not start listening".to_string())??;
+        }
+        drop(holder);
+        let mut seen = HashSet::new();
+        for _ in 0..64 {
+            seen.insert(ask_core(addr, b'?')?);
+        }
+        // Stop each core: a 'q' connection ends the core that accepts it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !server.is_finished() && Instant::now() < deadline {
+            let _ = ask_core(addr, b'q');
+        }
+        let results = server.join().map_err(|_| "server panicked".to_string())?;
+        results.map_err(|e| e.to_string())?;
+        ensure(seen.len() == 2, || {
+            format!("connections reached cores {seen:?}, expected both")
+        })
+    }
+
+    /// Work-stealing: with 2 workers, blocking tasks run on more than one thread.
+    fn stealing<R: WorkStealing>(&self) -> Outcome {
+        let threads = on_runtime::<R, _>(Config::with_workers(2), Duration::from_secs(30), |rt| {
+            rt.block_on(async {
+                let handles: Vec<_> = (0..32)
+                    .map(|_| {
+                        R::spawn(async {
+                            std::thread::sleep(Duration::from_millis(2));
+                            std::thread::current().id()
+                        })
+                    })
+                    .collect();
+                let mut ids = HashSet::new();
+                for h in handles {
+                    ids.insert(h.await);
+                }
+                ids.len()
+            })
+        })?;
+        ensure(threads >= 2, || {
+            format!("32 tasks ran on {threads} thread(s) with 2 workers")
+        })
+    }
+}
+
+/// Serves connections on one core: each gets this core's index as one byte;
+/// a connection that sends `q` ends the core.
+async fn serve_core_index<R: Runtime>(
+    addr: SocketAddr,
+    core: usize,
+    ready: std::sync::mpsc::Sender<Result<(), String>>,
+) -> std::io::Result<()> {
+    let listener = R::listener(sys::reuseport_listener(addr)?)?;
+    let _ = ready.send(Ok(()));
+    let stop = Rc::new(Cell::new(false));
+    while !stop.get() {
+        let mut conn = listener.accept().await?;
+        let (r, buf) = conn.read(vec![0u8; 1]).await;
+        if r? == 1 && buf[0] == b'q' {
+            stop.set(true);
+        }
+        let (r, _) = conn.write_all(vec![core as u8], 1).await;
+        r?;
+    }
+    Ok(())
+}
+
+fn ask_core(addr: SocketAddr, byte: u8) -> Result<u8, String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+        .map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    s.write_all(&[byte]).map_err(|e| e.to_string())?;
+    let mut b = [0u8; 1];
+    s.read_exact(&mut b).map_err(|e| e.to_string())?;
+    Ok(b[0])
+}
+
+#[test]
+fn two_cores_or_two_workers_are_really_used() {
+    for_all(UsesTwoCores);
+}
+
+struct ImpossibleConfigSaysWhy;
+
+impl Check for ImpossibleConfigSaysWhy {
+    fn local<R: Runtime>(&self) -> Outcome {
+        // Far above any sane `ulimit -l`: adapters that lock memory must refuse
+        // with a reason; the others ignore the knob. Nobody may panic.
+        let impossible = Config {
+            io_memory: Some(1 << 50),
+            ..Config::default()
+        };
+        let result = std::thread::spawn(move || R::new(&impossible).map(|rt| rt.describe()))
+            .join()
+            .map_err(|p| format!("panicked instead of saying why: {}", panic_message(&p)))?;
+        match result {
+            Ok(d) => ensure(!d.knobs.contains_key("io_memory"), || {
+                format!("accepted io_memory of 1 PiB: {d:?}")
+            }),
+            Err(why) => ensure(why.0.contains("locked memory"), || {
+                format!("reason does not name locked memory: {why}")
+            }),
+        }
+    }
+}
+
+#[test]
+fn an_impossible_configuration_yields_a_reason_not_a_panic() {
+    for_all(ImpossibleConfigSaysWhy);
+}
+
+/// Every adapter file whose feature is on must be in `for_each_runtime!`:
+/// finds adapters by their `const NAME` in `src/*.rs` and the `#[cfg(feature)]`
+/// on their `mod` line in `lib.rs`.
+#[test]
+fn every_compiled_adapter_is_in_the_list() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap();
+    let listed: HashSet<&str> = rtbench_runtimes::entries().iter().map(|e| e.name).collect();
+    let enabled = enabled_features();
+    let mut checked = 0;
+    let mut lines = lib.lines().peekable();
+    let mut cfg: Option<String> = None;
+    while let Some(line) = lines.next() {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("#[cfg(") {
+            cfg = Some(rest.to_string());
+            continue;
+        }
+        let module = line
+            .strip_prefix("pub mod ")
+            .or_else(|| line.strip_prefix("mod "))
+            .and_then(|m| m.strip_suffix(';'));
+        let this_cfg = cfg.take();
+        let Some(module) = module else { continue };
+        let Ok(text) = std::fs::read_to_string(src.join(format!("{module}.rs"))) else {
+            continue;
+        };
+        let Some(name) = text
+            .split("const NAME: &'static str = \"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+        else {
+            continue;
+        };
+        let feature = this_cfg
+            .as_deref()
+            .and_then(|c| c.split("feature = \"").nth(1))
+            .and_then(|s| s.split('"').next());
+        let linux_only = this_cfg.as_deref().is_some_and(|c| c.contains("target_os"));
+        let compiled = feature.is_none_or(|f| enabled.contains(f))
+            && (!linux_only || cfg!(target_os = "linux"));
+        if compiled {
+            checked += 1;
+            assert!(
+                listed.contains(name),
+                "adapter `{name}` ({module}.rs) is compiled in but missing from for_each_runtime!"
+            );
+        }
+    }
+    assert!(checked > 0, "found no adapter files to check");
+}
+
+fn enabled_features() -> HashSet<&'static str> {
+    rtbench_runtimes::ENABLED_FEATURES.split(',').collect()
+}
