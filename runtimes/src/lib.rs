@@ -20,6 +20,16 @@ pub mod env;
 mod list;
 pub mod sys;
 
+#[cfg(feature = "async-std")]
+pub mod async_std;
+#[cfg(any(feature = "smol", feature = "async-std"))]
+mod futures_io;
+#[cfg(feature = "smol")]
+mod smol_common;
+#[cfg(feature = "smol")]
+pub mod smol_local;
+#[cfg(feature = "smol")]
+pub mod smol_mt;
 #[cfg(feature = "tokio")]
 mod tokio_common;
 #[cfg(feature = "tokio")]

@@ -13,6 +13,9 @@ macro_rules! for_each_runtime {
     ($m:ident) => {
         $crate::__if_tokio! { $m!($crate::tokio_ct::TokioCt, thread_per_core); }
         $crate::__if_tokio! { $m!($crate::tokio_mt::TokioMt, work_stealing); }
+        $crate::__if_smol! { $m!($crate::smol_local::SmolLocal, thread_per_core); }
+        $crate::__if_smol! { $m!($crate::smol_mt::SmolMt, work_stealing); }
+        $crate::__if_async_std! { $m!($crate::async_std::AsyncStd, work_stealing); }
     };
 }
 
@@ -28,5 +31,27 @@ macro_rules! __if_tokio { ($($t:tt)*) => { $($t)* }; }
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __if_tokio {
+    ($($t:tt)*) => {};
+}
+
+#[cfg(feature = "smol")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_smol { ($($t:tt)*) => { $($t)* }; }
+#[cfg(not(feature = "smol"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_smol {
+    ($($t:tt)*) => {};
+}
+
+#[cfg(feature = "async-std")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_async_std { ($($t:tt)*) => { $($t)* }; }
+#[cfg(not(feature = "async-std"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_async_std {
     ($($t:tt)*) => {};
 }

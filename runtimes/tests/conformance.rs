@@ -21,6 +21,12 @@ use std::time::{Duration, Instant};
 
 type Outcome = Result<(), String>;
 
+/// One configuration for every check: 2 workers (work-stealing runtimes use
+/// them; async-std's process-wide pool can only be started once).
+fn conf() -> Config {
+    Config::with_workers(2)
+}
+
 /// One property, checked once per adapter.
 trait Check {
     fn local<R: Runtime>(&self) -> Outcome;
@@ -44,7 +50,7 @@ fn for_all(check: impl Check) {
         (@run $ty:ty, $call:expr) => {{
             let name = <$ty as Runtime>::NAME;
             let started = Instant::now();
-            let outcome = match <$ty as Runtime>::new(&Config::default()) {
+            let outcome = match <$ty as Runtime>::new(&conf()) {
                 Err(why) if allowed.split(',').any(|a| a.trim() == name) => {
                     eprintln!("{name}: unavailable (allowed): {why}");
                     Ok(())
@@ -150,7 +156,7 @@ struct EchoOneMiB;
 
 impl EchoOneMiB {
     fn run<R: Runtime>(&self, spawn_handler: fn(R::Conn)) -> Outcome {
-        on_runtime::<R, _>(Config::default(), Duration::from_secs(30), move |rt| {
+        on_runtime::<R, _>(conf(), Duration::from_secs(30), move |rt| {
             rt.block_on(async move {
                 let std = sys::reuseport_listener("127.0.0.1:0".parse().unwrap())
                     .map_err(|e| e.to_string())?;
@@ -194,7 +200,7 @@ const TASK_SUM: u64 = TASKS * (TASKS - 1) / 2;
 
 impl Check for SpawnSum {
     fn local<R: Runtime>(&self) -> Outcome {
-        let sum = on_runtime::<R, _>(Config::default(), Duration::from_secs(30), |rt| {
+        let sum = on_runtime::<R, _>(conf(), Duration::from_secs(30), |rt| {
             rt.block_on(async {
                 let handles: Vec<_> = (0..TASKS)
                     .map(|i| R::spawn_local(async move { i }))
@@ -213,7 +219,7 @@ impl Check for SpawnSum {
 
     fn stealing<R: WorkStealing>(&self) -> Outcome {
         self.local::<R>()?;
-        let sum = on_runtime::<R, _>(Config::with_workers(2), Duration::from_secs(30), |rt| {
+        let sum = on_runtime::<R, _>(conf(), Duration::from_secs(30), |rt| {
             rt.block_on(async {
                 let handles: Vec<_> = (0..TASKS).map(|i| R::spawn(async move { i })).collect();
                 let mut sum = 0;
@@ -238,7 +244,7 @@ struct SleepNeverEarly;
 
 impl Check for SleepNeverEarly {
     fn local<R: Runtime>(&self) -> Outcome {
-        let slept = on_runtime::<R, _>(Config::default(), Duration::from_secs(30), |rt| {
+        let slept = on_runtime::<R, _>(conf(), Duration::from_secs(30), |rt| {
             rt.block_on(async {
                 let mut out = Vec::new();
                 for _ in 0..20 {
@@ -274,7 +280,7 @@ struct DroppedTimerNeverFires;
 
 impl Check for DroppedTimerNeverFires {
     fn local<R: Runtime>(&self) -> Outcome {
-        let wakes = on_runtime::<R, _>(Config::default(), Duration::from_secs(30), |rt| {
+        let wakes = on_runtime::<R, _>(conf(), Duration::from_secs(30), |rt| {
             rt.block_on(async {
                 let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
                 let waker = counter.clone().into();
@@ -312,7 +318,7 @@ impl Check for UsesTwoCores {
         let addr = holder.local_addr().map_err(|e| e.to_string())?;
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let server = std::thread::spawn(move || {
-            per_core::<R, _, _>(&Config::default(), 0, 2, move |core| {
+            per_core::<R, _, _>(&conf(), 0, 2, move |core| {
                 let ready = ready_tx.clone();
                 serve_core_index::<R>(addr, core, ready)
             })
@@ -341,7 +347,7 @@ impl Check for UsesTwoCores {
 
     /// Work-stealing: with 2 workers, blocking tasks run on more than one thread.
     fn stealing<R: WorkStealing>(&self) -> Outcome {
-        let threads = on_runtime::<R, _>(Config::with_workers(2), Duration::from_secs(30), |rt| {
+        let threads = on_runtime::<R, _>(conf(), Duration::from_secs(30), |rt| {
             rt.block_on(async {
                 let handles: Vec<_> = (0..32)
                     .map(|_| {
@@ -410,7 +416,7 @@ impl Check for ImpossibleConfigSaysWhy {
         // with a reason; the others ignore the knob. Nobody may panic.
         let impossible = Config {
             io_memory: Some(1 << 50),
-            ..Config::default()
+            ..conf()
         };
         let result = std::thread::spawn(move || R::new(&impossible).map(|rt| rt.describe()))
             .join()
