@@ -1,1 +1,110 @@
-fn main() {}
+//! `rtbench`: list the runtime configurations, show the environment results
+//! carry, and render reports from raw results.
+
+use clap::{Parser, Subcommand};
+use rtbench_runtimes::{Config, entries, env};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "rtbench",
+    version,
+    about = "Comparative benchmarks of Rust async runtimes"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// One line per runtime configuration: name, flavor, and whether it can run here.
+    List,
+    /// The environment every result carries: kernel, CPU, cores, limits, io_uring, rustc.
+    Env {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Render the report (HTML, Markdown, JSON, SVG) from raw results.
+    Report {
+        /// A run folder, or a folder of runs (the newest is used).
+        #[arg(long, default_value = "target/rtbench")]
+        results: PathBuf,
+        /// Where to write the report.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+        /// A run (or folder of runs) to compare against.
+        #[arg(long)]
+        baseline: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // One line, naming the problem; `--help` has the rest.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            eprintln!("{first} (see `rtbench --help`)");
+            return ExitCode::from(2);
+        }
+        Err(e) => e.exit(),
+    };
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::List => {
+            let config = Config::default();
+            for entry in entries() {
+                let state = match (entry.probe)(&config) {
+                    Ok(_) => "available".to_string(),
+                    Err(why) => format!("unavailable: {why}"),
+                };
+                println!("{:<12} {:<16} {state}", entry.name, entry.flavor.as_str());
+            }
+        }
+        Command::Env { json } => {
+            let e = env::probe();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&e)?);
+            } else {
+                let memlock = e
+                    .memlock_bytes
+                    .map_or("unlimited".to_string(), |b| format!("{} KiB", b / 1024));
+                println!("kernel        {}", e.kernel);
+                println!("cpu           {}", e.cpu_model);
+                println!("cores         {}", e.cores);
+                println!("memlock       {memlock}");
+                println!("io_uring      {}", e.io_uring);
+                println!("rustc         {}", e.rustc);
+                println!(
+                    "timer slack   {}",
+                    e.timer_slack_ns
+                        .map_or("unknown".into(), |ns| format!("{ns} ns"))
+                );
+            }
+        }
+        Command::Report {
+            results,
+            out,
+            baseline,
+        } => report(results, out, baseline)?,
+    }
+    Ok(())
+}
+
+fn report(results: PathBuf, out: PathBuf, baseline: Option<PathBuf>) -> anyhow::Result<()> {
+    let _ = (results, out, baseline);
+    anyhow::bail!("report: not built yet")
+}

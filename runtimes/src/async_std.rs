@@ -114,6 +114,10 @@ impl WorkStealing for AsyncStd {
         conn
     }
 
+    fn sleep_send(dur: Duration) -> impl Future<Output = ()> + Send + 'static {
+        async_std::task::sleep(dur)
+    }
+
     fn spawn<F>(fut: F) -> impl Future<Output = F::Output> + Send + 'static
     where
         F: Future + Send + 'static,

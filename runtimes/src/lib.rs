@@ -24,18 +24,22 @@ pub mod sys;
 pub mod async_std;
 #[cfg(any(feature = "smol", feature = "async-std"))]
 mod futures_io;
+#[cfg(all(feature = "glommio", target_os = "linux"))]
+pub mod glommio;
 #[cfg(feature = "smol")]
 mod smol_common;
 #[cfg(feature = "smol")]
 pub mod smol_local;
 #[cfg(feature = "smol")]
 pub mod smol_mt;
-#[cfg(feature = "tokio")]
+#[cfg(any(feature = "tokio", all(feature = "tokio-uring", target_os = "linux")))]
 mod tokio_common;
 #[cfg(feature = "tokio")]
 pub mod tokio_ct;
 #[cfg(feature = "tokio")]
 pub mod tokio_mt;
+#[cfg(all(feature = "tokio-uring", target_os = "linux"))]
+pub mod tokio_uring;
 
 /// The cargo features this build of rtbench-runtimes was compiled with, comma separated.
 pub const ENABLED_FEATURES: &str = env!("RTBENCH_ENABLED_FEATURES");
@@ -195,6 +199,10 @@ pub trait WorkStealing: Runtime {
     /// The identity conversion that moves a connection into the `Send` view.
     fn send_conn(conn: Self::Conn) -> Self::SendConn;
 
+    /// [`Runtime::sleep`], seen as `Send` (generic code cannot see that
+    /// through the trait).
+    fn sleep_send(dur: Duration) -> impl Future<Output = ()> + Send + 'static;
+
     /// Spawns a `Send` task onto the worker pool. Same handle semantics as
     /// [`Runtime::spawn_local`].
     fn spawn<F>(fut: F) -> impl Future<Output = F::Output> + Send + 'static
@@ -283,6 +291,7 @@ pub fn entry<R: Runtime>() -> Entry {
 }
 
 /// Every configuration compiled into this build, in [`for_each_runtime!`] order.
+#[allow(unused_mut, unused_macros)] // with no adapter feature on, the list is empty
 pub fn entries() -> Vec<Entry> {
     let mut out = Vec::new();
     macro_rules! push {

@@ -16,6 +16,8 @@ macro_rules! for_each_runtime {
         $crate::__if_smol! { $m!($crate::smol_local::SmolLocal, thread_per_core); }
         $crate::__if_smol! { $m!($crate::smol_mt::SmolMt, work_stealing); }
         $crate::__if_async_std! { $m!($crate::async_std::AsyncStd, work_stealing); }
+        $crate::__if_glommio! { $m!($crate::glommio::Glommio, thread_per_core); }
+        $crate::__if_tokio_uring! { $m!($crate::tokio_uring::TokioUring, thread_per_core); }
     };
 }
 
@@ -53,5 +55,27 @@ macro_rules! __if_async_std { ($($t:tt)*) => { $($t)* }; }
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __if_async_std {
+    ($($t:tt)*) => {};
+}
+
+#[cfg(all(feature = "glommio", target_os = "linux"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_glommio { ($($t:tt)*) => { $($t)* }; }
+#[cfg(not(all(feature = "glommio", target_os = "linux")))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_glommio {
+    ($($t:tt)*) => {};
+}
+
+#[cfg(all(feature = "tokio-uring", target_os = "linux"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_tokio_uring { ($($t:tt)*) => { $($t)* }; }
+#[cfg(not(all(feature = "tokio-uring", target_os = "linux")))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_tokio_uring {
     ($($t:tt)*) => {};
 }

@@ -103,6 +103,10 @@ impl WorkStealing for SmolMt {
         conn
     }
 
+    fn sleep_send(dur: Duration) -> impl Future<Output = ()> + Send + 'static {
+        smol_common::sleep(dur)
+    }
+
     fn spawn<F>(fut: F) -> impl Future<Output = F::Output> + Send + 'static
     where
         F: Future + Send + 'static,

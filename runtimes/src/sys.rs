@@ -8,16 +8,22 @@ use std::time::Duration;
 /// Pins the calling thread to `cpu` (modulo the CPUs online). Threads it
 /// spawns afterwards inherit the mask. Best effort: returns whether it worked.
 pub fn pin_to_cpu(cpu: usize) -> bool {
+    pin_to_cpus(&[cpu])
+}
+
+/// Pins the calling thread to the set `cpus` (each modulo the CPUs online).
+pub fn pin_to_cpus(cpus: &[usize]) -> bool {
     #[cfg(target_os = "linux")]
     unsafe {
-        let cpu = cpu % online_cpus();
         let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu, &mut set);
+        for &cpu in cpus {
+            libc::CPU_SET(cpu % online_cpus(), &mut set);
+        }
         libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
     }
     #[cfg(not(target_os = "linux"))]
     {
-        let _ = cpu;
+        let _ = cpus;
         false
     }
 }
@@ -36,9 +42,15 @@ pub fn allowed_cpus() -> Vec<usize> {
     (0..online_cpus()).collect()
 }
 
-/// Number of CPUs online.
+/// Number of CPUs online (not just those this thread may use: pinning must
+/// not shrink it).
 pub fn online_cpus() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    if n > 0 {
+        n as usize
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
 }
 
 /// A listening socket bound to `addr` with `SO_REUSEPORT` (so one listener per

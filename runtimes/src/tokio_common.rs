@@ -1,14 +1,22 @@
-//! Connection and listener types shared by the two tokio configurations.
+//! Connection and listener types shared by the two tokio configurations, and
+//! the task-join helper they share with tokio-uring (which builds on tokio's
+//! `JoinHandle`): only [`join`] is compiled without the `tokio` feature.
 
+#[cfg(feature = "tokio")]
 use crate::{BufResult, Listener, SendConn};
+#[cfg(feature = "tokio")]
 use std::io;
+#[cfg(feature = "tokio")]
 use std::net::SocketAddr;
+#[cfg(feature = "tokio")]
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A tokio TCP stream with `TCP_NODELAY` set.
+#[cfg(feature = "tokio")]
 #[derive(Debug)]
 pub struct TokioConn(tokio::net::TcpStream);
 
+#[cfg(feature = "tokio")]
 impl TokioConn {
     fn new(stream: tokio::net::TcpStream) -> io::Result<Self> {
         stream.set_nodelay(true)?;
@@ -20,6 +28,7 @@ impl TokioConn {
     }
 }
 
+#[cfg(feature = "tokio")]
 impl SendConn for TokioConn {
     async fn read(&mut self, mut buf: Vec<u8>) -> BufResult<usize> {
         let r = self.0.read(&mut buf[..]).await;
@@ -33,9 +42,11 @@ impl SendConn for TokioConn {
 }
 
 /// A tokio TCP listener.
+#[cfg(feature = "tokio")]
 #[derive(Debug)]
 pub struct TokioListener(tokio::net::TcpListener);
 
+#[cfg(feature = "tokio")]
 impl TokioListener {
     pub(crate) fn from_std(std: std::net::TcpListener) -> io::Result<Self> {
         std.set_nonblocking(true)?;
@@ -43,6 +54,7 @@ impl TokioListener {
     }
 }
 
+#[cfg(feature = "tokio")]
 impl Listener for TokioListener {
     type Conn = TokioConn;
 
@@ -65,6 +77,7 @@ pub(crate) async fn join<T>(handle: tokio::task::JoinHandle<T>) -> T {
 }
 
 /// The knobs both tokio configurations set.
+#[cfg(feature = "tokio")]
 pub(crate) fn knobs(d: &mut crate::Description) {
     d.knobs.insert("enable_all".into(), "true".into());
     d.knobs.insert(

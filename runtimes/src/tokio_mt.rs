@@ -81,6 +81,10 @@ impl WorkStealing for TokioMt {
         conn
     }
 
+    fn sleep_send(dur: Duration) -> impl Future<Output = ()> + Send + 'static {
+        tokio::time::sleep(dur)
+    }
+
     fn spawn<F>(fut: F) -> impl Future<Output = F::Output> + Send + 'static
     where
         F: Future + Send + 'static,

@@ -31,6 +31,7 @@ fn conf() -> Config {
 trait Check {
     fn local<R: Runtime>(&self) -> Outcome;
     /// Work-stealing adapters; by default the same as `local`.
+    #[allow(dead_code)] // unused when no work-stealing adapter is compiled in
     fn stealing<R: WorkStealing>(&self) -> Outcome {
         self.local::<R>()
     }
@@ -50,14 +51,13 @@ fn for_all(check: impl Check) {
         (@run $ty:ty, $call:expr) => {{
             let name = <$ty as Runtime>::NAME;
             let started = Instant::now();
-            let outcome = match <$ty as Runtime>::new(&conf()) {
+            let outcome = match <$ty as Runtime>::new(&conf()).map(|_rt| ()) {
                 Err(why) if allowed.split(',').any(|a| a.trim() == name) => {
                     eprintln!("{name}: unavailable (allowed): {why}");
                     Ok(())
                 }
                 Err(why) => Err(format!("unavailable: {why}")),
-                Ok(rt) => {
-                    drop(rt);
+                Ok(()) => {
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $call))
                         .unwrap_or_else(|p| Err(format!("panicked: {}", panic_message(&p))))
                 }
@@ -176,14 +176,14 @@ impl EchoOneMiB {
 impl Check for EchoOneMiB {
     fn local<R: Runtime>(&self) -> Outcome {
         self.run::<R>(|conn| {
-            let _ = R::spawn_local(echo(conn));
+            drop(R::spawn_local(echo(conn)));
         })
     }
 
     fn stealing<R: WorkStealing>(&self) -> Outcome {
         // The handler runs as a `Send` task on the worker pool.
         self.run::<R>(|conn| {
-            let _ = R::spawn(echo(R::send_conn(conn)));
+            drop(R::spawn(echo(R::send_conn(conn))));
         })
     }
 }
@@ -238,6 +238,50 @@ impl Check for SpawnSum {
 #[test]
 fn ten_thousand_spawned_tasks_all_complete_and_sum_correctly() {
     for_all(SpawnSum);
+}
+
+struct DroppedHandleStillRuns;
+
+impl Check for DroppedHandleStillRuns {
+    fn local<R: Runtime>(&self) -> Outcome {
+        let ran = on_runtime::<R, _>(conf(), Duration::from_secs(30), |rt| {
+            rt.block_on(async {
+                let flag = Rc::new(Cell::new(false));
+                let set = flag.clone();
+                drop(R::spawn_local(async move {
+                    R::sleep(Duration::from_millis(1)).await;
+                    set.set(true);
+                }));
+                R::sleep(Duration::from_millis(30)).await;
+                flag.get()
+            })
+        })?;
+        ensure(ran, || "a task whose handle was dropped did not run".into())
+    }
+
+    fn stealing<R: WorkStealing>(&self) -> Outcome {
+        self.local::<R>()?;
+        let ran = on_runtime::<R, _>(conf(), Duration::from_secs(30), |rt| {
+            rt.block_on(async {
+                let flag = Arc::new(AtomicUsize::new(0));
+                let set = flag.clone();
+                drop(R::spawn(async move {
+                    R::sleep_send(Duration::from_millis(1)).await;
+                    set.store(1, Ordering::SeqCst);
+                }));
+                R::sleep(Duration::from_millis(30)).await;
+                flag.load(Ordering::SeqCst)
+            })
+        })?;
+        ensure(ran == 1, || {
+            "a Send task whose handle was dropped did not run".into()
+        })
+    }
+}
+
+#[test]
+fn a_task_runs_when_its_handle_is_dropped() {
+    for_all(DroppedHandleStillRuns);
 }
 
 struct SleepNeverEarly;
@@ -447,9 +491,8 @@ fn every_compiled_adapter_is_in_the_list() {
     let listed: HashSet<&str> = rtbench_runtimes::entries().iter().map(|e| e.name).collect();
     let enabled = enabled_features();
     let mut checked = 0;
-    let mut lines = lib.lines().peekable();
     let mut cfg: Option<String> = None;
-    while let Some(line) = lines.next() {
+    for line in lib.lines() {
         let line = line.trim();
         if let Some(rest) = line.strip_prefix("#[cfg(") {
             cfg = Some(rest.to_string());

@@ -1,1 +1,270 @@
-//! Workloads.
+//! rtbench's workloads, written once against the runtime trait: TCP echo,
+//! fan-out, timers. No runtime crate is a dependency here, and nothing here
+//! knows criterion: each workload is a routine `run(iters) -> elapsed` that
+//! honours `iters` exactly and counts the work it did, so the benches are
+//! thin and the tests can check the routines directly.
+
+use rtbench_runtimes::{Config, Runtime, WorkStealing};
+use std::future::Future;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+pub mod echo;
+pub mod fan_out;
+pub mod latency;
+pub mod loadgen;
+pub mod placement;
+pub mod reference;
+mod sync;
+pub mod timers;
+
+pub use placement::Placement;
+
+/// Work a routine did, cumulative: the proof that it measured what it claims.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Work {
+    /// Operations completed and checked (round trips, fan-outs, sleeps).
+    pub ops: u64,
+    /// Bytes echoed and compared (echo).
+    pub bytes: u64,
+    /// Tasks spawned and joined (fan-out).
+    pub tasks: u64,
+    /// Connections that carried traffic (echo).
+    pub connections: u64,
+}
+
+/// The task API a workload body uses: `spawn_local` on every runtime, or
+/// the `Send` `spawn` of a work-stealing one. Task bodies are always `Send`,
+/// so one workload body serves both.
+///
+/// `SendTasks` is the same with `Send` futures; a body written against
+/// `Tasks` is `Send` whenever its parameter is `SendTasks`.
+#[trait_variant::make(SendTasks: Send)]
+pub trait Tasks: 'static {
+    /// Spawns `fut`; the task runs whether or not the handle is awaited.
+    fn spawn<F>(fut: F) -> impl Future<Output = F::Output> + 'static
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+
+    /// The runtime's timer.
+    fn sleep(dur: Duration) -> impl Future<Output = ()> + 'static;
+}
+
+/// Spawns with [`Runtime::spawn_local`] on the current thread's executor.
+#[derive(Debug)]
+pub struct Local<R>(PhantomData<fn() -> R>);
+
+impl<R: Runtime> Tasks for Local<R> {
+    fn spawn<F>(fut: F) -> impl Future<Output = F::Output> + 'static
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        R::spawn_local(fut)
+    }
+
+    fn sleep(dur: Duration) -> impl Future<Output = ()> + 'static {
+        R::sleep(dur)
+    }
+}
+
+/// Spawns with [`WorkStealing::spawn`] onto the worker pool.
+#[derive(Debug)]
+pub struct Stealing<R>(PhantomData<fn() -> R>);
+
+impl<R: WorkStealing> SendTasks for Stealing<R> {
+    fn spawn<F>(fut: F) -> impl Future<Output = F::Output> + Send + 'static
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        R::spawn(fut)
+    }
+
+    fn sleep(dur: Duration) -> impl Future<Output = ()> + Send + 'static {
+        R::sleep_send(dur)
+    }
+}
+
+/// What one call of a routine measured.
+#[derive(Debug)]
+pub struct Sample {
+    pub elapsed: Duration,
+    pub work: Work,
+    /// Lateness (timers) recorded during the call, in ns.
+    pub hist: Option<hdrhistogram::Histogram<u64>>,
+    /// Live heap bytes per parked task (fan-out `parked`), if measured.
+    pub bytes_per_task: Option<f64>,
+    /// Timer slack of the thread the body ran on, in ns.
+    pub timer_slack_ns: Option<u64>,
+}
+
+/// A workload that runs inside one runtime as a spawned task per call:
+/// fan-out and timers. `body` is picked per flavor by the constructors.
+pub struct InRuntime<R: Runtime, C> {
+    rt: R,
+    pub case: C,
+    body: fn(&R, C, u64) -> Result<Sample, String>,
+    pub description: rtbench_results::Description,
+    pub topology: String,
+    /// Work done by all calls so far.
+    pub work: Work,
+    /// Lateness of all calls so far (timers), in ns.
+    pub hist: hdrhistogram::Histogram<u64>,
+    pub bytes_per_task: Option<f64>,
+    pub timer_slack_ns: Option<u64>,
+}
+
+/// A case of an in-runtime workload.
+pub trait Case: Copy + std::fmt::Debug + 'static {
+    /// The work one iteration must do.
+    fn per_iter(&self) -> Work;
+    fn label(&self) -> String;
+}
+
+/// A benchmark routine: `run(iters)` does exactly `iters` iterations.
+pub trait Routine {
+    /// Runs `iters` iterations and returns the time they took.
+    fn run(&mut self, iters: u64) -> Result<Duration, String>;
+    /// Work done by all calls so far.
+    fn work(&self) -> Work;
+    /// The work one iteration must do.
+    fn per_iter(&self) -> Work;
+}
+
+/// Runs `routine` for `iters` iterations and proves it did exactly that
+/// much work: a routine that ignores `iters` (or a sweep parameter that
+/// changes nothing) fails here instead of printing a wrong number.
+pub fn run_checked(routine: &mut impl Routine, iters: u64) -> Result<Duration, String> {
+    let before = routine.work();
+    let elapsed = routine.run(iters)?;
+    let after = routine.work();
+    let want = routine.per_iter();
+    let did = |f: fn(&Work) -> u64| f(&after) - f(&before);
+    let checks = [
+        ("ops", did(|w| w.ops), want.ops),
+        ("bytes", did(|w| w.bytes), want.bytes),
+        ("tasks", did(|w| w.tasks), want.tasks),
+    ];
+    for (what, done, per) in checks {
+        if done != per * iters {
+            return Err(format!(
+                "{iters} iterations did {done} {what}, expected {} ({per} per iteration)",
+                per * iters
+            ));
+        }
+    }
+    Ok(elapsed)
+}
+
+impl<R: Runtime, C: Case> Routine for InRuntime<R, C> {
+    fn run(&mut self, iters: u64) -> Result<Duration, String> {
+        InRuntime::run(self, iters)
+    }
+
+    fn work(&self) -> Work {
+        self.work
+    }
+
+    fn per_iter(&self) -> Work {
+        self.case.per_iter()
+    }
+}
+
+impl<R: Runtime, C: Copy> InRuntime<R, C> {
+    /// Builds `R` on the calling thread (which should be pinned where the
+    /// runtime is meant to run).
+    pub fn new(
+        config: &rtbench_runtimes::Config,
+        case: C,
+        body: fn(&R, C, u64) -> Result<Sample, String>,
+    ) -> Result<Self, String> {
+        let rt = R::new(config).map_err(|e| e.0)?;
+        let description = rt.describe();
+        let topology = if description.workers > 1 {
+            format!("{} workers work-stealing", description.workers)
+        } else {
+            "1 core".into()
+        };
+        Ok(InRuntime {
+            rt,
+            case,
+            body,
+            description,
+            topology,
+            work: Work::default(),
+            hist: latency::histogram(),
+            bytes_per_task: None,
+            timer_slack_ns: None,
+        })
+    }
+
+    /// Runs `iters` iterations; returns the time they took, measured inside the runtime.
+    pub fn run(&mut self, iters: u64) -> Result<Duration, String> {
+        let sample = (self.body)(&self.rt, self.case, iters)?;
+        self.work.ops += sample.work.ops;
+        self.work.tasks += sample.work.tasks;
+        if let Some(h) = sample.hist {
+            self.hist.add(&h).map_err(|e| e.to_string())?;
+        }
+        self.bytes_per_task = sample.bytes_per_task.or(self.bytes_per_task);
+        self.timer_slack_ns = sample.timer_slack_ns.or(self.timer_slack_ns);
+        Ok(sample.elapsed)
+    }
+}
+
+impl<R: Runtime, C: std::fmt::Debug> std::fmt::Debug for InRuntime<R, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InRuntime")
+            .field("runtime", &R::NAME)
+            .field("case", &self.case)
+            .field("work", &self.work)
+            .finish()
+    }
+}
+
+/// Constructors of every workload for one runtime, picked by flavor: the
+/// thread-per-core ones spawn locally, the work-stealing ones spawn `Send`
+/// tasks on their workers. Benches and tests get them from
+/// `for_each_runtime!` through [`workloads!`].
+/// Builds a workload of case `C` on runtime `R`.
+pub type Make<R, C> = fn(C, &Config) -> Result<InRuntime<R, C>, String>;
+
+pub struct Workloads<R: Runtime> {
+    pub echo: fn(echo::EchoCase, Placement, usize, &Config) -> Result<echo::EchoBench, String>,
+    pub fan_out: Make<R, fan_out::FanOutCase>,
+    pub timers: Make<R, timers::TimerCase>,
+}
+
+impl<R: Runtime> Workloads<R> {
+    pub fn local() -> Self {
+        Workloads {
+            echo: echo::EchoBench::local::<R>,
+            fan_out: fan_out::local::<R>,
+            timers: timers::local::<R>,
+        }
+    }
+}
+
+impl<R: WorkStealing> Workloads<R> {
+    pub fn stealing() -> Self {
+        Workloads {
+            echo: echo::EchoBench::stealing::<R>,
+            fan_out: fan_out::stealing::<R>,
+            timers: timers::stealing::<R>,
+        }
+    }
+}
+
+/// For use as the callback of `for_each_runtime!`: `workloads!(Type, flavor)`
+/// is the [`Workloads`] of that adapter.
+#[macro_export]
+macro_rules! workloads {
+    ($ty:ty, work_stealing) => {
+        $crate::Workloads::<$ty>::stealing()
+    };
+    ($ty:ty, thread_per_core) => {
+        $crate::Workloads::<$ty>::local()
+    };
+}

@@ -1,0 +1,423 @@
+//! TCP echo: the runtime under test is the server (an accept loop and one
+//! task per connection); the one fixed [`LoadGen`] drives it over loopback.
+
+use crate::latency;
+use crate::loadgen::LoadGen;
+use crate::reference::StdEchoServer;
+use crate::{Placement, Work};
+use hdrhistogram::Histogram;
+use rtbench_results::Description;
+use rtbench_runtimes::{Config, Conn, Listener, Runtime, Unavailable, WorkStealing, per_core, sys};
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// The server's per-connection buffer: one read takes a whole message of
+/// every size in the matrix.
+const CONN_BUF: usize = 64 * 1024;
+/// A run with no progress for this long fails instead of hanging.
+const STALL: Duration = Duration::from_secs(10);
+
+/// One echo case: message size and concurrent connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EchoCase {
+    pub msg_bytes: usize,
+    pub connections: usize,
+}
+
+impl EchoCase {
+    /// The default matrix: {64 B, 4 KiB} x {1, 16, 256}; `full` widens it to
+    /// {64 B, 1 KiB, 16 KiB} x {1, 16, 256, 1024}.
+    pub fn matrix(full: bool) -> Vec<EchoCase> {
+        let (sizes, conns): (&[usize], &[usize]) = if full {
+            (&[64, 1024, 16 * 1024], &[1, 16, 256, 1024])
+        } else {
+            (&[64, 4096], &[1, 16, 256])
+        };
+        sizes
+            .iter()
+            .flat_map(|&msg_bytes| {
+                conns.iter().map(move |&connections| EchoCase {
+                    msg_bytes,
+                    connections,
+                })
+            })
+            .collect()
+    }
+
+    /// The id suffix, e.g. `64B-16c`, `4KiB-256c`.
+    pub fn label(&self) -> String {
+        let size = if self.msg_bytes >= 1024 && self.msg_bytes % 1024 == 0 {
+            format!("{}KiB", self.msg_bytes / 1024)
+        } else {
+            format!("{}B", self.msg_bytes)
+        };
+        format!("{size}-{}c", self.connections)
+    }
+}
+
+/// Echoes until end of stream or error.
+pub async fn echo_conn<C: Conn>(mut conn: C) {
+    let mut buf = vec![0u8; CONN_BUF];
+    loop {
+        let (r, b) = conn.read(buf).await;
+        let n = match r {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        let (r, b) = conn.write_all(b, n).await;
+        if r.is_err() {
+            return;
+        }
+        buf = b;
+    }
+}
+
+/// Accepts until `stop` is set, handing each connection to `serve`.
+async fn accept_loop<L: Listener>(listener: L, stop: Arc<AtomicBool>, serve: impl Fn(L::Conn)) {
+    loop {
+        let accepted = listener.accept().await;
+        if stop.load(Ordering::Acquire) {
+            return;
+        }
+        match accepted {
+            Ok(conn) => serve(conn),
+            // Out of descriptors or a connection reset before accept: keep serving.
+            Err(_) => std::thread::yield_now(),
+        }
+    }
+}
+
+/// An echo server built on a runtime: its threads, its address, its stop flag.
+#[derive(Debug)]
+struct RuntimeServer {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl RuntimeServer {
+    /// Binds one `SO_REUSEPORT` listener per core on one port now, so the port
+    /// accepts (into the backlog) before any runtime has started.
+    fn bind(cores: usize) -> io::Result<(SocketAddr, Vec<std::net::TcpListener>)> {
+        let first = sys::reuseport_listener((Ipv4Addr::LOCALHOST, 0).into())?;
+        let addr = first.local_addr()?;
+        let mut all = vec![first];
+        for _ in 1..cores {
+            all.push(sys::reuseport_listener(addr)?);
+        }
+        Ok((addr, all))
+    }
+
+    /// Thread-per-core: `cores` executors from `server_cpu` on, each with its
+    /// own listener, one `spawn_local` task per connection.
+    fn local<R: Runtime>(
+        config: &Config,
+        server_cpu: usize,
+        cores: usize,
+    ) -> Result<RuntimeServer, String> {
+        let (addr, listeners) = Self::bind(cores).map_err(|e| e.to_string())?;
+        let listeners = Arc::new(listeners);
+        let stop = Arc::new(AtomicBool::new(false));
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let thread = {
+            let (config, stop, ready) = (config.clone(), stop.clone(), ready_tx.clone());
+            std::thread::spawn(move || {
+                let started = per_core::<R, _, _>(&config, server_cpu, cores, move |core| {
+                    let listener = listeners[core].try_clone();
+                    let (stop, ready) = (stop.clone(), ready.clone());
+                    async move {
+                        let listener = match listener.and_then(R::listener) {
+                            Ok(l) => l,
+                            Err(e) => return ready.send(Err(e.to_string())).unwrap_or(()),
+                        };
+                        let _ = ready.send(Ok(()));
+                        accept_loop(listener, stop, |conn| {
+                            drop(R::spawn_local(echo_conn(conn)));
+                        })
+                        .await
+                    }
+                });
+                if let Err(Unavailable(why)) = started {
+                    let _ = ready_tx.send(Err(why));
+                }
+            })
+        };
+        Self::wait_ready(addr, stop, thread, ready_rx, cores)
+    }
+
+    /// Work-stealing: one runtime with `workers` threads on the CPUs from
+    /// `server_cpu`, accepting in `block_on` (as tokio's own examples do), one
+    /// `Send` task per connection.
+    fn stealing<R: WorkStealing>(
+        config: &Config,
+        server_cpu: usize,
+        cores: usize,
+    ) -> Result<RuntimeServer, String> {
+        let (addr, mut listeners) = Self::bind(1).map_err(|e| e.to_string())?;
+        let listener = listeners.remove(0);
+        let stop = Arc::new(AtomicBool::new(false));
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let thread = {
+            let (config, stop) = (config.clone(), stop.clone());
+            std::thread::spawn(move || {
+                sys::pin_to_cpus(&(server_cpu..server_cpu + cores).collect::<Vec<_>>());
+                let rt = match R::new(&config) {
+                    Ok(rt) => rt,
+                    Err(why) => return ready_tx.send(Err(why.0)).unwrap_or(()),
+                };
+                rt.block_on(async move {
+                    let listener = match R::listener(listener) {
+                        Ok(l) => l,
+                        Err(e) => return ready_tx.send(Err(e.to_string())).unwrap_or(()),
+                    };
+                    let _ = ready_tx.send(Ok(()));
+                    accept_loop(listener, stop, |conn| {
+                        drop(R::spawn(echo_conn(R::send_conn(conn))));
+                    })
+                    .await
+                })
+            })
+        };
+        Self::wait_ready(addr, stop, thread, ready_rx, 1)
+    }
+
+    fn wait_ready(
+        addr: SocketAddr,
+        stop: Arc<AtomicBool>,
+        thread: JoinHandle<()>,
+        ready: mpsc::Receiver<Result<(), String>>,
+        cores: usize,
+    ) -> Result<RuntimeServer, String> {
+        let server = RuntimeServer {
+            addr,
+            stop,
+            thread: Some(thread),
+        };
+        for _ in 0..cores {
+            match ready.recv_timeout(Duration::from_secs(10)) {
+                Ok(Ok(())) => {}
+                Ok(Err(why)) => return Err(why),
+                Err(_) => return Err("server did not start within 10 s".into()),
+            }
+        }
+        Ok(server)
+    }
+}
+
+impl Drop for RuntimeServer {
+    /// Sets the stop flag, then connects until every accept loop has seen it.
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !thread.is_finished() && Instant::now() < deadline {
+            let _ = std::net::TcpStream::connect_timeout(&self.addr, Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        if thread.is_finished() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Server {
+    Runtime(RuntimeServer),
+    Std(StdEchoServer),
+}
+
+impl Server {
+    fn addr(&self) -> SocketAddr {
+        match self {
+            Server::Runtime(s) => s.addr,
+            Server::Std(s) => s.addr(),
+        }
+    }
+}
+
+/// One echo benchmark: a started server and a connected load generator.
+///
+/// The calling thread becomes the load generator: it is pinned to
+/// `placement.loadgen_cpu` and must be the one that calls [`EchoBench::run`].
+#[derive(Debug)]
+pub struct EchoBench {
+    pub case: EchoCase,
+    pub description: Description,
+    pub topology: String,
+    /// Round-trip times of every round trip run so far, in ns.
+    pub hist: Histogram<u64>,
+    loadgen: LoadGen,
+    server_cpu: Duration,
+    /// Kept for its `Drop`, and dropped last: the load generator's
+    /// connections close first.
+    _server: Server,
+}
+
+impl EchoBench {
+    /// A thread-per-core runtime: one executor on each of `cores` CPUs.
+    pub fn local<R: Runtime>(
+        case: EchoCase,
+        placement: Placement,
+        cores: usize,
+        config: &Config,
+    ) -> Result<EchoBench, String> {
+        let description = describe::<R>(config, &cpus(placement, cores))?;
+        let server = RuntimeServer::local::<R>(config, placement.server_cpu, cores)?;
+        Self::connect(
+            case,
+            placement,
+            description,
+            topology_tpc(cores),
+            Server::Runtime(server),
+        )
+    }
+
+    /// A work-stealing runtime with `config.workers` workers on `cores` CPUs.
+    pub fn stealing<R: WorkStealing>(
+        case: EchoCase,
+        placement: Placement,
+        cores: usize,
+        config: &Config,
+    ) -> Result<EchoBench, String> {
+        let description = describe::<R>(config, &cpus(placement, cores))?;
+        let server = RuntimeServer::stealing::<R>(config, placement.server_cpu, cores)?;
+        let topology = if cores == 1 {
+            "1 core".to_string()
+        } else {
+            format!("{} workers work-stealing on {cores} cores", config.workers)
+        };
+        Self::connect(
+            case,
+            placement,
+            description,
+            topology,
+            Server::Runtime(server),
+        )
+    }
+
+    /// The no-runtime floor: blocking thread-per-connection `std-threads`.
+    pub fn std_threads(case: EchoCase, placement: Placement) -> Result<EchoBench, String> {
+        let server = StdEchoServer::start(placement.server_cpu).map_err(|e| e.to_string())?;
+        let description = Description {
+            name: "std-threads".into(),
+            flavor: "reference".into(),
+            workers: case.connections,
+            timer_class: "os".into(),
+            driver: "blocking".into(),
+            knobs: [(
+                "threads".to_string(),
+                "one per connection, 64 KiB buffer".to_string(),
+            )]
+            .into(),
+            notes: vec!["no runtime: the machine's floor".into()],
+        };
+        Self::connect(
+            case,
+            placement,
+            description,
+            "1 core".into(),
+            Server::Std(server),
+        )
+    }
+
+    fn connect(
+        case: EchoCase,
+        placement: Placement,
+        description: Description,
+        topology: String,
+        server: Server,
+    ) -> Result<EchoBench, String> {
+        sys::pin_to_cpu(placement.loadgen_cpu);
+        let loadgen = LoadGen::connect(server.addr(), case.connections, case.msg_bytes)
+            .map_err(|e| format!("load generator: {e}"))?;
+        Ok(EchoBench {
+            case,
+            description,
+            topology,
+            hist: latency::histogram(),
+            loadgen,
+            server_cpu: Duration::ZERO,
+            _server: server,
+        })
+    }
+
+    /// Runs exactly `iters` round trips (spread over the connections) and
+    /// returns their wall time. Server CPU time is the process's CPU time
+    /// minus this (load generator) thread's, over the same interval.
+    pub fn run(&mut self, iters: u64) -> io::Result<Duration> {
+        let (p0, t0) = (sys::process_cpu_time(), sys::thread_cpu_time());
+        let elapsed = self.loadgen.run(iters, &mut self.hist, STALL)?;
+        let (p1, t1) = (sys::process_cpu_time(), sys::thread_cpu_time());
+        self.server_cpu += (p1 - p0).saturating_sub(t1 - t0);
+        Ok(elapsed)
+    }
+
+    /// Work done so far: round trips, bytes compared, connections used.
+    pub fn work(&self) -> Work {
+        let stats = self.loadgen.stats();
+        Work {
+            ops: stats.round_trips,
+            bytes: stats.bytes_verified,
+            tasks: 0,
+            connections: self.loadgen.connections() as u64,
+        }
+    }
+
+    /// Server CPU time (user + system) per round trip so far, in ns.
+    pub fn server_cpu_ns_per_op(&self) -> Option<f64> {
+        let ops = self.loadgen.stats().round_trips;
+        (ops > 0).then(|| self.server_cpu.as_nanos() as f64 / ops as f64)
+    }
+}
+
+/// Builds `R` once, on a thread pinned to `cpus` like the server's (a
+/// process-wide pool such as async-std's keeps the mask of the thread that
+/// starts it), to describe it and to fail early with its reason.
+pub fn describe<R: Runtime>(config: &Config, cpus: &[usize]) -> Result<Description, String> {
+    let config = config.clone();
+    let cpus = cpus.to_vec();
+    std::thread::spawn(move || {
+        sys::pin_to_cpus(&cpus);
+        R::new(&config).map(|rt| rt.describe())
+    })
+    .join()
+    .map_err(|_| format!("{} panicked while starting", R::NAME))?
+    .map_err(|e| e.0)
+}
+
+fn cpus(placement: Placement, cores: usize) -> Vec<usize> {
+    (placement.server_cpu..placement.server_cpu + cores).collect()
+}
+
+fn topology_tpc(cores: usize) -> String {
+    if cores == 1 {
+        "1 core".into()
+    } else {
+        format!("{cores} cores thread-per-core")
+    }
+}
+
+impl crate::Routine for EchoBench {
+    fn run(&mut self, iters: u64) -> Result<Duration, String> {
+        EchoBench::run(self, iters).map_err(|e| e.to_string())
+    }
+
+    fn work(&self) -> Work {
+        EchoBench::work(self)
+    }
+
+    fn per_iter(&self) -> Work {
+        Work {
+            ops: 1,
+            bytes: self.case.msg_bytes as u64,
+            ..Work::default()
+        }
+    }
+}

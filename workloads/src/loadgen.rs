@@ -1,0 +1,416 @@
+//! The one load generator every runtime is measured with (fairness rule 1):
+//! a closed-loop TCP echo client on one thread, driven by a plain mio event
+//! loop so that no runtime under test is also the one measuring.
+//!
+//! Each connection sends its own deterministic payload, reads the echo back,
+//! compares it byte for byte as it arrives and only then starts the next round
+//! trip. Nothing is allocated per round trip and the clock is read once per
+//! send and once per completion, so the client stays cheaper than the servers
+//! it drives.
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token};
+
+/// How long one connect may take before `connect` gives up.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Size of the shared read buffer: larger than any echo we expect at once, so a
+/// server that echoes too much is caught in the same read.
+const READ_BUF: usize = 64 * 1024;
+/// Most readiness events handled per `poll` call.
+const EVENTS: usize = 1024;
+
+/// Counters proving the work was done, cumulative since [`LoadGen::connect`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Round trips whose whole echo came back and matched.
+    pub round_trips: u64,
+    /// Bytes written to the server.
+    pub bytes_sent: u64,
+    /// Bytes read back and found equal to what was sent.
+    pub bytes_verified: u64,
+}
+
+#[derive(Debug)]
+struct Conn {
+    stream: TcpStream,
+    /// This connection's message; distinct per connection so misrouted echoes show.
+    payload: Box<[u8]>,
+    /// Round trips still to start in the current run (not counting the one in flight).
+    queued: u64,
+    /// A round trip is in flight.
+    busy: bool,
+    /// Bytes of the current message written.
+    written: usize,
+    /// Bytes of the current message read back and compared.
+    verified: usize,
+    sent_at: Instant,
+}
+
+/// A closed-loop echo client over `connections` loopback TCP connections.
+#[derive(Debug)]
+pub struct LoadGen {
+    poll: Poll,
+    events: Events,
+    conns: Vec<Conn>,
+    scratch: Box<[u8]>,
+    stats: Stats,
+    /// Set by the first failed run: the connections are then in an unknown
+    /// state, so later runs refuse instead of measuring garbage.
+    failed: Option<String>,
+}
+
+impl LoadGen {
+    /// Opens `connections` TCP connections to `addr` (loopback only), each with
+    /// `TCP_NODELAY` and its own deterministic `msg_bytes`-byte payload.
+    /// Panics on a non-loopback `addr`: rtbench never sends traffic off the machine.
+    ///
+    /// Raises the soft `RLIMIT_NOFILE` to the hard limit first if it looks too
+    /// low for `connections` (with room for an in-process server).
+    pub fn connect(addr: SocketAddr, connections: usize, msg_bytes: usize) -> io::Result<LoadGen> {
+        assert!(
+            addr.ip().is_loopback(),
+            "the load generator only talks to loopback, not {addr}"
+        );
+        if connections == 0 || msg_bytes == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the load generator needs at least one connection and one byte per message",
+            ));
+        }
+        let nofile = raise_nofile_limit(2 * connections as u64 + 64)?;
+        let poll = Poll::new()?;
+        let mut conns = Vec::with_capacity(connections);
+        for i in 0..connections {
+            let std =
+                std::net::TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT).map_err(|e| {
+                    io::Error::new(
+                        e.kind(),
+                        format!(
+                            "connection {i} of {connections} to {addr}: connect failed: {e} \
+                         (RLIMIT_NOFILE soft limit {nofile})"
+                        ),
+                    )
+                })?;
+            std.set_nodelay(true)?;
+            std.set_nonblocking(true)?;
+            let mut stream = TcpStream::from_std(std);
+            poll.registry().register(
+                &mut stream,
+                Token(i),
+                Interest::READABLE | Interest::WRITABLE,
+            )?;
+            conns.push(Conn {
+                stream,
+                payload: payload(i, msg_bytes),
+                queued: 0,
+                busy: false,
+                written: 0,
+                verified: 0,
+                sent_at: Instant::now(),
+            });
+        }
+        Ok(LoadGen {
+            poll,
+            events: Events::with_capacity(EVENTS.min(connections)),
+            conns,
+            scratch: vec![0; READ_BUF.max(msg_bytes)].into_boxed_slice(),
+            stats: Stats::default(),
+            failed: None,
+        })
+    }
+
+    /// Number of connections.
+    pub fn connections(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// Bytes per message.
+    pub fn msg_bytes(&self) -> usize {
+        self.conns[0].payload.len()
+    }
+
+    /// Counters since `connect`.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Runs exactly `round_trips` round trips, spread as evenly as possible over
+    /// the connections (connection `i` gets `round_trips / c`, plus one if
+    /// `i < round_trips % c`), each closed-loop: write the message, read all of it
+    /// back, compare, record the round-trip time in ns into `hist`, repeat.
+    ///
+    /// Returns the wall time from start to the last byte. Fails on a mismatch,
+    /// a peer that closes or resets, or no progress at all for `stall_timeout`
+    /// (`TimedOut`, saying how many round trips were left). After a failure the
+    /// load generator refuses further runs.
+    pub fn run(
+        &mut self,
+        round_trips: u64,
+        hist: &mut Histogram<u64>,
+        stall_timeout: Duration,
+    ) -> io::Result<Duration> {
+        if let Some(why) = &self.failed {
+            return Err(io::Error::other(format!(
+                "load generator unusable after an earlier error: {why}"
+            )));
+        }
+        let result = self.run_inner(round_trips, hist, stall_timeout);
+        if let Err(e) = &result {
+            self.failed = Some(e.to_string());
+        }
+        result
+    }
+
+    fn run_inner(
+        &mut self,
+        round_trips: u64,
+        hist: &mut Histogram<u64>,
+        stall_timeout: Duration,
+    ) -> io::Result<Duration> {
+        let start = Instant::now();
+        if round_trips == 0 {
+            return Ok(Duration::ZERO);
+        }
+        let c = self.conns.len() as u64;
+        let (each, extra) = (round_trips / c, round_trips % c);
+        let mut left = round_trips;
+        let mut last = start;
+        let mut moved_at_check = self.moved();
+        for (i, conn) in self.conns.iter_mut().enumerate() {
+            conn.queued = each + u64::from((i as u64) < extra);
+            if conn.queued > 0 {
+                conn.queued -= 1;
+                conn.start(i, &mut self.stats)?;
+            }
+        }
+        // When the last poll that moved no bytes began to look idle; `None`
+        // while bytes keep moving. Saves a clock read per wake-up.
+        let mut idle_since: Option<Instant> = None;
+        while left > 0 {
+            let timeout = match idle_since {
+                None => stall_timeout,
+                Some(t) => match stall_timeout.checked_sub(t.elapsed()) {
+                    Some(d) if !d.is_zero() => d,
+                    _ => return Err(stalled(left, round_trips, stall_timeout)),
+                },
+            };
+            match self.poll.poll(&mut self.events, Some(timeout)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            if self.events.is_empty() {
+                // The whole remaining timeout passed without a single event.
+                return Err(stalled(left, round_trips, stall_timeout));
+            }
+            for event in self.events.iter() {
+                let i = event.token().0;
+                let conn = &mut self.conns[i];
+                if event.is_writable() && conn.busy && conn.written < conn.payload.len() {
+                    conn.write(i, &mut self.stats)?;
+                }
+                if event.is_readable() || event.is_read_closed() || event.is_error() {
+                    if let Some(done) = conn.read(i, &mut self.scratch, &mut self.stats, hist)? {
+                        left -= 1;
+                        last = done;
+                    }
+                }
+            }
+            let moved = self.moved();
+            if moved != moved_at_check {
+                moved_at_check = moved;
+                idle_since = None;
+            } else if idle_since.is_none() {
+                idle_since = Some(Instant::now());
+            }
+        }
+        Ok(last - start)
+    }
+
+    fn moved(&self) -> u64 {
+        self.stats.bytes_sent + self.stats.bytes_verified
+    }
+}
+
+impl Conn {
+    /// Starts a round trip: stamps the send time and writes what the socket takes.
+    fn start(&mut self, i: usize, stats: &mut Stats) -> io::Result<()> {
+        self.busy = true;
+        self.written = 0;
+        self.verified = 0;
+        self.sent_at = Instant::now();
+        self.write(i, stats)
+    }
+
+    /// Writes the rest of the message until done or the socket is full
+    /// (edge-triggered: stopping early would lose the next writable edge).
+    fn write(&mut self, i: usize, stats: &mut Stats) -> io::Result<()> {
+        while self.written < self.payload.len() {
+            match self.stream.write(&self.payload[self.written..]) {
+                Ok(0) => return Err(conn_err(i, io::ErrorKind::WriteZero, "write returned 0")),
+                Ok(n) => {
+                    self.written += n;
+                    stats.bytes_sent += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(conn_err(i, e.kind(), &format!("write failed: {e}"))),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads and compares echoed bytes until the socket is drained or the
+    /// message is complete; on completion records the round trip, starts the
+    /// next one if any, and returns the completion time.
+    ///
+    /// Stopping right after a complete message without draining is safe: a
+    /// well-behaved echo has nothing more to send, and whatever it sends next
+    /// raises a new readable edge.
+    fn read(
+        &mut self,
+        i: usize,
+        scratch: &mut [u8],
+        stats: &mut Stats,
+        hist: &mut Histogram<u64>,
+    ) -> io::Result<Option<Instant>> {
+        loop {
+            let n = match self.stream.read(scratch) {
+                Ok(0) => {
+                    return Err(conn_err(
+                        i,
+                        io::ErrorKind::UnexpectedEof,
+                        &format!(
+                            "peer closed the connection early ({} of {} bytes of the current \
+                             message echoed, {} round trips left on it)",
+                            self.verified,
+                            self.payload.len(),
+                            self.queued + u64::from(self.busy)
+                        ),
+                    ));
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(conn_err(i, e.kind(), &format!("read failed: {e}"))),
+            };
+            let expected = &self.payload[self.verified..self.written];
+            if n > expected.len() {
+                return Err(conn_err(
+                    i,
+                    io::ErrorKind::InvalidData,
+                    &format!(
+                        "peer sent {n} bytes but only {} were outstanding",
+                        expected.len()
+                    ),
+                ));
+            }
+            let got = &scratch[..n];
+            if got != &expected[..n] {
+                let at = got
+                    .iter()
+                    .zip(expected)
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(0);
+                return Err(conn_err(
+                    i,
+                    io::ErrorKind::InvalidData,
+                    &format!(
+                        "echo mismatch at byte {} of the message: sent {:#04x}, got {:#04x}",
+                        self.verified + at,
+                        expected[at],
+                        got[at]
+                    ),
+                ));
+            }
+            self.verified += n;
+            stats.bytes_verified += n as u64;
+            if self.verified == self.payload.len() {
+                let done = Instant::now();
+                hist.saturating_record(
+                    done.saturating_duration_since(self.sent_at).as_nanos() as u64
+                );
+                stats.round_trips += 1;
+                self.busy = false;
+                if self.queued > 0 {
+                    self.queued -= 1;
+                    self.start(i, stats)?;
+                }
+                return Ok(Some(done));
+            }
+        }
+    }
+}
+
+fn conn_err(i: usize, kind: io::ErrorKind, what: &str) -> io::Error {
+    io::Error::new(kind, format!("load generator connection {i}: {what}"))
+}
+
+fn stalled(left: u64, total: u64, after: Duration) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!(
+            "load generator stalled: no progress for {after:?}, {left} of {total} round trips left"
+        ),
+    )
+}
+
+/// Connection `i`'s payload: a splitmix64 stream seeded by `i`, so every
+/// connection's bytes differ and an echo landing on the wrong socket shows.
+fn payload(i: usize, len: usize) -> Box<[u8]> {
+    let mut state = (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut out = vec![0u8; len];
+    for chunk in out.chunks_mut(8) {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
+    }
+    out.into_boxed_slice()
+}
+
+/// Makes sure the soft `RLIMIT_NOFILE` is at least `wanted`, raising it up to
+/// the hard limit if needed (a thousand connections exceed the usual 1024).
+/// Returns the soft limit now in force; it may still be below `wanted` when
+/// the hard limit is.
+#[allow(clippy::unnecessary_cast)] // rlim_t is not u64 on every target
+pub fn raise_nofile_limit(wanted: u64) -> io::Result<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if lim.rlim_cur == libc::RLIM_INFINITY || lim.rlim_cur as u64 >= wanted {
+        return Ok(lim.rlim_cur as u64);
+    }
+    lim.rlim_cur = if lim.rlim_max == libc::RLIM_INFINITY {
+        wanted as libc::rlim_t
+    } else {
+        lim.rlim_max
+    };
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(lim.rlim_cur as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::payload;
+
+    #[test]
+    fn payloads_differ_per_connection() {
+        assert_ne!(payload(0, 64), payload(1, 64));
+        assert_eq!(payload(3, 13), payload(3, 13));
+        assert_eq!(payload(2, 13)[..], payload(2, 16)[..13]);
+    }
+}

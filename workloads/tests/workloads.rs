@@ -1,0 +1,242 @@
+//! Every workload on every adapter, on small parameters, with its correctness
+//! check; routines that honour `iters`; sweep parameters that change the work.
+
+use rtbench_runtimes::{Config, Runtime, for_each_runtime};
+use rtbench_workloads::echo::{EchoBench, EchoCase};
+use rtbench_workloads::fan_out::FanOutCase;
+use rtbench_workloads::timers::{OsSleep, TimerCase};
+use rtbench_workloads::{Placement, Routine, Work, Workloads, run_checked, workloads};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// One worker everywhere: async-std's pool is process-wide and fixed at first use.
+fn conf() -> Config {
+    Config::with_workers(1)
+}
+
+/// Tests that pin threads and time things run one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+type Outcome = Result<(), String>;
+
+fn small_echo(echo: &dyn Fn(EchoCase) -> Result<EchoBench, String>) -> Outcome {
+    let case = EchoCase {
+        msg_bytes: 64,
+        connections: 4,
+    };
+    let mut bench = echo(case)?;
+    run_checked(&mut bench, 1)?;
+    run_checked(&mut bench, 199)?;
+    let w = bench.work();
+    expect(w.ops == 200 && w.bytes == 200 * 64, || {
+        format!("echo work {w:?}")
+    })?;
+    expect(bench.hist.len() == 200, || {
+        format!("{} round trips recorded", bench.hist.len())
+    })?;
+    expect(
+        bench.server_cpu_ns_per_op().is_some_and(|c| c > 0.0),
+        || "no server CPU time measured".into(),
+    )
+}
+
+fn small_in_runtime<R: Runtime>(w: &Workloads<R>) -> Outcome {
+    let fan_cases = [
+        FanOutCase::Flat { tasks: 100 },
+        FanOutCase::Tree {
+            branching: 3,
+            depth: 3,
+        },
+        FanOutCase::Parked { tasks: 100 },
+    ];
+    for case in fan_cases {
+        let mut b = (w.fan_out)(case, &conf())?;
+        run_checked(&mut b, 1).map_err(|e| format!("{}: {e}", case.label()))?;
+        run_checked(&mut b, 3).map_err(|e| format!("{}: {e}", case.label()))?;
+        expect(b.work.tasks == 4 * case.tasks(), || {
+            format!("{case:?}: {:?}", b.work)
+        })?;
+    }
+    let timer_cases = [
+        TimerCase::Sleep {
+            dur: Duration::from_millis(1),
+        },
+        TimerCase::SleepMany {
+            dur: Duration::from_millis(1),
+            timers: 100,
+        },
+        TimerCase::ArmCancel,
+        TimerCase::FireMany {
+            timers: 1000,
+            spread: Duration::from_millis(10),
+        },
+    ];
+    for case in timer_cases {
+        let mut b = (w.timers)(case, &conf())?;
+        run_checked(&mut b, 2).map_err(|e| format!("{}: {e}", case.label()))?;
+        let recorded = if case.has_lateness() {
+            2 * case.timers()
+        } else {
+            0
+        };
+        expect(b.hist.len() == recorded, || {
+            format!(
+                "{}: {} lateness samples, expected {recorded}",
+                case.label(),
+                b.hist.len()
+            )
+        })?;
+        expect(b.timer_slack_ns.is_some(), || {
+            "timer slack not recorded".into()
+        })?;
+    }
+    Ok(())
+}
+
+fn expect(cond: bool, what: impl FnOnce() -> String) -> Outcome {
+    if cond { Ok(()) } else { Err(what()) }
+}
+
+#[test]
+fn every_workload_checks_its_work_on_every_adapter() {
+    let _guard = serial();
+    let placement = Placement::new(false);
+    let mut failed = Vec::new();
+    let mut ran = 0;
+    macro_rules! one {
+        ($ty:ty, $flavor:ident) => {{
+            let w = workloads!($ty, $flavor);
+            let name = <$ty as Runtime>::NAME;
+            let echo = |case| (w.echo)(case, placement, 1, &conf());
+            if let Err(e) = small_echo(&echo).and_then(|_| small_in_runtime(&w)) {
+                failed.push(format!("{name}: {e}"));
+            }
+            ran += 1;
+        }};
+    }
+    for_each_runtime!(one);
+    if let Err(e) = small_echo(&|case| EchoBench::std_threads(case, placement)) {
+        failed.push(format!("std-threads: {e}"));
+    }
+    assert!(ran > 0, "no adapter compiled in");
+    assert!(failed.is_empty(), "failed:\n{}", failed.join("\n"));
+}
+
+/// A routine that ignores `iters` — the bug this harness must catch.
+struct IgnoresIters(Work);
+
+impl Routine for IgnoresIters {
+    fn run(&mut self, _iters: u64) -> Result<Duration, String> {
+        self.0.ops += 1;
+        Ok(Duration::from_micros(1))
+    }
+    fn work(&self) -> Work {
+        self.0
+    }
+    fn per_iter(&self) -> Work {
+        Work {
+            ops: 1,
+            ..Work::default()
+        }
+    }
+}
+
+#[test]
+fn a_routine_that_ignores_iters_is_caught() {
+    let mut bad = IgnoresIters(Work::default());
+    assert!(run_checked(&mut bad, 1).is_ok());
+    let err = run_checked(&mut bad, 10).unwrap_err();
+    assert!(err.contains("10 iterations did 1 ops"), "{err}");
+}
+
+#[test]
+fn os_sleep_floor_honours_iters_and_never_wakes_early() {
+    let mut os = OsSleep::new(Duration::from_micros(200), Some(Duration::from_nanos(1)), 0);
+    run_checked(&mut os, 5).unwrap();
+    assert_eq!(os.hist.len(), 5);
+    assert_eq!(os.timer_slack_ns, Some(1));
+    assert_eq!(os.name(), "os-sleep-slack1ns");
+}
+
+/// Changing a sweep parameter changes the work measured: message size moves
+/// more bytes, connections use more connections, N runs more tasks or timers.
+#[test]
+fn sweep_parameters_change_the_work_done() {
+    let _guard = serial();
+    let placement = Placement::new(false);
+    let echo_work = |msg_bytes, connections| {
+        let mut b = EchoBench::std_threads(
+            EchoCase {
+                msg_bytes,
+                connections,
+            },
+            placement,
+        )
+        .unwrap();
+        run_checked(&mut b, 64).unwrap();
+        b.work()
+    };
+    let small = echo_work(64, 1);
+    let large = echo_work(4096, 1);
+    let wide = echo_work(64, 16);
+    assert_eq!(
+        small.bytes * 64,
+        large.bytes,
+        "message size must scale bytes"
+    );
+    assert_eq!((small.connections, wide.connections), (1, 16));
+
+    let first = rtbench_runtimes::entries()[0].name;
+    let mut checked = false;
+    macro_rules! first_adapter {
+        ($ty:ty, $flavor:ident) => {
+            if !checked && <$ty as Runtime>::NAME == first {
+                checked = true;
+                let w = workloads!($ty, $flavor);
+                let tasks = |n| {
+                    let mut b = (w.fan_out)(FanOutCase::Flat { tasks: n }, &conf()).unwrap();
+                    run_checked(&mut b, 2).unwrap();
+                    b.work.tasks
+                };
+                assert_eq!((tasks(10), tasks(1000)), (20, 2000));
+                let timers = |n| {
+                    let case = TimerCase::SleepMany {
+                        dur: Duration::from_micros(100),
+                        timers: n,
+                    };
+                    let mut b = (w.timers)(case, &conf()).unwrap();
+                    run_checked(&mut b, 1).unwrap();
+                    b.hist.len()
+                };
+                assert_eq!((timers(10), timers(500)), (10, 500));
+            }
+        };
+    }
+    for_each_runtime!(first_adapter);
+    assert!(checked);
+}
+
+#[test]
+fn matrices_have_distinct_labels_per_parameter() {
+    for full in [false, true] {
+        let m = EchoCase::matrix(full);
+        let labels: std::collections::HashSet<_> = m.iter().map(|c| c.label()).collect();
+        assert_eq!(labels.len(), m.len());
+    }
+    assert_eq!(EchoCase::matrix(false).len(), 6);
+    assert_eq!(EchoCase::matrix(true).len(), 12);
+    assert_eq!(
+        FanOutCase::Tree {
+            branching: 10,
+            depth: 5
+        }
+        .tasks(),
+        111_111
+    );
+    let t: std::collections::HashSet<_> = TimerCase::matrix().iter().map(|c| c.label()).collect();
+    assert_eq!(t.len(), TimerCase::matrix().len());
+}
