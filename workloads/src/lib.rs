@@ -49,6 +49,11 @@ pub trait Tasks: 'static {
 
     /// The runtime's timer.
     fn sleep(dur: Duration) -> impl Future<Output = ()> + 'static;
+
+    /// Spawns a task that sleeps `dur` and returns how late it woke, in ns
+    /// (an error if early). A method of its own because a generic body that
+    /// awaits [`Tasks::sleep`] is not provably `Send`.
+    fn spawn_sleep(dur: Duration) -> impl Future<Output = Result<u64, String>> + 'static;
 }
 
 /// Spawns with [`Runtime::spawn_local`] on the current thread's executor.
@@ -67,6 +72,10 @@ impl<R: Runtime> Tasks for Local<R> {
     fn sleep(dur: Duration) -> impl Future<Output = ()> + 'static {
         R::sleep(dur)
     }
+
+    fn spawn_sleep(dur: Duration) -> impl Future<Output = Result<u64, String>> + 'static {
+        R::spawn_local(timers::late_by(dur, move || R::sleep(dur)))
+    }
 }
 
 /// Spawns with [`WorkStealing::spawn`] onto the worker pool.
@@ -84,6 +93,10 @@ impl<R: WorkStealing> SendTasks for Stealing<R> {
 
     fn sleep(dur: Duration) -> impl Future<Output = ()> + Send + 'static {
         R::sleep_send(dur)
+    }
+
+    fn spawn_sleep(dur: Duration) -> impl Future<Output = Result<u64, String>> + Send + 'static {
+        R::spawn(timers::late_by(dur, move || R::sleep_send(dur)))
     }
 }
 

@@ -2,7 +2,6 @@
 //! and cancelling, and firing many at once; with the OS's own sleep as floor.
 
 use crate::{InRuntime, Local, Sample, Stealing, Tasks, Work, latency};
-use futures_util::stream::{FuturesUnordered, StreamExt};
 use hdrhistogram::Histogram;
 use rtbench_runtimes::{Config, Runtime, WorkStealing, sys};
 use std::future::{Future, poll_fn};
@@ -15,11 +14,11 @@ use std::time::{Duration, Instant};
 pub enum TimerCase {
     /// One `sleep(dur)` at a time.
     Sleep { dur: Duration },
-    /// `timers` sleeps at once, deadlines spread evenly over `[dur, 2 dur)`.
+    /// `timers` sleeps at once (a task each), deadlines spread evenly over `[dur, 2 dur)`.
     SleepMany { dur: Duration, timers: u64 },
     /// A timer polled once (armed), then dropped: the server timeout that never fires.
     ArmCancel,
-    /// `timers` sleeps at once, deadlines spread evenly over `(0, spread]`;
+    /// `timers` sleeps at once (a task each), deadlines spread evenly over `(0, spread]`;
     /// one iteration lasts until the last has fired.
     FireMany { timers: u64, spread: Duration },
 }
@@ -96,11 +95,14 @@ pub fn fmt_dur(d: Duration) -> String {
     }
 }
 
-/// Sleeps `dur` on `T`'s timer and returns how late it completed, in ns;
-/// an early completion is an error.
-async fn late_by<T: Tasks>(dur: Duration) -> Result<u64, String> {
+/// Arms the timer `sleep` makes, waits for it, and returns how late it
+/// completed past `dur`, in ns; an early completion is an error.
+pub(crate) async fn late_by<F: Future<Output = ()>>(
+    dur: Duration,
+    sleep: impl FnOnce() -> F,
+) -> Result<u64, String> {
     let armed = Instant::now();
-    T::sleep(dur).await;
+    sleep().await;
     let took = armed.elapsed();
     if took < dur {
         return Err(format!("sleep({dur:?}) completed early, after {took:?}"));
@@ -108,23 +110,22 @@ async fn late_by<T: Tasks>(dur: Duration) -> Result<u64, String> {
     Ok((took - dur).as_nanos() as u64)
 }
 
-/// Sleeps many at once, deadlines `base + i * spread / n`; records lateness.
+/// Sleeps many at once, one task per timer (as servers arm them), deadlines
+/// `base + i * spread / n`; records every timer's lateness. One task per
+/// timer rather than one combinator over all: `FuturesUnordered` re-polls
+/// every sleep refused by tokio's coop budget, which made tokio look 20x
+/// slower than its timers are.
 async fn many<T: Tasks>(
     n: u64,
     base: Duration,
     spread: Duration,
     hist: &mut Histogram<u64>,
 ) -> Result<(), String> {
-    let mut all: FuturesUnordered<_> = (0..n)
-        .map(|i| late_by::<T>(base + spread.mul_f64(i as f64 / n as f64)))
+    let handles: Vec<_> = (0..n)
+        .map(|i| T::spawn_sleep(base + spread.mul_f64(i as f64 / n as f64)))
         .collect();
-    let mut fired = 0;
-    while let Some(late) = all.next().await {
-        latency::record(hist, late?);
-        fired += 1;
-    }
-    if fired != n {
-        return Err(format!("{fired} of {n} timers fired"));
+    for h in handles {
+        latency::record(hist, h.await?);
     }
     Ok(())
 }
@@ -134,7 +135,9 @@ async fn body<T: Tasks>(case: TimerCase, iters: u64) -> Result<Sample, String> {
     let start = Instant::now();
     for _ in 0..iters {
         match case {
-            TimerCase::Sleep { dur } => latency::record(&mut hist, late_by::<T>(dur).await?),
+            TimerCase::Sleep { dur } => {
+                latency::record(&mut hist, late_by(dur, || T::sleep(dur)).await?)
+            }
             TimerCase::SleepMany { dur, timers } => many::<T>(timers, dur, dur, &mut hist).await?,
             TimerCase::FireMany { timers, spread } => {
                 many::<T>(timers, spread / timers as u32, spread, &mut hist).await?
