@@ -1,1 +1,57 @@
-fn main() {}
+//! Echo: round trips per second and round-trip latency of a TCP echo server
+//! on each runtime, driven over loopback by the one fixed load generator.
+//! Not a test of HTTP, TLS, or of many cores: the default topology is one
+//! server core, with the load generator on another (`RTBENCH_PLACEMENT`).
+
+mod common;
+
+use common::{Settings, Spec, bench};
+use rtbench_runtimes::{Runtime, for_each_runtime};
+use rtbench_workloads::echo::{EchoBench, EchoCase};
+use rtbench_workloads::workloads;
+
+/// Server cores in the default topology.
+const SERVER_CORES: usize = 1;
+
+fn spec(runtime: &str, case: EchoCase) -> Spec {
+    Spec {
+        workload: "echo",
+        runtime: runtime.to_string(),
+        case: case.label(),
+        params: [
+            ("msg_bytes".to_string(), case.msg_bytes as f64),
+            ("connections".to_string(), case.connections as f64),
+        ]
+        .into(),
+        op: "round trip",
+        ops_per_iter: 1,
+        latency_kind: Some("round-trip"),
+    }
+}
+
+fn main() {
+    let settings = Settings::from_env("echo");
+    let mut c = settings.criterion();
+    let mut group = c.benchmark_group("echo");
+    for case in EchoCase::matrix(settings.full()) {
+        let placement = settings.placement;
+        macro_rules! one {
+            ($ty:ty, $flavor:ident) => {{
+                let w = workloads!($ty, $flavor);
+                let config = settings.config.clone();
+                bench(
+                    &mut group,
+                    &settings,
+                    spec(<$ty as Runtime>::NAME, case),
+                    || (w.echo)(case, placement, SERVER_CORES, &config),
+                );
+            }};
+        }
+        for_each_runtime!(one);
+        bench(&mut group, &settings, spec("std-threads", case), || {
+            EchoBench::std_threads(case, placement)
+        });
+    }
+    group.finish();
+    common::finish(&mut c);
+}

@@ -1,1 +1,73 @@
-fn main() {}
+//! Timers: how late `sleep` completes (the whole distribution), the cost of
+//! arming and cancelling a timer, and firing many at once, on each runtime's
+//! one core, beside `std::thread::sleep` with default and 1 ns timer slack.
+//! Not a measure of timer accuracy under CPU load.
+
+mod common;
+
+use common::{Settings, Spec, bench};
+use criterion::SamplingMode;
+use rtbench_runtimes::{Runtime, for_each_runtime};
+use rtbench_workloads::timers::{OsSleep, TimerCase};
+use rtbench_workloads::workloads;
+use std::time::Duration;
+
+fn spec(runtime: &str, case: TimerCase) -> Spec {
+    let mut params = std::collections::BTreeMap::new();
+    params.insert("timers".to_string(), case.timers() as f64);
+    match case {
+        TimerCase::Sleep { dur } | TimerCase::SleepMany { dur, .. } => {
+            params.insert("sleep_us".to_string(), dur.as_micros() as f64);
+        }
+        TimerCase::FireMany { spread, .. } => {
+            params.insert("spread_us".to_string(), spread.as_micros() as f64);
+        }
+        TimerCase::ArmCancel => {}
+    }
+    Spec {
+        workload: "timers",
+        runtime: runtime.to_string(),
+        case: case.label(),
+        params,
+        op: "timer",
+        ops_per_iter: case.timers(),
+        latency_kind: case.has_lateness().then_some("lateness"),
+    }
+}
+
+fn main() {
+    let settings = Settings::from_env("timers");
+    let mut c = settings.criterion();
+    let mut group = c.benchmark_group("timers");
+    for case in TimerCase::matrix() {
+        // Iterations of a millisecond or more: one sample per batch of equal size.
+        let long = !matches!(case, TimerCase::ArmCancel | TimerCase::Sleep { .. })
+            || matches!(case, TimerCase::Sleep { dur } if dur >= Duration::from_millis(1));
+        group.sampling_mode(if long {
+            SamplingMode::Flat
+        } else {
+            SamplingMode::Auto
+        });
+        macro_rules! one {
+            ($ty:ty, $flavor:ident) => {{
+                let w = workloads!($ty, $flavor);
+                let config = settings.config.clone();
+                bench(
+                    &mut group,
+                    &settings,
+                    spec(<$ty as Runtime>::NAME, case),
+                    || (w.timers)(case, &config),
+                );
+            }};
+        }
+        for_each_runtime!(one);
+        if let TimerCase::Sleep { dur } = case {
+            for slack in [None, Some(Duration::from_nanos(1))] {
+                let os = OsSleep::new(dur, slack, settings.placement.server_cpu);
+                bench(&mut group, &settings, spec(&os.name(), case), || Ok(os));
+            }
+        }
+    }
+    group.finish();
+    common::finish(&mut c);
+}

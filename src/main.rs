@@ -105,6 +105,18 @@ fn run(command: Command) -> anyhow::Result<()> {
 }
 
 fn report(results: PathBuf, out: PathBuf, baseline: Option<PathBuf>) -> anyhow::Result<()> {
-    let _ = (results, out, baseline);
-    anyhow::bail!("report: not built yet")
+    let lock = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock");
+    let rendered = rtbench_report::render(&rtbench_report::Options {
+        results,
+        out,
+        baseline,
+        cargo_lock: lock.is_file().then_some(lock),
+    })?;
+    for problem in &rendered.problems {
+        eprintln!("warning: skipped unreadable {problem}");
+    }
+    for file in &rendered.files {
+        println!("{}", file.display());
+    }
+    Ok(())
 }

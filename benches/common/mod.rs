@@ -1,0 +1,499 @@
+//! What the three bench files share: settings from the environment, the run
+//! folder under `target/rtbench/`, and the bridge from a checked routine to
+//! criterion's `iter_custom` that records results beside criterion's own.
+
+#![allow(dead_code)] // each bench file uses its own part
+
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput, measurement::WallTime};
+use rtbench_results::{BenchResult, Description, Estimate, RunDir, RunMeta, RuntimeEntry};
+use rtbench_runtimes::{Config, env};
+use rtbench_workloads::{Placement, Routine, latency, run_checked};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+/// How this run is configured, from the environment and the command line.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `quick`, `default` or `full`.
+    pub mode: &'static str,
+    /// criterion's `--test`: run each benchmark once, record nothing.
+    pub test_mode: bool,
+    pub placement: Placement,
+    /// Configuration every runtime is built with.
+    pub config: Config,
+    pub run: Option<RunDir>,
+}
+
+impl Settings {
+    /// Reads `RTBENCH_QUICK`, `RTBENCH_FULL`, `RTBENCH_PLACEMENT` and the
+    /// criterion flags; pins this thread to the server CPU (runtimes built
+    /// from here inherit it); opens the run folder. Exits with a one-line
+    /// error on a bad setting.
+    pub fn from_env(workload: &str) -> Settings {
+        let args: Vec<String> = std::env::args().collect();
+        let flag = |name: &str| {
+            std::env::var(name)
+                .map(|v| !v.is_empty() && v != "0")
+                .unwrap_or(false)
+        };
+        let quick = flag("RTBENCH_QUICK") || args.iter().any(|a| a == "--quick");
+        let mode = if quick {
+            "quick"
+        } else if flag("RTBENCH_FULL") {
+            "full"
+        } else {
+            "default"
+        };
+        let test_mode = args.iter().any(|a| a == "--test");
+        let placement = Placement::from_env().unwrap_or_else(|e| {
+            eprintln!("error: {e}");
+            std::process::exit(2)
+        });
+        rtbench_runtimes::sys::pin_to_cpu(placement.server_cpu);
+        let mut settings = Settings {
+            mode,
+            test_mode,
+            placement,
+            config: Config::with_workers(1),
+            run: None,
+        };
+        if !test_mode {
+            match open_run(&settings, workload) {
+                Ok(run) => settings.run = Some(run),
+                Err(e) => {
+                    eprintln!("error: cannot open the results folder: {e}");
+                    std::process::exit(1)
+                }
+            }
+        }
+        settings
+    }
+
+    /// criterion configured for this mode. `--quick` and other flags on the
+    /// command line still apply on top.
+    pub fn criterion(&self) -> Criterion {
+        let c = Criterion::default().with_output_color(true);
+        let c = match self.mode {
+            "quick" => c
+                .sample_size(10)
+                .warm_up_time(Duration::from_millis(100))
+                .measurement_time(Duration::from_millis(300))
+                .nresamples(1_000),
+            "default" => c
+                .sample_size(20)
+                .warm_up_time(Duration::from_millis(500))
+                .measurement_time(Duration::from_millis(1500))
+                .nresamples(10_000),
+            _ => c,
+        };
+        c.configure_from_args()
+    }
+
+    pub fn full(&self) -> bool {
+        self.mode == "full"
+    }
+}
+
+/// The folder above `release/deps/<bench>`: the cargo target directory.
+fn target_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.ancestors().nth(3).map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("target"))
+}
+
+fn criterion_dir() -> PathBuf {
+    std::env::var_os("CRITERION_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("criterion"))
+}
+
+/// The run folder for this `cargo bench`: `RTBENCH_RUN_ID` if set, else the
+/// folder the same cargo process (our parent) already opened, else a new one
+/// named by UTC time. Its meta.json gains this workload's runtimes.
+fn open_run(settings: &Settings, workload: &str) -> std::io::Result<RunDir> {
+    let root = std::env::var_os("RTBENCH_RESULTS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("rtbench"));
+    std::fs::create_dir_all(&root)?;
+    let owner = format!("cargo-pid {}", std::os::unix::process::parent_id());
+    let id = match std::env::var("RTBENCH_RUN_ID") {
+        Ok(id) if !id.is_empty() => id,
+        _ => std::fs::read_dir(&root)?
+            .filter_map(|e| e.ok())
+            .find(|e| {
+                std::fs::read_to_string(e.path().join(".owner")).is_ok_and(|o| o.trim() == owner)
+            })
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .unwrap_or_else(|| format!("{}-{}", utc_stamp(), std::process::id())),
+    };
+    let run = RunDir {
+        path: root.join(&id),
+    };
+    std::fs::create_dir_all(&run.path)?;
+    std::fs::write(run.path.join(".owner"), &owner)?;
+    let mut meta = run.read_meta().unwrap_or_else(|_| RunMeta {
+        schema_version: rtbench_results::SCHEMA_VERSION,
+        run_id: id.clone(),
+        started_at: rfc3339(SystemTime::now()),
+        mode: settings.mode.to_string(),
+        placement: settings.placement.name().to_string(),
+        env: env::probe(),
+        git_commit: git_commit(),
+        crate_versions: crate_versions(),
+        runtimes: Vec::new(),
+    });
+    for entry in rtbench_runtimes::entries() {
+        if meta.runtimes.iter().any(|r| r.name == entry.name) {
+            continue;
+        }
+        let probed = (entry.probe)(&settings.config);
+        meta.runtimes.push(RuntimeEntry {
+            name: entry.name.to_string(),
+            unavailable: probed.as_ref().err().map(|e| e.0.clone()),
+            description: probed.ok(),
+        });
+    }
+    run.write_meta(&meta)?;
+    eprintln!(
+        "rtbench: {workload} results -> {} ({} mode, placement {})",
+        run.path.display(),
+        settings.mode,
+        settings.placement.describe()
+    );
+    Ok(run)
+}
+
+fn git_commit() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Versions of the runtime crates (and criterion, hdrhistogram) from Cargo.lock.
+fn crate_versions() -> BTreeMap<String, String> {
+    const CRATES: [&str; 12] = [
+        "tokio",
+        "smol",
+        "async-executor",
+        "async-io",
+        "async-std",
+        "glommio",
+        "tokio-uring",
+        "monoio",
+        "compio",
+        "criterion",
+        "hdrhistogram",
+        "mio",
+    ];
+    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock");
+    let Ok(text) = std::fs::read_to_string(lock) else {
+        return BTreeMap::new();
+    };
+    let mut out = BTreeMap::new();
+    let mut name = None;
+    for line in text.lines() {
+        if let Some(n) = line.strip_prefix("name = ") {
+            name = Some(n.trim_matches('"').to_string());
+        } else if let (Some(v), Some(n)) = (line.strip_prefix("version = "), name.take())
+            && CRATES.contains(&n.as_str())
+        {
+            out.insert(n, v.trim_matches('"').to_string());
+        }
+    }
+    out
+}
+
+fn utc_stamp() -> String {
+    rfc3339(SystemTime::now())
+        .replace([':', '-'], "")
+        .trim_end_matches('Z')
+        .to_string()
+}
+
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days).
+fn rfc3339(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// What a benchmark is, for its results file.
+pub struct Spec {
+    pub workload: &'static str,
+    pub runtime: String,
+    pub case: String,
+    pub params: BTreeMap<String, f64>,
+    pub op: &'static str,
+    pub ops_per_iter: u64,
+    /// `round-trip`, `lateness`, or `None` when there is no distribution.
+    pub latency_kind: Option<&'static str>,
+}
+
+/// What a finished routine reports beyond its histogram.
+pub trait Recorded: Routine {
+    fn description(&self) -> Description;
+    fn topology(&self) -> String;
+    fn hist(&self) -> Option<&hdrhistogram::Histogram<u64>>;
+    fn server_cpu_ns_per_op(&self) -> Option<f64> {
+        None
+    }
+    fn extra(&self) -> BTreeMap<String, f64> {
+        BTreeMap::new()
+    }
+}
+
+/// Benchmarks one routine under criterion's `iter_custom`, building it
+/// lazily (a benchmark the filter skips costs nothing), checking every call
+/// did exactly `iters` iterations of work, and writing its results file.
+///
+/// A routine that cannot start or fails is recorded as failed with its
+/// error; the run goes on.
+pub fn bench<T: Recorded>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    settings: &Settings,
+    spec: Spec,
+    make: impl FnOnce() -> Result<T, String>,
+) {
+    let id = format!("{}/{}/{}", spec.workload, spec.runtime, spec.case);
+    let state: RefCell<Option<Result<T, String>>> = RefCell::new(None);
+    let mut make = Some(make);
+    group.throughput(Throughput::Elements(spec.ops_per_iter));
+    group.bench_function(BenchmarkId::new(&spec.runtime, &spec.case), |b| {
+        b.iter_custom(|iters| {
+            let mut state = state.borrow_mut();
+            let routine = state.get_or_insert_with(|| {
+                let make = make.take().expect("built once");
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(make))
+                    .unwrap_or_else(|_| Err("panicked while starting".into()))
+            });
+            let outcome = match routine {
+                Ok(r) => {
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_checked(r, iters)))
+                        .unwrap_or_else(|_| Err("panicked while running".into()))
+                }
+                Err(e) => Err(e.clone()),
+            };
+            match outcome {
+                Ok(elapsed) => elapsed,
+                Err(e) => {
+                    if routine.is_ok() {
+                        eprintln!("rtbench: {id} failed: {e}");
+                        *routine = Err(e);
+                    }
+                    // criterion needs a time; the results file says it failed.
+                    Duration::from_nanos(iters)
+                }
+            }
+        })
+    });
+    let Some(routine) = state.into_inner() else {
+        return; // filtered out
+    };
+    if settings.test_mode {
+        if let Err(e) = &routine {
+            eprintln!("rtbench: {id} FAILED: {e}");
+            FAILED.with(|f| f.borrow_mut().push(id));
+        }
+        return;
+    }
+    let Some(run) = &settings.run else { return };
+    let mut result = BenchResult {
+        schema_version: rtbench_results::SCHEMA_VERSION,
+        id: id.clone(),
+        workload: spec.workload.into(),
+        case: spec.case.clone(),
+        runtime: spec.runtime.clone(),
+        topology: String::new(),
+        placement: settings.placement.describe(),
+        description: Description {
+            name: spec.runtime.clone(),
+            flavor: String::new(),
+            workers: 0,
+            timer_class: String::new(),
+            driver: String::new(),
+            knobs: BTreeMap::new(),
+            notes: Vec::new(),
+        },
+        params: spec.params,
+        op: spec.op.into(),
+        ops_per_iter: spec.ops_per_iter as f64,
+        status: "ok".into(),
+        error: None,
+        estimate: None,
+        latency: None,
+        ops_checked: 0,
+        server_cpu_ns_per_op: None,
+        extra: BTreeMap::new(),
+    };
+    match &routine {
+        Ok(r) => {
+            result.topology = r.topology();
+            result.description = r.description();
+            result.estimate = read_estimate(spec.workload, &spec.runtime, &spec.case);
+            result.latency = spec
+                .latency_kind
+                .zip(r.hist())
+                .filter(|(_, h)| !h.is_empty())
+                .map(|(kind, h)| latency::summarize(h, kind));
+            result.ops_checked = r.work().ops;
+            result.server_cpu_ns_per_op = r.server_cpu_ns_per_op();
+            result.extra = r.extra();
+        }
+        Err(e) => {
+            result.status = "failed".into();
+            result.error = Some(e.clone());
+            // Keep the runtime's own description where it could start.
+            if let Some(entry) = rtbench_runtimes::entries()
+                .into_iter()
+                .find(|en| en.name == spec.runtime)
+                && let Ok(d) = (entry.probe)(&settings.config)
+            {
+                result.description = d;
+            }
+        }
+    }
+    if let Err(e) = run.write_bench(&result) {
+        eprintln!("rtbench: cannot write results of {id}: {e}");
+    }
+}
+
+thread_local! {
+    static FAILED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// In `--test` mode, a benchmark that failed fails the process (CI must see
+/// it); in measuring mode failures are recorded and the run goes on.
+pub fn finish(c: &mut Criterion) {
+    c.final_summary();
+    let failed = FAILED.with(|f| f.borrow().clone());
+    if !failed.is_empty() {
+        eprintln!(
+            "rtbench: {} benchmark(s) failed: {}",
+            failed.len(),
+            failed.join(", ")
+        );
+        std::process::exit(1);
+    }
+}
+
+/// criterion's estimate of this benchmark, from its `new/estimates.json`.
+fn read_estimate(group: &str, function: &str, value: &str) -> Option<Estimate> {
+    let dir = criterion_dir()
+        .join(safe(group))
+        .join(safe(function))
+        .join(safe(value))
+        .join("new");
+    let est: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("estimates.json")).ok()?).ok()?;
+    let sample: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("sample.json")).ok()?).ok()?;
+    let num = |v: &serde_json::Value| v.as_f64();
+    Some(Estimate {
+        mean_ns: num(&est["mean"]["point_estimate"])?,
+        mean_lower_ns: num(&est["mean"]["confidence_interval"]["lower_bound"])?,
+        mean_upper_ns: num(&est["mean"]["confidence_interval"]["upper_bound"])?,
+        median_ns: num(&est["median"]["point_estimate"])?,
+        samples: sample["iters"].as_array().map_or(0, |a| a.len() as u64),
+    })
+}
+
+/// criterion's `make_filename_safe`.
+fn safe(s: &str) -> String {
+    s.replace(['?', '"', '/', '\\', '*', '<', '>', ':', '|', '^'], "_")
+}
+
+impl Recorded for rtbench_workloads::echo::EchoBench {
+    fn description(&self) -> Description {
+        self.description.clone()
+    }
+    fn topology(&self) -> String {
+        self.topology.clone()
+    }
+    fn hist(&self) -> Option<&hdrhistogram::Histogram<u64>> {
+        Some(&self.hist)
+    }
+    fn server_cpu_ns_per_op(&self) -> Option<f64> {
+        rtbench_workloads::echo::EchoBench::server_cpu_ns_per_op(self)
+    }
+}
+
+impl<R: rtbench_runtimes::Runtime, C: rtbench_workloads::Case> Recorded
+    for rtbench_workloads::InRuntime<R, C>
+{
+    fn description(&self) -> Description {
+        self.description.clone()
+    }
+    fn topology(&self) -> String {
+        self.topology.clone()
+    }
+    fn hist(&self) -> Option<&hdrhistogram::Histogram<u64>> {
+        Some(&self.hist)
+    }
+    fn extra(&self) -> BTreeMap<String, f64> {
+        let mut extra = BTreeMap::new();
+        if let Some(b) = self.bytes_per_task {
+            extra.insert("bytes_per_task".into(), b);
+        }
+        if let Some(s) = self.timer_slack_ns {
+            extra.insert("timer_slack_ns".into(), s as f64);
+        }
+        extra
+    }
+}
+
+impl Recorded for rtbench_workloads::timers::OsSleep {
+    fn description(&self) -> Description {
+        Description {
+            name: self.name(),
+            flavor: "reference".into(),
+            workers: 1,
+            timer_class: "os".into(),
+            driver: "std::thread::sleep".into(),
+            knobs: self
+                .slack
+                .map(|s| {
+                    [(
+                        "PR_SET_TIMERSLACK".to_string(),
+                        format!("{} ns", s.as_nanos()),
+                    )]
+                    .into()
+                })
+                .unwrap_or_default(),
+            notes: vec!["no runtime: the OS sleep floor".into()],
+        }
+    }
+    fn topology(&self) -> String {
+        "1 core".into()
+    }
+    fn hist(&self) -> Option<&hdrhistogram::Histogram<u64>> {
+        Some(&self.hist)
+    }
+    fn extra(&self) -> BTreeMap<String, f64> {
+        self.timer_slack_ns
+            .map(|s| [("timer_slack_ns".to_string(), s as f64)].into())
+            .unwrap_or_default()
+    }
+}
