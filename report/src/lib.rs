@@ -1,1 +1,150 @@
 //! Renders raw results (see rtbench-results) into reports.
+//!
+//! Laid out like criterion.rs: [`load`] reads files, [`model`] turns them into
+//! one in-memory [`Model`], and small reporters (HTML, Markdown, JSON, SVG
+//! charts) share the [`Reporter`] trait and only ever read that model.
+
+pub mod chart;
+pub mod fmt;
+pub mod html;
+pub mod json;
+pub mod load;
+pub mod markdown;
+pub mod model;
+pub mod view;
+
+pub use model::Model;
+
+use rtbench_results::FileError;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Version of `results.json`; bumped whenever a field changes meaning, so old
+/// reports stay readable (iai-callgrind style, with `results.schema.json`).
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+/// The JSON Schema of `results.json`, committed beside this crate.
+pub const RESULTS_SCHEMA: &str = include_str!("../results.schema.json");
+
+/// What `rtbench report` asks for.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// A run folder (holds meta.json or bench/) or a root of run folders (the newest is used).
+    pub results: PathBuf,
+    pub out: PathBuf,
+    /// A run folder or root, same rule as `results`.
+    pub baseline: Option<PathBuf>,
+    /// Where to read crate versions from when meta.json records none.
+    pub cargo_lock: Option<PathBuf>,
+}
+
+/// What a render wrote, and the unreadable files it worked around.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub files: Vec<PathBuf>,
+    pub problems: Vec<String>,
+}
+
+/// A failed render; `Display` is one line naming the file or folder.
+#[derive(Debug)]
+pub enum ReportError {
+    /// No run folder at or under this path.
+    NoRun(PathBuf),
+    /// A run folder with no bench results at all.
+    NoResults(PathBuf),
+    /// The run's only files are unreadable; `more` counts further bad files.
+    File { error: FileError, more: usize },
+    /// Reading or writing a path failed.
+    Io { path: PathBuf, error: io::Error },
+    /// plotters could not draw a chart.
+    Chart { file: String, message: String },
+    /// The output folder lies inside a results folder, which is read-only to us.
+    OutInsideResults { out: PathBuf, run: PathBuf },
+}
+
+impl std::fmt::Display for ReportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let line = match self {
+            Self::NoRun(p) => format!(
+                "{}: no rtbench run here (no meta.json or bench/ in it or in any folder below it)",
+                p.display()
+            ),
+            Self::NoResults(p) => format!("{}: no bench results in this run", p.display()),
+            Self::File { error, more: 0 } => error.to_string(),
+            Self::File { error, more } => format!("{error} (and {more} more unreadable files)"),
+            Self::Io { path, error } => format!("{}: {error}", path.display()),
+            Self::Chart { file, message } => format!("{file}: cannot draw chart ({message})"),
+            Self::OutInsideResults { out, run } => format!(
+                "{}: output folder is inside the results folder {}; choose another --out",
+                out.display(),
+                run.display()
+            ),
+        };
+        f.write_str(&line.replace(['\n', '\r'], " "))
+    }
+}
+
+impl std::error::Error for ReportError {}
+
+/// One output format. Reporters only read the model, so each can be tested alone.
+pub trait Reporter {
+    /// Writes this format's files into `out` and returns their paths.
+    fn write(&self, model: &Model, out: &Path) -> Result<Vec<PathBuf>, ReportError>;
+}
+
+/// Loads the run (and baseline), builds the model, and writes every format.
+pub fn render(opts: &Options) -> Result<Rendered, ReportError> {
+    let run = load::load(&opts.results)?;
+    let baseline = opts.baseline.as_deref().map(load::load).transpose()?;
+    for dir in std::iter::once(&run.dir).chain(baseline.as_ref().map(|b| &b.dir)) {
+        if load::is_inside(&opts.out, dir) {
+            return Err(ReportError::OutInsideResults {
+                out: opts.out.clone(),
+                run: dir.clone(),
+            });
+        }
+    }
+    let lock = opts.cargo_lock.as_deref();
+    let model = model::build(&run, baseline.as_ref(), lock);
+    let charts = chart::render_all(&model)?;
+    fs::create_dir_all(&opts.out).map_err(|error| ReportError::Io {
+        path: opts.out.clone(),
+        error,
+    })?;
+    let reporters: [&dyn Reporter; 4] = [
+        &chart::SvgReporter { charts: &charts },
+        &html::HtmlReporter { charts: &charts },
+        &markdown::MarkdownReporter,
+        &json::JsonReporter,
+    ];
+    let mut files = Vec::new();
+    for r in reporters {
+        files.extend(r.write(&model, &opts.out)?);
+    }
+    let problems = model.problems.iter().map(|p| p.to_string()).collect();
+    Ok(Rendered { files, problems })
+}
+
+/// Writes `bytes` to `path` atomically (temp file in the same folder, fsync,
+/// rename), like `rtbench_results::write_json_atomic`, so a reader never sees
+/// half a page.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<PathBuf, ReportError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(error) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(ReportError::Io {
+            path: path.to_path_buf(),
+            error,
+        });
+    }
+    Ok(path.to_path_buf())
+}

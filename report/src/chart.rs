@@ -1,0 +1,402 @@
+//! SVG charts drawn with plotters' SVG backend. The same SVG text is written
+//! as files and inlined into index.html, so both always agree.
+
+use crate::model::{ChartRef, Model, Row, Table};
+use crate::{ReportError, Reporter, fmt, write_atomic};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::path::{Path, PathBuf};
+
+const WIDTH: u32 = 960;
+const FONT: &str = "sans-serif";
+const LEGEND_WIDTH: u32 = 210;
+
+/// A drawn chart: its file name and the SVG text.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    pub file: String,
+    pub title: String,
+    pub table_id: String,
+    pub svg: String,
+}
+
+/// Draws every chart the model lists, in model order.
+pub fn render_all(model: &Model) -> Result<Vec<Chart>, ReportError> {
+    model
+        .charts()
+        .map(|(table, c)| {
+            draw(model, table, c)
+                .map(|svg| Chart {
+                    file: c.file.clone(),
+                    title: c.title.clone(),
+                    table_id: table.id.clone(),
+                    svg,
+                })
+                .map_err(|message| ReportError::Chart {
+                    file: c.file.clone(),
+                    message,
+                })
+        })
+        .collect()
+}
+
+/// Writes each chart as its own `.svg` file.
+pub struct SvgReporter<'a> {
+    pub charts: &'a [Chart],
+}
+
+impl Reporter for SvgReporter<'_> {
+    fn write(&self, _model: &Model, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
+        self.charts
+            .iter()
+            .map(|c| write_atomic(&out.join(&c.file), c.svg.as_bytes()))
+            .collect()
+    }
+}
+
+fn draw(model: &Model, table: &Table, c: &ChartRef) -> Result<String, String> {
+    let ok: Vec<&Row> = table.rows.iter().collect();
+    let colour = |r: &Row| hex(model.colour(&r.runtime));
+    let bar = |r: &Row, value: f64, ci: Option<(f64, f64)>| Bar {
+        name: r.runtime.clone(),
+        colour: colour(r),
+        value,
+        ci,
+    };
+    match c.kind.as_str() {
+        "throughput" => {
+            let bars: Vec<Bar> = ok
+                .iter()
+                .filter_map(|r| {
+                    let t = r.throughput?;
+                    Some(bar(r, t.value, Some((t.lower, t.upper))))
+                })
+                .collect();
+            let axis = format!("throughput ({}/s, 95% CI)", fmt::plural(&table.op));
+            bars_chart(&c.title, &axis, &bars, &fmt::si)
+        }
+        "time_per_op" => {
+            let max = ok
+                .iter()
+                .filter_map(|r| r.time_per_op_ns.map(|t| t.upper))
+                .fold(0.0, f64::max);
+            let (div, unit) = fmt::ns_unit(max);
+            let bars: Vec<Bar> = ok
+                .iter()
+                .filter_map(|r| {
+                    let t = r.time_per_op_ns?;
+                    Some(bar(r, t.value / div, Some((t.lower / div, t.upper / div))))
+                })
+                .collect();
+            let axis = format!("time per {} ({unit}, 95% CI)", table.op);
+            bars_chart(&c.title, &axis, &bars, &fmt::sig3)
+        }
+        "bytes_per_task" => {
+            let max = ok
+                .iter()
+                .filter_map(|r| r.bytes_per_task)
+                .fold(0.0, f64::max);
+            let (div, unit) = if max >= 4096.0 {
+                (1024.0, "KiB")
+            } else {
+                (1.0, "B")
+            };
+            let bars: Vec<Bar> = ok
+                .iter()
+                .filter_map(|r| Some(bar(r, r.bytes_per_task? / div, None)))
+                .collect();
+            bars_chart(
+                &c.title,
+                &format!("bytes per task ({unit})"),
+                &bars,
+                &fmt::sig3,
+            )
+        }
+        "spectrum" => spectrum_chart(model, table, &c.title),
+        k => Err(format!("unknown chart kind {k}")),
+    }
+}
+
+struct Bar {
+    name: String,
+    colour: RGBColor,
+    value: f64,
+    ci: Option<(f64, f64)>,
+}
+
+fn hex(s: &str) -> RGBColor {
+    let v = u32::from_str_radix(s.trim_start_matches('#'), 16).unwrap_or(0);
+    RGBColor((v >> 16) as u8, (v >> 8) as u8, v as u8)
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// Horizontal bars, one per runtime (names on the axis are the legend), with
+/// 95% interval whiskers and the value printed at the end of each bar.
+fn bars_chart(
+    title: &str,
+    axis: &str,
+    bars: &[Bar],
+    label: &dyn Fn(f64) -> String,
+) -> Result<String, String> {
+    let n = bars.len().max(1);
+    let longest = bars
+        .iter()
+        .map(|b| b.name.chars().count())
+        .max()
+        .unwrap_or(4);
+    let name_area = (longest as u32 * 8 + 24).clamp(80, 280);
+    let height = 110 + 34 * n as u32;
+    let hi = |b: &Bar| b.ci.map_or(b.value, |c| c.1.max(b.value));
+    let max = bars.iter().map(hi).fold(0.0, f64::max);
+    let x_max = if max > 0.0 { max * 1.25 } else { 1.0 };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let names: Vec<String> = bars.iter().map(|b| b.name.clone()).collect();
+        // y in hundredths of a row (integer axes take custom ticks); bar i is
+        // centred at y(i), the first (fastest) row at the top.
+        let y = |i: usize| (n - 1 - i) as i32 * 100;
+        let ticks: Vec<i32> = (0..n).map(y).collect();
+        let y_name = |v: &i32| {
+            let i = n as i32 - 1 - (v + 50).div_euclid(100);
+            names.get(i as usize).cloned().unwrap_or_default()
+        };
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FONT, 22))
+            .margin(14)
+            .x_label_area_size(52)
+            .y_label_area_size(name_area)
+            .build_cartesian_2d(
+                0.0..x_max,
+                (-50..n as i32 * 100 - 50).with_key_points(ticks),
+            )
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_labels(8)
+            .x_label_formatter(&|x| label(*x))
+            .y_label_formatter(&y_name)
+            .x_desc(axis)
+            .label_style((FONT, 17))
+            .axis_desc_style((FONT, 18))
+            .light_line_style(WHITE)
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, b)| {
+                Rectangle::new([(0.0, y(i) - 32), (b.value, y(i) + 32)], b.colour.filled())
+            }))
+            .map_err(err)?;
+        let whisker = BLACK.stroke_width(2);
+        for (i, b) in bars.iter().enumerate() {
+            if let Some((lo, hi)) = b.ci {
+                let y = y(i);
+                for path in [
+                    vec![(lo, y), (hi, y)],
+                    vec![(lo, y - 14), (lo, y + 14)],
+                    vec![(hi, y - 14), (hi, y + 14)],
+                ] {
+                    chart
+                        .draw_series(std::iter::once(PathElement::new(path, whisker)))
+                        .map_err(err)?;
+                }
+            }
+        }
+        let text = TextStyle::from((FONT, 16).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, b)| {
+                Text::new(label(b.value), (hi(b) + x_max * 0.01, y(i)), text.clone())
+            }))
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
+/// 1-2-5 ticks inside [lo, hi]; only powers of ten when those are too many.
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let mut all = Vec::new();
+    let mut decade = 10f64.powf(lo.log10().floor());
+    while decade <= hi {
+        for m in [1.0, 2.0, 5.0] {
+            let v = decade * m;
+            if v >= lo && v <= hi {
+                all.push(v);
+            }
+        }
+        decade *= 10.0;
+    }
+    if all.len() > 9 {
+        all.retain(|v| (v.log10().fract()).abs() < 1e-9);
+    }
+    all
+}
+
+/// Percentile label for x = 1/(1-p): 1 -> 0%, 2 -> 50%, 1000 -> 99.9%.
+fn percentile_label(x: f64) -> String {
+    let p = 100.0 * (1.0 - 1.0 / x);
+    let decimals = (x.log10() - 2.0).ceil().max(0.0) as usize;
+    format!("{p:.decimals$}%")
+}
+
+/// Latency (or lateness) by percentile, one line per runtime, x on a log
+/// scale of 1/(1-p) so the tail gets as much room as the median; reference
+/// (no-runtime) rows are dashed. Legend on the right, outside the plot.
+fn spectrum_chart(model: &Model, table: &Table, title: &str) -> Result<String, String> {
+    let rows: Vec<&Row> = table
+        .rows
+        .iter()
+        .filter(|r| r.latency.as_ref().is_some_and(|l| !l.spectrum.is_empty()))
+        .collect();
+    let finite = rows
+        .iter()
+        .flat_map(|r| &r.latency.as_ref().unwrap().spectrum)
+        .filter(|s| s.0 < 100.0)
+        .map(|s| 1.0 / (1.0 - s.0 / 100.0))
+        .fold(2.0, f64::max);
+    // The finite percentiles span `decades`; the maximum (p = 100) gets the
+    // next decade, labelled "max", so it is never mistaken for a percentile.
+    let decades = finite.log10().ceil().clamp(4.0, 6.0) as i32;
+    let x_max = 10f64.powi(decades + 1);
+    let values = rows
+        .iter()
+        .flat_map(|r| &r.latency.as_ref().unwrap().spectrum)
+        .map(|s| s.1 as f64);
+    let max = values.clone().fold(1.0, f64::max);
+    let min_pos = values.filter(|v| *v > 0.0).fold(max, f64::min);
+    // At least a factor 6 between the ends, so the 1-2-5 ticks always show two.
+    let (mut lo, mut hi) = (min_pos / 1.25, max * 1.25);
+    if hi / lo < 6.0 {
+        let widen = (6.0 / (hi / lo)).sqrt();
+        lo /= widen;
+        hi *= widen;
+    }
+    let kind = table.latency_kind.as_deref().unwrap_or("latency");
+    let y_desc = match kind {
+        "lateness" => "timer lateness (log scale)".to_string(),
+        "round-trip" => "round-trip latency (log scale)".to_string(),
+        k => format!("{k} (log scale)"),
+    };
+    let x_ticks: Vec<f64> = std::iter::once(1.0)
+        .chain(std::iter::once(2.0))
+        .chain((1..=decades + 1).map(|d| 10f64.powi(d)))
+        .collect();
+    let height = (150 + 26 * rows.len() as u32).max(520);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let root = root.titled(title, (FONT, 22)).map_err(err)?;
+        let (plot, legend) = root.split_horizontally(WIDTH - LEGEND_WIDTH);
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(14)
+            .x_label_area_size(52)
+            .y_label_area_size(100)
+            .build_cartesian_2d(
+                (1.0..x_max).log_scale().with_key_points(x_ticks),
+                (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+            )
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_label_formatter(&|x| {
+                if *x >= x_max {
+                    "max".into()
+                } else {
+                    percentile_label(*x)
+                }
+            })
+            .y_label_formatter(&|y| fmt::ns_tick(*y))
+            .x_desc("percentile (log scale of 1/(1−p))")
+            .y_desc(y_desc)
+            .label_style((FONT, 17))
+            .axis_desc_style((FONT, 18))
+            .bold_line_style(RGBColor(225, 225, 225))
+            .draw()
+            .map_err(err)?;
+        for r in &rows {
+            let c = hex(model.colour(&r.runtime));
+            let points: Vec<(f64, f64)> = r
+                .latency
+                .as_ref()
+                .unwrap()
+                .spectrum
+                .iter()
+                .map(|&(p, v)| {
+                    let x = if p >= 100.0 {
+                        x_max
+                    } else {
+                        (1.0 / (1.0 - p / 100.0)).min(x_max / 10.0)
+                    };
+                    (x, (v as f64).clamp(lo, hi))
+                })
+                .collect();
+            let style = c.stroke_width(2);
+            if r.is_reference {
+                chart
+                    .draw_series(DashedLineSeries::new(points, 7, 5, style))
+                    .map_err(err)?;
+            } else {
+                chart
+                    .draw_series(LineSeries::new(points, style))
+                    .map_err(err)?;
+            }
+        }
+        draw_legend(&legend, model, &rows)?;
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    model: &Model,
+    rows: &[&Row],
+) -> Result<(), String> {
+    let text = TextStyle::from((FONT, 17).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    for (i, r) in rows.iter().enumerate() {
+        let y = 30 + 26 * i as i32;
+        let c = hex(model.colour(&r.runtime)).stroke_width(3);
+        if r.is_reference {
+            for x in [8, 22] {
+                area.draw(&PathElement::new(vec![(x, y), (x + 9, y)], c))
+                    .map_err(err)?;
+            }
+        } else {
+            area.draw(&PathElement::new(vec![(8, y), (38, y)], c))
+                .map_err(err)?;
+        }
+        let mut name: String = r.runtime.chars().take(22).collect();
+        if r.runtime.chars().count() > 22 {
+            name.push('…');
+        }
+        area.draw(&Text::new(name, (46, y), text.clone()))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_labels() {
+        let l: Vec<String> = [1.0, 2.0, 10.0, 100.0, 1000.0, 10000.0]
+            .into_iter()
+            .map(percentile_label)
+            .collect();
+        assert_eq!(l, ["0%", "50%", "90%", "99%", "99.9%", "99.99%"]);
+    }
+
+    #[test]
+    fn log_ticks_are_1_2_5() {
+        assert_eq!(log_ticks(3.0, 60.0), vec![5.0, 10.0, 20.0, 50.0]);
+        assert_eq!(log_ticks(0.5, 1e6).len(), 7);
+    }
+}

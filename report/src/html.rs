@@ -1,0 +1,311 @@
+//! `index.html`: one self-contained page (inline CSS and SVG, no scripts, no
+//! network), so it can be mailed, archived or opened from a CI artifact.
+
+use crate::chart::Chart;
+use crate::fmt::html as esc;
+use crate::model::{Model, Table};
+use crate::{ReportError, Reporter, view, write_atomic};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+pub struct HtmlReporter<'a> {
+    pub charts: &'a [Chart],
+}
+
+const CSS: &str = "
+body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d1d1f;max-width:1500px;margin:0 auto;padding:1em 2em 4em}
+h1{margin-bottom:.1em}h2{margin-top:2em;border-bottom:2px solid #e5e7eb;padding-bottom:.2em}h3{margin:1.8em 0 .2em}
+.sub,.caption{color:#555;margin:.2em 0 .6em}.caption{font-size:13px}
+table{border-collapse:collapse;margin:.4em 0 1em}th,td{padding:4px 7px;border-bottom:1px solid #e5e7eb;text-align:left;vertical-align:top}
+th{background:#f3f4f6;font-weight:600}
+table.results{font-size:13px}table.results td{white-space:nowrap}table.results th{vertical-align:bottom;min-width:3.5em}
+td.num{text-align:right;font-variant-numeric:tabular-nums}.ci{font-size:11px;color:#666}
+tr.failed td{color:#a40000;background:#fff5f5;white-space:normal}
+tr.reference td{background:#f8fafc;font-style:italic}
+.faster{color:#08722a;font-weight:700}.slower{color:#b42318;font-weight:700}.same{color:#777}
+.sw{display:inline-block;width:.85em;height:.85em;border-radius:2px;margin-right:.45em;vertical-align:-1px}
+.scroll{overflow-x:auto}table.runtimes td{white-space:nowrap}table.runtimes td.wrap{white-space:normal;min-width:14em;max-width:30em}
+figure.chart{margin:.8em 0 1.6em}figure.chart svg{max-width:100%;height:auto;display:block}
+figcaption{font-size:13px;color:#555}
+.note{background:#fff8e1;border-left:4px solid #f0b400;padding:.5em .8em}
+.bad{background:#fff5f5;border-left:4px solid #d92d20;padding:.5em .8em}
+nav ul{columns:2;font-size:14px}code{font-size:13px}
+";
+
+impl Reporter for HtmlReporter<'_> {
+    fn write(&self, model: &Model, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
+        let page = page(model, self.charts);
+        Ok(vec![write_atomic(
+            &out.join("index.html"),
+            page.as_bytes(),
+        )?])
+    }
+}
+
+/// The whole page as a string (every text from files escaped).
+pub fn page(model: &Model, charts: &[Chart]) -> String {
+    let mut h = String::new();
+    let run = model.run.run_id.as_deref().unwrap_or("unknown run");
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>rtbench report: {}</title><style>{CSS}</style></head><body>\n\
+         <h1>rtbench report</h1><p class=\"sub\">run <b>{}</b> · mode {} · started {} · {}</p>\n",
+        esc(run),
+        esc(run),
+        esc(model.run.mode.as_deref().unwrap_or("unknown")),
+        esc(model.run.started_at.as_deref().unwrap_or("unknown")),
+        esc(&model.generator),
+    );
+    for n in &model.notes {
+        let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(n));
+    }
+    if !model.problems.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p class=\"bad\">{} file(s) could not be read and are left out: see <a href=\"#problems\">Problems</a>.</p>",
+            model.problems.len()
+        );
+    }
+    toc(&mut h, model);
+    h.push_str("<section id=\"how\"><h2>How to read this</h2>\n");
+    for p in view::HOW_TO_READ {
+        let _ = writeln!(h, "<p>{}</p>", esc(p));
+    }
+    h.push_str(
+        "</section>\n<section id=\"environment\"><h2>Environment</h2><table class=\"env\">\n",
+    );
+    for (k, v) in view::environment(model) {
+        let _ = writeln!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(&k), esc(&v));
+    }
+    h.push_str("</table></section>\n");
+    runtimes(&mut h, model);
+    lists(&mut h, model);
+    for w in &model.workloads {
+        let _ = writeln!(
+            h,
+            "<section id=\"w-{}\"><h2>{}</h2><p>{}</p>",
+            crate::model::slug(&w.name),
+            esc(&w.name),
+            esc(workload_intro(&w.name))
+        );
+        let missing: Vec<String> = model
+            .missing
+            .iter()
+            .filter(|m| m.workload == w.name)
+            .map(|m| format!("{} has no result for {}", m.runtime, m.case))
+            .collect();
+        if !missing.is_empty() {
+            let _ = writeln!(
+                h,
+                "<p class=\"note\">Missing here: {}.</p>",
+                esc(&missing.join("; "))
+            );
+        }
+        for t in &w.tables {
+            table(&mut h, model, t, charts);
+        }
+        h.push_str("</section>\n");
+    }
+    h.push_str("</body></html>\n");
+    h
+}
+
+fn toc(h: &mut String, model: &Model) {
+    h.push_str("<nav><ul>");
+    for t in model.tables() {
+        let _ = write!(
+            h,
+            "<li><a href=\"#t-{}\">{}</a> <small>({})</small></li>",
+            t.id,
+            esc(&t.title),
+            esc(&t.topology)
+        );
+    }
+    h.push_str("</ul></nav>\n");
+}
+
+fn runtimes(h: &mut String, model: &Model) {
+    h.push_str(
+        "<section id=\"runtimes\"><h2>Runtimes</h2><div class=\"scroll\"><table class=\"runtimes\">\
+         <tr><th>Runtime</th><th>Status</th><th>Flavor</th><th>Workers</th><th>Timer class</th>\
+         <th>Driver</th><th>Knobs</th><th>Notes</th></tr>\n",
+    );
+    for r in &model.runtimes {
+        let status = match &r.reason {
+            Some(reason) => format!("skipped: {reason}"),
+            None => r.status.clone(),
+        };
+        let d = r.description.as_ref();
+        let knobs = d.map_or(String::new(), |d| {
+            d.knobs
+                .iter()
+                .map(|(k, v)| format!("{k} = {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        let _ = writeln!(
+            h,
+            "<tr><td><span class=\"sw\" style=\"background:{}\"></span>{}</td><td class=\"wrap\">{}</td><td>{}</td>\
+             <td class=\"num\">{}</td><td>{}</td><td>{}</td><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td></tr>",
+            esc(&r.colour),
+            esc(&r.name),
+            esc(&status),
+            esc(d.map_or("", |d| &d.flavor)),
+            d.map_or(String::new(), |d| d.workers.to_string()),
+            esc(d.map_or("", |d| &d.timer_class)),
+            esc(d.map_or("", |d| &d.driver)),
+            esc(&knobs),
+            esc(&d.map_or(String::new(), |d| d.notes.join("; "))),
+        );
+    }
+    h.push_str("</table></div></section>\n");
+}
+
+fn lists(h: &mut String, model: &Model) {
+    let skipped: Vec<_> = model
+        .runtimes
+        .iter()
+        .filter(|r| r.reason.is_some())
+        .collect();
+    if !skipped.is_empty() {
+        h.push_str("<section id=\"skipped\"><h2>Skipped runtimes</h2><ul>\n");
+        for r in skipped {
+            let _ = writeln!(
+                h,
+                "<li><b>{}</b>: {}</li>",
+                esc(&r.name),
+                esc(r.reason.as_deref().unwrap_or(""))
+            );
+        }
+        h.push_str("</ul></section>\n");
+    }
+    if !model.missing.is_empty() {
+        h.push_str("<section id=\"missing\"><h2>Missing results</h2><p>This run is partial: these runtimes have no bench file for a case that others have.</p><ul>\n");
+        for m in &model.missing {
+            let _ = writeln!(
+                h,
+                "<li><b>{}</b>: {} {}</li>",
+                esc(&m.runtime),
+                esc(&m.workload),
+                esc(&m.case)
+            );
+        }
+        h.push_str("</ul></section>\n");
+    }
+    if !model.problems.is_empty() {
+        h.push_str("<section id=\"problems\"><h2>Problems</h2><p>These files could not be read; the report shows everything else.</p><ul>\n");
+        for p in &model.problems {
+            let _ = writeln!(
+                h,
+                "<li><code>{}</code>: {}</li>",
+                esc(&p.file),
+                esc(&p.message)
+            );
+        }
+        h.push_str("</ul></section>\n");
+    }
+}
+
+fn table(h: &mut String, model: &Model, t: &Table, charts: &[Chart]) {
+    let cols = view::columns(t, model.baseline.is_some());
+    let _ = write!(
+        h,
+        "<div class=\"case\" id=\"t-{}\"><h3>{}</h3><p class=\"caption\">{}</p>\
+         <div class=\"scroll\"><table class=\"results\" data-table=\"{}\"><tr>",
+        t.id,
+        esc(&t.title),
+        esc(&view::caption(t)),
+        t.id
+    );
+    for c in &cols {
+        let _ = write!(h, "<th>{}</th>", esc(&c.header));
+    }
+    h.push_str("</tr>\n");
+    for r in &t.rows {
+        let swatch = format!(
+            "<span class=\"sw\" style=\"background:{}\"></span>",
+            esc(&r.colour)
+        );
+        if r.status != "ok" {
+            let _ = writeln!(
+                h,
+                "<tr class=\"failed\"><td>{swatch}{}</td><td colspan=\"{}\">failed: {}</td></tr>",
+                esc(&r.runtime),
+                cols.len() - 1,
+                esc(r.error.as_deref().unwrap_or(""))
+            );
+            continue;
+        }
+        let _ = write!(
+            h,
+            "<tr{}>",
+            if r.is_reference {
+                " class=\"reference\""
+            } else {
+                ""
+            }
+        );
+        for (i, c) in cols.iter().enumerate() {
+            let cell = (c.cell)(r);
+            let mut classes = Vec::new();
+            if c.numeric {
+                classes.push("num");
+            }
+            classes.extend(cell.class);
+            let class = if classes.is_empty() {
+                String::new()
+            } else {
+                format!(" class=\"{}\"", classes.join(" "))
+            };
+            let lead = if i == 0 { swatch.as_str() } else { "" };
+            let sub = cell.sub.as_ref().map_or(String::new(), |s| {
+                format!("<br><span class=\"ci\">{}</span>", esc(s))
+            });
+            let _ = write!(h, "<td{class}>{lead}{}{sub}</td>", esc(&cell.text));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table></div>\n");
+    for c in charts.iter().filter(|c| c.table_id == t.id) {
+        let _ = writeln!(
+            h,
+            "<figure class=\"chart\" id=\"c-{}\">{}<figcaption>{} · <a href=\"{}\">{}</a></figcaption></figure>",
+            esc(c.file.trim_end_matches(".svg")),
+            inline_svg(&c.svg, &c.title),
+            esc(&c.title),
+            esc(&c.file),
+            esc(&c.file)
+        );
+    }
+    h.push_str("</div>\n");
+}
+
+/// The chart's `<svg>` element, marked for CSS and labelled for screen readers.
+fn inline_svg(svg: &str, title: &str) -> String {
+    let start = svg.find("<svg").unwrap_or(0);
+    svg[start..].replacen(
+        "<svg",
+        &format!(
+            "<svg class=\"chart\" role=\"img\" aria-label=\"{}\"",
+            esc(title)
+        ),
+        1,
+    )
+}
+
+fn workload_intro(w: &str) -> &'static str {
+    match w {
+        "echo" => {
+            "TCP echo over loopback: the fixed load generator keeps every connection busy with one message at a time and checks each echo. Throughput is round trips per second; latency is the round trip seen by the load generator."
+        }
+        "fan_out" => {
+            "Spawn N tasks and join them all, checking their results: time per task is the cost of spawning, scheduling and joining one task; bytes per task is the memory one task took."
+        }
+        "timers" => {
+            "Sleep lateness (how long after its deadline a sleep returned), the cost to arm and cancel a timer, and many timers firing together. Compare lateness within a timer class, and against the OS sleep floors."
+        }
+        _ => "",
+    }
+}

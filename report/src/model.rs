@@ -1,0 +1,658 @@
+//! The one in-memory model every reporter reads. It is also, serialized, the
+//! body of `results.json`, so its field names are a versioned contract
+//! (`REPORT_SCHEMA_VERSION`, `results.schema.json`).
+
+use crate::load::{self, LoadedRun};
+use rtbench_results::{BenchResult, Description, Environment, Estimate, FileError};
+use serde::Serialize;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Fixed qualitative palette; runtimes take colours in sorted name order, so
+/// a runtime keeps its colour in every chart of a report.
+pub const PALETTE: &[&str] = &[
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#0b1f65", "#e6ab02", "#00524a", "#7a0177", "#a6cee3", "#b15928",
+];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Model {
+    pub schema_version: u32,
+    pub generator: String,
+    pub run: RunInfo,
+    /// `None` when meta.json was unreadable (it is then listed in `problems`).
+    pub environment: Option<Environment>,
+    pub crate_versions: BTreeMap<String, String>,
+    /// `meta.json`, `Cargo.lock`, or `None` when neither had versions.
+    pub crate_versions_source: Option<String>,
+    pub baseline: Option<RunInfo>,
+    /// Every runtime seen, in palette order.
+    pub runtimes: Vec<RuntimeInfo>,
+    pub workloads: Vec<Workload>,
+    /// Runtimes without a bench file for a case that others have.
+    pub missing: Vec<Missing>,
+    /// Unreadable files that were left out.
+    pub problems: Vec<Problem>,
+    /// Warnings about the comparison itself (e.g. baseline on another machine).
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunInfo {
+    pub path: String,
+    pub run_id: Option<String>,
+    pub started_at: Option<String>,
+    pub mode: Option<String>,
+    pub placement: Option<String>,
+    pub git_commit: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RuntimeInfo {
+    pub name: String,
+    pub colour: String,
+    /// `available`, `skipped`, or `unlisted` (in bench files but not in meta.json).
+    pub status: String,
+    pub reason: Option<String>,
+    pub description: Option<Description>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Workload {
+    pub name: String,
+    pub tables: Vec<Table>,
+}
+
+/// One case in one topology and placement: rows here are comparable.
+#[derive(Debug, Clone, Serialize)]
+pub struct Table {
+    /// Unique slug, also the stem of this table's chart files.
+    pub id: String,
+    pub workload: String,
+    pub case: String,
+    pub title: String,
+    pub topology: String,
+    pub placement: String,
+    /// What one operation is (`round trip`, `task`, `timer`).
+    pub op: String,
+    pub params: BTreeMap<String, f64>,
+    /// `round-trip` or `lateness`, if any row recorded latency.
+    pub latency_kind: Option<String>,
+    /// The reference (no-runtime) row the `ratio_to_reference` column divides by.
+    pub reference: Option<String>,
+    pub best: Option<String>,
+    pub rows: Vec<Row>,
+    pub charts: Vec<ChartRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChartRef {
+    /// `throughput`, `spectrum`, `time_per_op` or `bytes_per_task`.
+    pub kind: String,
+    pub file: String,
+    pub title: String,
+}
+
+/// A value with criterion's 95% confidence interval.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct Interval {
+    pub value: f64,
+    pub lower: f64,
+    pub upper: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub id: String,
+    pub runtime: String,
+    pub colour: String,
+    /// `ok` or `failed`.
+    pub status: String,
+    pub error: Option<String>,
+    pub flavor: String,
+    pub is_reference: bool,
+    pub workers: usize,
+    pub timer_class: String,
+    pub driver: String,
+    pub ops_per_iter: f64,
+    pub ops_checked: u64,
+    pub estimate: Option<Estimate>,
+    /// Operations per second, from criterion's mean (interval from its 95% CI).
+    pub throughput: Option<Interval>,
+    /// Nanoseconds per operation (mean / ops_per_iter).
+    pub time_per_op_ns: Option<Interval>,
+    pub ratio_to_best: Option<f64>,
+    pub ratio_to_reference: Option<f64>,
+    pub latency: Option<LatencyFigures>,
+    pub server_cpu_ns_per_op: Option<f64>,
+    pub bytes_per_task: Option<f64>,
+    pub timer_slack_ns: Option<f64>,
+    pub extra: BTreeMap<String, f64>,
+    pub knobs: BTreeMap<String, String>,
+    pub change: Option<Change>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LatencyFigures {
+    pub kind: String,
+    pub count: u64,
+    pub min_ns: u64,
+    pub mean_ns: f64,
+    pub stdev_ns: f64,
+    pub p50_ns: u64,
+    pub p90_ns: u64,
+    pub p99_ns: u64,
+    pub p999_ns: u64,
+    pub max_ns: u64,
+    /// (percentile 0..=100, ns)
+    pub spectrum: Vec<(f64, u64)>,
+}
+
+/// Throughput change against the baseline row with the same id.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub baseline_throughput: Interval,
+    pub percent: f64,
+    /// `faster` / `slower` only when the two 95% intervals do not overlap;
+    /// otherwise `unchanged`.
+    pub verdict: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Missing {
+    pub runtime: String,
+    pub workload: String,
+    pub case: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    pub file: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.file, self.message)
+    }
+}
+
+impl From<&FileError> for Problem {
+    fn from(e: &FileError) -> Self {
+        Problem {
+            file: e.path.display().to_string(),
+            message: e.message.replace(['\n', '\r'], " "),
+        }
+    }
+}
+
+impl Model {
+    pub fn tables(&self) -> impl Iterator<Item = &Table> {
+        self.workloads.iter().flat_map(|w| &w.tables)
+    }
+
+    pub fn charts(&self) -> impl Iterator<Item = (&Table, &ChartRef)> {
+        self.tables()
+            .flat_map(|t| t.charts.iter().map(move |c| (t, c)))
+    }
+
+    pub fn colour(&self, runtime: &str) -> &str {
+        self.runtimes
+            .iter()
+            .find(|r| r.name == runtime)
+            .map_or(PALETTE[0], |r| &r.colour)
+    }
+}
+
+fn run_info(run: &LoadedRun) -> RunInfo {
+    let m = run.meta.as_ref();
+    RunInfo {
+        path: run.dir.display().to_string(),
+        run_id: m.map(|m| m.run_id.clone()),
+        started_at: m.map(|m| m.started_at.clone()),
+        mode: m.map(|m| m.mode.clone()),
+        placement: m.map(|m| m.placement.clone()),
+        git_commit: m.and_then(|m| m.git_commit.clone()),
+    }
+}
+
+/// Builds the model from a loaded run, an optional baseline, and an optional
+/// Cargo.lock (read only when meta.json records no crate versions).
+pub fn build(run: &LoadedRun, baseline: Option<&LoadedRun>, cargo_lock: Option<&Path>) -> Model {
+    let mut problems: Vec<Problem> = run.problems.iter().map(Problem::from).collect();
+    if let Some(b) = baseline {
+        problems.extend(b.problems.iter().map(|e| Problem {
+            message: format!("(baseline) {}", e.message),
+            ..Problem::from(e)
+        }));
+    }
+    let meta = run.meta.as_ref();
+
+    // Crate versions: meta.json first, Cargo.lock as a fallback.
+    let mut crate_versions = meta.map(|m| m.crate_versions.clone()).unwrap_or_default();
+    let mut crate_versions_source = (!crate_versions.is_empty()).then(|| "meta.json".to_string());
+    if let Some(lock) = cargo_lock.filter(|_| crate_versions.is_empty()) {
+        match load::lock_versions(lock) {
+            Ok(v) if !v.is_empty() => {
+                crate_versions = v;
+                crate_versions_source = Some("Cargo.lock".into());
+            }
+            Ok(_) => {}
+            Err(e) => problems.push(Problem::from(&e)),
+        }
+    }
+
+    // Runtimes, in the stable (sorted) order that fixes their colours.
+    let mut names: BTreeSet<&str> = run.benches.iter().map(|b| b.runtime.as_str()).collect();
+    names.extend(
+        meta.iter()
+            .flat_map(|m| m.runtimes.iter().map(|r| r.name.as_str())),
+    );
+    let runtimes: Vec<RuntimeInfo> = names
+        .iter()
+        .enumerate()
+        .map(|(i, &name)| {
+            let entry = meta.and_then(|m| m.runtimes.iter().find(|r| r.name == name));
+            let description = entry.and_then(|e| e.description.clone()).or_else(|| {
+                run.benches
+                    .iter()
+                    .find(|b| b.runtime == name)
+                    .map(|b| b.description.clone())
+            });
+            let (status, reason) = match entry {
+                Some(e) if e.unavailable.is_some() => ("skipped", e.unavailable.clone()),
+                Some(_) => ("available", None),
+                None => ("unlisted", None),
+            };
+            RuntimeInfo {
+                name: name.to_string(),
+                colour: PALETTE[i % PALETTE.len()].to_string(),
+                status: status.into(),
+                reason,
+                description,
+            }
+        })
+        .collect();
+    let colour = |name: &str| {
+        runtimes
+            .iter()
+            .find(|r| r.name == name)
+            .map_or(PALETTE[0].to_string(), |r| r.colour.clone())
+    };
+
+    let base_rows: BTreeMap<&str, Interval> = baseline
+        .iter()
+        .flat_map(|b| &b.benches)
+        .filter_map(|b| Some((b.id.as_str(), throughput(b)?)))
+        .collect();
+
+    // Group rows by (workload, case, topology, placement).
+    let mut groups: BTreeMap<(String, String, String, String), Vec<&BenchResult>> = BTreeMap::new();
+    for b in &run.benches {
+        let key = (
+            b.workload.clone(),
+            b.case.clone(),
+            b.topology.clone(),
+            b.placement.clone(),
+        );
+        groups.entry(key).or_default().push(b);
+    }
+    let mut keys: Vec<_> = groups.keys().cloned().collect();
+    keys.sort_by(|a, b| {
+        workload_rank(&a.0)
+            .cmp(&workload_rank(&b.0))
+            .then_with(|| a.0.cmp(&b.0))
+            .then_with(|| natural_cmp(&a.1, &b.1))
+            .then_with(|| a.2.cmp(&b.2))
+            .then_with(|| a.3.cmp(&b.3))
+    });
+
+    let mut workloads: Vec<Workload> = Vec::new();
+    let mut used_ids = BTreeSet::new();
+    for key in keys {
+        let benches = &groups[&key];
+        let (workload, case, topology, placement) = key;
+        let mut rows: Vec<Row> = benches
+            .iter()
+            .map(|b| row(b, colour(&b.runtime), base_rows.get(b.id.as_str())))
+            .collect();
+        let best = rows
+            .iter()
+            .filter_map(|r| Some((r.throughput?.value, r.runtime.clone())))
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        let reference = rows
+            .iter()
+            .filter(|r| r.is_reference)
+            .filter_map(|r| Some((r.throughput?.value, r.runtime.clone())))
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        for r in &mut rows {
+            if let Some(t) = r.throughput {
+                r.ratio_to_best = best.as_ref().map(|b| t.value / b.0);
+                r.ratio_to_reference = reference.as_ref().map(|b| t.value / b.0);
+            }
+        }
+        // Fastest first; rows without figures (failed) last.
+        rows.sort_by(|a, b| match (a.throughput, b.throughput) {
+            (Some(x), Some(y)) => y.value.total_cmp(&x.value),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => a.runtime.cmp(&b.runtime),
+        });
+        let first = benches[0];
+        let mut id = slug(&format!("{workload}-{case}-{topology}-{placement}"));
+        while !used_ids.insert(id.clone()) {
+            id.push('x');
+        }
+        let latency_kind = rows
+            .iter()
+            .find_map(|r| r.latency.as_ref().map(|l| l.kind.clone()));
+        let title = case_title(&workload, &case, &first.params);
+        let charts = chart_refs(&id, &title, &workload, &first.op, &rows);
+        let table = Table {
+            id,
+            title,
+            op: first.op.clone(),
+            params: first.params.clone(),
+            latency_kind,
+            reference: reference.map(|r| r.1),
+            best: best.map(|b| b.1),
+            rows,
+            charts,
+            workload: workload.clone(),
+            case,
+            topology,
+            placement,
+        };
+        match workloads.last_mut() {
+            Some(w) if w.name == workload => w.tables.push(table),
+            _ => workloads.push(Workload {
+                name: workload,
+                tables: vec![table],
+            }),
+        }
+    }
+
+    let mut notes = Vec::new();
+    if let (Some(m), Some(b)) = (meta, baseline.and_then(|b| b.meta.as_ref())) {
+        for (what, now, then) in [
+            ("CPU model", &m.env.cpu_model, &b.env.cpu_model),
+            ("placement", &m.placement, &b.placement),
+            ("mode", &m.mode, &b.mode),
+        ] {
+            if now != then {
+                notes.push(format!(
+                    "The baseline ran with a different {what} ({then}, now {now}): changes may not be the code's."
+                ));
+            }
+        }
+    }
+
+    Model {
+        schema_version: crate::REPORT_SCHEMA_VERSION,
+        generator: format!("rtbench-report {}", env!("CARGO_PKG_VERSION")),
+        run: run_info(run),
+        environment: meta.map(|m| m.env.clone()),
+        crate_versions,
+        crate_versions_source,
+        baseline: baseline.map(run_info),
+        missing: missing(run, &runtimes),
+        runtimes,
+        workloads,
+        problems,
+        notes,
+    }
+}
+
+/// Ops per second with its interval; `None` for failed or unestimated rows.
+fn throughput(b: &BenchResult) -> Option<Interval> {
+    let e = b.estimate?;
+    if b.status != "ok" || e.mean_ns <= 0.0 || b.ops_per_iter <= 0.0 {
+        return None;
+    }
+    let k = b.ops_per_iter * 1e9;
+    let per = |ns: f64| if ns > 0.0 { k / ns } else { k / e.mean_ns };
+    Some(Interval {
+        value: k / e.mean_ns,
+        lower: per(e.mean_upper_ns),
+        upper: per(e.mean_lower_ns),
+    })
+}
+
+fn row(b: &BenchResult, colour: String, base: Option<&Interval>) -> Row {
+    let ok = b.status == "ok";
+    let throughput = throughput(b);
+    let time_per_op_ns = throughput.and(b.estimate).map(|e| Interval {
+        value: e.mean_ns / b.ops_per_iter,
+        lower: e.mean_lower_ns / b.ops_per_iter,
+        upper: e.mean_upper_ns / b.ops_per_iter,
+    });
+    let change = throughput.zip(base).map(|(now, then)| Change {
+        baseline_throughput: *then,
+        percent: (now.value / then.value - 1.0) * 100.0,
+        verdict: if now.lower > then.upper {
+            "faster"
+        } else if now.upper < then.lower {
+            "slower"
+        } else {
+            "unchanged"
+        }
+        .into(),
+    });
+    let d = &b.description;
+    Row {
+        id: b.id.clone(),
+        runtime: b.runtime.clone(),
+        colour,
+        status: b.status.clone(),
+        error: b
+            .error
+            .clone()
+            .or_else(|| (!ok).then(|| "no error recorded".into())),
+        is_reference: d.flavor == "reference",
+        flavor: d.flavor.clone(),
+        workers: d.workers,
+        timer_class: d.timer_class.clone(),
+        driver: d.driver.clone(),
+        ops_per_iter: b.ops_per_iter,
+        ops_checked: b.ops_checked,
+        estimate: b.estimate.filter(|_| ok),
+        throughput,
+        time_per_op_ns,
+        ratio_to_best: None,
+        ratio_to_reference: None,
+        latency: b.latency.as_ref().filter(|_| ok).map(|l| LatencyFigures {
+            kind: l.kind.clone(),
+            count: l.count,
+            min_ns: l.min_ns,
+            mean_ns: l.mean_ns,
+            stdev_ns: l.stdev_ns,
+            p50_ns: l.p50_ns,
+            p90_ns: l.p90_ns,
+            p99_ns: l.p99_ns,
+            p999_ns: l.p999_ns,
+            max_ns: l.max_ns,
+            spectrum: l.spectrum.clone(),
+        }),
+        server_cpu_ns_per_op: b.server_cpu_ns_per_op.filter(|_| ok),
+        bytes_per_task: b.extra.get("bytes_per_task").copied(),
+        timer_slack_ns: b.extra.get("timer_slack_ns").copied(),
+        extra: b.extra.clone(),
+        knobs: d.knobs.clone(),
+        change,
+    }
+}
+
+/// Which charts a table gets; the chart module draws exactly these.
+fn chart_refs(id: &str, title: &str, workload: &str, op: &str, rows: &[Row]) -> Vec<ChartRef> {
+    let mut out = Vec::new();
+    let mut add = |kind: &str, what: String| {
+        out.push(ChartRef {
+            kind: kind.into(),
+            file: format!("{id}-{kind}.svg"),
+            title: format!("{title}: {what}"),
+        })
+    };
+    if rows.iter().any(|r| r.throughput.is_some()) {
+        add("throughput", "throughput".into());
+    }
+    if let Some(l) = rows.iter().find_map(|r| {
+        r.latency
+            .as_ref()
+            .filter(|l| l.spectrum.iter().any(|s| s.0 < 100.0))
+    }) {
+        let what = if l.kind == "lateness" {
+            "timer lateness by percentile".to_string()
+        } else {
+            format!("{} latency by percentile", l.kind)
+        };
+        add("spectrum", what);
+    }
+    if workload == "fan_out" && rows.iter().any(|r| r.time_per_op_ns.is_some()) {
+        add("time_per_op", format!("time per {op}"));
+    }
+    if rows.iter().any(|r| r.bytes_per_task.is_some()) {
+        add("bytes_per_task", "bytes per task".into());
+    }
+    out
+}
+
+/// A runtime is missing from a (workload, case) that others have when it is an
+/// available non-reference runtime. References (the OS and std floors) run
+/// only in the cases they are a floor for, so their absence elsewhere is not
+/// a gap.
+fn missing(run: &LoadedRun, runtimes: &[RuntimeInfo]) -> Vec<Missing> {
+    let mut present: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+    for b in &run.benches {
+        present
+            .entry((&b.workload, &b.case))
+            .or_default()
+            .insert(&b.runtime);
+    }
+    let everywhere: BTreeSet<&str> = runtimes
+        .iter()
+        .filter(|r| r.status == "available")
+        .filter(|r| {
+            r.description
+                .as_ref()
+                .is_none_or(|d| d.flavor != "reference")
+        })
+        .map(|r| r.name.as_str())
+        .collect();
+    let mut out = Vec::new();
+    for ((workload, case), have) in &present {
+        for rt in everywhere.difference(have) {
+            out.push(Missing {
+                runtime: rt.to_string(),
+                workload: workload.to_string(),
+                case: case.to_string(),
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        (workload_rank(&a.workload), &a.workload, &a.runtime)
+            .cmp(&(workload_rank(&b.workload), &b.workload, &b.runtime))
+            .then_with(|| natural_cmp(&a.case, &b.case))
+    });
+    out
+}
+
+fn workload_rank(w: &str) -> usize {
+    ["echo", "fan_out", "timers"]
+        .iter()
+        .position(|x| *x == w)
+        .unwrap_or(3)
+}
+
+/// A reader's title for a case, from its sweep parameters when they are known.
+pub fn case_title(workload: &str, case: &str, params: &BTreeMap<String, f64>) -> String {
+    use crate::fmt::{bytes, count};
+    match (workload, params.get("msg_bytes"), params.get("connections")) {
+        ("echo", Some(&b), Some(&c)) => {
+            let s = if c == 1.0 { "" } else { "s" };
+            format!("echo {} × {} connection{s}", bytes(b), count(c))
+        }
+        _ => match (workload, params.get("tasks")) {
+            ("fan_out", Some(&t)) => format!("fan_out {} tasks ({case})", count(t)),
+            _ => format!("{workload} {case}"),
+        },
+    }
+}
+
+/// Lower-case, `[a-z0-9-]` only: safe as a file name and an HTML id.
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
+/// Compares strings with digit runs as numbers, so `64B` sorts before `1024B`.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    fn chunks(s: &str) -> Vec<(bool, &str)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let bytes = s.as_bytes();
+        for i in 1..=bytes.len() {
+            if i == bytes.len() || bytes[i].is_ascii_digit() != bytes[start].is_ascii_digit() {
+                out.push((bytes[start].is_ascii_digit(), &s[start..i]));
+                start = i;
+            }
+        }
+        out
+    }
+    let (x, y) = (chunks(a), chunks(b));
+    for (p, q) in x.iter().zip(&y) {
+        let o = match (p, q) {
+            ((true, p), (true, q)) => {
+                let (p, q) = (p.trim_start_matches('0'), q.trim_start_matches('0'));
+                p.len().cmp(&q.len()).then_with(|| p.cmp(q))
+            }
+            ((_, p), (_, q)) => p.cmp(q),
+        };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    x.len().cmp(&y.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn natural_order_reads_numbers() {
+        let mut v = vec!["1024B-16c", "64B-1c", "64B-16c", "64B-2c", ""];
+        v.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(v, ["", "64B-1c", "64B-2c", "64B-16c", "1024B-16c"]);
+    }
+
+    #[test]
+    fn slugs_are_file_and_id_safe() {
+        assert_eq!(
+            slug("echo-64B-16c-N workers work-stealing-split"),
+            "echo-64b-16c-n-workers-work-stealing-split"
+        );
+        assert_eq!(slug("<a>&\"x\""), "a-x");
+    }
+
+    #[test]
+    fn titles_spell_the_sweep() {
+        let p: BTreeMap<String, f64> =
+            [("msg_bytes".into(), 64.0), ("connections".into(), 16.0)].into();
+        assert_eq!(
+            case_title("echo", "64B-16c", &p),
+            "echo 64 B × 16 connections"
+        );
+        assert_eq!(
+            case_title("timers", "sleep-50us", &BTreeMap::new()),
+            "timers sleep-50us"
+        );
+    }
+}

@@ -1,0 +1,121 @@
+//! Opens the rendered page in a real headless Chromium and checks that every
+//! table and chart of the model made it into the DOM. Chromium missing: fails
+//! under CI (which installs it), skips elsewhere.
+
+mod common;
+use common::*;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn chromium() -> Option<PathBuf> {
+    let fixed = PathBuf::from("/usr/bin/chromium");
+    if fixed.is_file() {
+        return Some(fixed);
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join("chromium"))
+        .find(|p| p.is_file())
+}
+
+/// Runs chromium --dump-dom on a file URL, bounded to two minutes.
+fn dump_dom(chromium: &PathBuf, page: &std::path::Path) -> String {
+    let profile = out_dir("chromium-profile");
+    std::fs::create_dir_all(&profile).unwrap();
+    let dom_file = out_dir("dom.html");
+    let mut child = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&dom_file).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromium");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium did not finish in 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "chromium exited with {status}");
+    let dom = std::fs::read_to_string(&dom_file).unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+    let _ = std::fs::remove_file(&dom_file);
+    dom
+}
+
+#[test]
+fn every_table_and_chart_is_in_the_browser_dom() {
+    let Some(chromium) = chromium() else {
+        if std::env::var_os("CI").is_some() {
+            panic!("chromium not found (CI must install it: apt-get install -y chromium)");
+        }
+        println!("skip: chromium not found (apt-get install -y chromium to run this test)");
+        return;
+    };
+    let o = render_ok("a-complete", Some("f-baseline"));
+    let page = o.dir.canonicalize().unwrap().join("index.html");
+    let dom = dump_dom(&chromium, &page);
+    assert!(
+        dom.contains("<h1>rtbench report</h1>"),
+        "page did not load: {}",
+        &dom[..dom.len().min(300)]
+    );
+
+    let tables: Vec<&serde_json::Value> = o.json["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|w| w["tables"].as_array().unwrap())
+        .collect();
+    assert_eq!(
+        dom.matches("<table class=\"results\"").count(),
+        tables.len()
+    );
+    let mut charts = 0;
+    for t in &tables {
+        let id = t["id"].as_str().unwrap();
+        assert!(dom.contains(&format!("data-table=\"{id}\"")), "table {id}");
+        // One row per result, plus the header row.
+        let start = dom.find(&format!("data-table=\"{id}\"")).unwrap();
+        let body = &dom[start..start + dom[start..].find("</table>").unwrap()];
+        assert_eq!(
+            body.matches("<tr").count(),
+            t["rows"].as_array().unwrap().len() + 1,
+            "rows of {id}"
+        );
+        for c in t["charts"].as_array().unwrap() {
+            charts += 1;
+            let stem = c["file"].as_str().unwrap().trim_end_matches(".svg");
+            let at = dom
+                .find(&format!("id=\"c-{stem}\""))
+                .unwrap_or_else(|| panic!("chart {stem}"));
+            assert!(
+                dom[at..]
+                    .trim_start_matches(|c| c != '>')
+                    .starts_with("><svg class=\"chart\""),
+                "svg of {stem}"
+            );
+        }
+    }
+    assert_eq!(dom.matches("<svg class=\"chart\"").count(), charts);
+    assert_eq!(dom.matches("<svg").count(), charts, "no other svg");
+    assert!(!dom.contains("<script"));
+}

@@ -1,0 +1,89 @@
+//! Helpers shared by the integration tests: fixture paths and fresh output folders.
+#![allow(dead_code)]
+
+use rtbench_report::{Options, Rendered, ReportError, render};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// A fresh, empty output folder under the system temp dir.
+pub fn out_dir(tag: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("rtbench-report-{}-{tag}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+pub fn opts(results: &str, baseline: Option<&str>, out: PathBuf) -> Options {
+    Options {
+        results: fixture(results),
+        out,
+        baseline: baseline.map(fixture),
+        cargo_lock: None,
+    }
+}
+
+/// Removes a test's output folder when the test ends (set
+/// RTBENCH_KEEP_TEST_OUT=1 to keep it for a look).
+pub struct Cleanup(pub PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if std::env::var_os("RTBENCH_KEEP_TEST_OUT").is_none() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+pub struct Out {
+    pub _cleanup: Cleanup,
+    pub dir: PathBuf,
+    pub rendered: Rendered,
+    pub html: String,
+    pub md: String,
+    pub json: serde_json::Value,
+}
+
+pub fn try_render(results: &str, baseline: Option<&str>) -> Result<Out, ReportError> {
+    let dir = out_dir(results);
+    let rendered = render(&opts(results, baseline, dir.clone()))?;
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    Ok(Out {
+        html: read("index.html"),
+        md: read("summary.md"),
+        json: serde_json::from_str(&read("results.json")).unwrap(),
+        _cleanup: Cleanup(dir.clone()),
+        dir,
+        rendered,
+    })
+}
+
+pub fn render_ok(results: &str, baseline: Option<&str>) -> Out {
+    try_render(results, baseline).unwrap_or_else(|e| panic!("render {results}: {e}"))
+}
+
+/// The table in results.json whose workload and case match.
+pub fn table<'a>(json: &'a serde_json::Value, workload: &str, case: &str) -> &'a serde_json::Value {
+    json["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|w| w["tables"].as_array().unwrap())
+        .find(|t| t["workload"] == workload && t["case"] == case)
+        .unwrap_or_else(|| panic!("no table {workload} {case}"))
+}
+
+pub fn row<'a>(table: &'a serde_json::Value, runtime: &str) -> &'a serde_json::Value {
+    table["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["runtime"] == runtime)
+        .unwrap_or_else(|| panic!("no row {runtime}"))
+}

@@ -1,0 +1,43 @@
+//! results.json must validate against the committed JSON Schema, and the
+//! schema written beside it must be that committed file.
+
+mod common;
+use common::*;
+
+fn validator() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/results.schema.json"))
+        .unwrap();
+    jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).expect("schema compiles")
+}
+
+#[test]
+fn rendered_results_validate_against_the_committed_schema() {
+    let v = validator();
+    for (run, base) in [
+        ("a-complete", Some("f-baseline")),
+        ("b-partial", None),
+        ("c-skipped", None),
+        ("d-corrupt-bench", None),
+    ] {
+        let o = render_ok(run, base);
+        let errors: Vec<String> = v
+            .iter_errors(&o.json)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{run}: {errors:#?}");
+        let written = std::fs::read_to_string(o.dir.join("results.schema.json")).unwrap();
+        assert_eq!(written, rtbench_report::RESULTS_SCHEMA);
+    }
+}
+
+#[test]
+fn the_schema_rejects_drift() {
+    let v = validator();
+    let mut o = render_ok("a-complete", None).json;
+    assert!(v.is_valid(&o));
+    o["schema_version"] = 2.into();
+    assert!(!v.is_valid(&o), "schema_version is pinned");
+    o["schema_version"] = 1.into();
+    o["workloads"][0]["tables"][0]["rows"][0]["throughput"]["surprise"] = 1.into();
+    assert!(!v.is_valid(&o), "unknown fields are caught");
+}
