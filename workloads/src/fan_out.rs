@@ -1,14 +1,14 @@
 //! Fan-out: spawn many tasks and join them. Cost per task, and live heap
 //! bytes per parked task.
 
-use crate::sync::{Countdown, Gate, YieldNow};
+use crate::sync::{Countdown, Gate};
 use crate::{InRuntime, Local, Sample, Stealing, Tasks, Work};
 use rtbench_runtimes::{Config, Runtime, WorkStealing};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// One fan-out case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,29 +149,22 @@ async fn tree<T: Tasks>(branching: u64, depth: u32) -> Result<u64, String> {
 
 async fn parked<T: Tasks>(n: u64) -> Result<(u64, Option<f64>), String> {
     let gate = Arc::new(Gate::default());
-    let started = Arc::new(AtomicU64::new(0));
+    // Waited on, not polled in a yield loop: a self-waking root starves the
+    // spawned tasks on tokio's multi-thread scheduler (its LIFO slot).
+    let started = Arc::new(Countdown::new(n));
     let live = LIVE_BYTES.get().copied();
     let before = live.map(|f| f());
     let handles: Vec<_> = (0..n)
         .map(|i| {
             let (gate, started) = (gate.clone(), started.clone());
             T::spawn(async move {
-                started.fetch_add(1, Ordering::Relaxed);
+                started.done_one();
                 gate.wait().await;
                 work(i)
             })
         })
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while started.load(Ordering::Relaxed) < n {
-        if Instant::now() > deadline {
-            return Err(format!(
-                "parked: only {} of {n} tasks started within 30 s",
-                started.load(Ordering::Relaxed)
-            ));
-        }
-        YieldNow::new().await;
-    }
+    started.wait().await;
     let per_task = match (live, before) {
         (Some(f), Some(b)) => Some((f().saturating_sub(b)) as f64 / n as f64),
         _ => None,

@@ -2,10 +2,9 @@
 //! the same ones.
 
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::task::{Context, Poll, Waker};
+use std::task::{Poll, Waker};
 
 /// A one-shot broadcast: tasks wait until it opens.
 #[derive(Debug, Default)]
@@ -77,28 +76,5 @@ impl Countdown {
                 Poll::Pending
             }
         })
-    }
-}
-
-/// Yields to the executor once.
-pub(crate) struct YieldNow(bool);
-
-impl YieldNow {
-    pub(crate) fn new() -> Self {
-        YieldNow(false)
-    }
-}
-
-impl Future for YieldNow {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
     }
 }
