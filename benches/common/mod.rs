@@ -178,36 +178,8 @@ fn git_commit() -> Option<String> {
 
 /// Versions of the runtime crates (and criterion, hdrhistogram) from Cargo.lock.
 fn crate_versions() -> BTreeMap<String, String> {
-    const CRATES: [&str; 12] = [
-        "tokio",
-        "smol",
-        "async-executor",
-        "async-io",
-        "async-std",
-        "glommio",
-        "tokio-uring",
-        "monoio",
-        "compio",
-        "criterion",
-        "hdrhistogram",
-        "mio",
-    ];
     let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock");
-    let Ok(text) = std::fs::read_to_string(lock) else {
-        return BTreeMap::new();
-    };
-    let mut out = BTreeMap::new();
-    let mut name = None;
-    for line in text.lines() {
-        if let Some(n) = line.strip_prefix("name = ") {
-            name = Some(n.trim_matches('"').to_string());
-        } else if let (Some(v), Some(n)) = (line.strip_prefix("version = "), name.take())
-            && CRATES.contains(&n.as_str())
-        {
-            out.insert(n, v.trim_matches('"').to_string());
-        }
-    }
-    out
+    rtbench_results::lock_versions(&lock).unwrap_or_default()
 }
 
 fn utc_stamp() -> String {

@@ -3,24 +3,8 @@
 
 use crate::ReportError;
 use rtbench_results::{BenchResult, FileError, RunDir, RunMeta, latest_run};
-use serde::Deserialize;
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
-/// Crates whose versions the Environment block shows when meta.json has none.
-pub const LOCK_CRATES: &[&str] = &[
-    "tokio",
-    "smol",
-    "async-std",
-    "async-executor",
-    "async-io",
-    "glommio",
-    "tokio-uring",
-    "monoio",
-    "compio",
-    "criterion",
-    "hdrhistogram",
-];
+use std::path::{Path, PathBuf};
 
 /// One run as read from disk: what was readable, and what was not.
 #[derive(Debug)]
@@ -72,37 +56,6 @@ pub fn load(path: &Path) -> Result<LoadedRun, ReportError> {
         benches,
         problems,
     })
-}
-
-/// Versions of [`LOCK_CRATES`] from a Cargo.lock; several versions of one
-/// crate are joined with ", ".
-pub fn lock_versions(path: &Path) -> Result<BTreeMap<String, String>, FileError> {
-    #[derive(Deserialize)]
-    struct Lock {
-        #[serde(default)]
-        package: Vec<Package>,
-    }
-    #[derive(Deserialize)]
-    struct Package {
-        name: String,
-        version: String,
-    }
-    let err = |message: String| FileError {
-        path: path.to_path_buf(),
-        message,
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-    let lock: Lock =
-        toml::from_str(&text).map_err(|e| err(format!("not a Cargo.lock ({})", e.message())))?;
-    let mut out: BTreeMap<String, String> = BTreeMap::new();
-    for p in lock.package {
-        if LOCK_CRATES.contains(&p.name.as_str()) {
-            out.entry(p.name)
-                .and_modify(|v| *v = format!("{v}, {}", p.version))
-                .or_insert(p.version);
-        }
-    }
-    Ok(out)
 }
 
 /// Whether `out` is `dir` or lies below it (paths made absolute without

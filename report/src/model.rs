@@ -2,7 +2,7 @@
 //! body of `results.json`, so its field names are a versioned contract
 //! (`REPORT_SCHEMA_VERSION`, `results.schema.json`).
 
-use crate::load::{self, LoadedRun};
+use crate::load::LoadedRun;
 use rtbench_results::{BenchResult, Description, Environment, Estimate, FileError};
 use serde::Serialize;
 use std::cmp::Ordering;
@@ -233,7 +233,7 @@ pub fn build(run: &LoadedRun, baseline: Option<&LoadedRun>, cargo_lock: Option<&
     let mut crate_versions = meta.map(|m| m.crate_versions.clone()).unwrap_or_default();
     let mut crate_versions_source = (!crate_versions.is_empty()).then(|| "meta.json".to_string());
     if let Some(lock) = cargo_lock.filter(|_| crate_versions.is_empty()) {
-        match load::lock_versions(lock) {
+        match rtbench_results::lock_versions(lock) {
             Ok(v) if !v.is_empty() => {
                 crate_versions = v;
                 crate_versions_source = Some("Cargo.lock".into());

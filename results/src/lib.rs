@@ -222,6 +222,53 @@ pub fn bench_file_name(id: &str) -> String {
     format!("{}.json", slug.replace('~', "__"))
 }
 
+/// Crates whose versions every run records (and the report shows).
+pub const VERSIONED_CRATES: &[&str] = &[
+    "tokio",
+    "smol",
+    "async-std",
+    "async-executor",
+    "async-io",
+    "glommio",
+    "tokio-uring",
+    "monoio",
+    "compio",
+    "criterion",
+    "hdrhistogram",
+    "mio",
+];
+
+/// Versions of [`VERSIONED_CRATES`] from a Cargo.lock; several versions of one
+/// crate are joined with ", ".
+pub fn lock_versions(path: &Path) -> Result<BTreeMap<String, String>, FileError> {
+    #[derive(Deserialize)]
+    struct Lock {
+        #[serde(default)]
+        package: Vec<Package>,
+    }
+    #[derive(Deserialize)]
+    struct Package {
+        name: String,
+        version: String,
+    }
+    let err = |message: String| FileError {
+        path: path.to_path_buf(),
+        message,
+    };
+    let text = fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    let lock: Lock =
+        toml::from_str(&text).map_err(|e| err(format!("not a Cargo.lock ({})", e.message())))?;
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    for p in lock.package {
+        if VERSIONED_CRATES.contains(&p.name.as_str()) {
+            out.entry(p.name)
+                .and_modify(|v| *v = format!("{v}, {}", p.version))
+                .or_insert(p.version);
+        }
+    }
+    Ok(out)
+}
+
 /// A run folder on disk.
 #[derive(Debug, Clone)]
 pub struct RunDir {

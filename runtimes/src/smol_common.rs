@@ -123,3 +123,37 @@ thread_local! {
     pub(crate) static LOCAL: std::cell::RefCell<Option<std::rc::Rc<smol::LocalExecutor<'static>>>> =
         const { std::cell::RefCell::new(None) };
 }
+
+/// The `Runtime` items both smol configurations share: they differ only in
+/// which executors `block_on` drives.
+macro_rules! shared_runtime_items {
+    () => {
+        type Conn = $crate::smol_common::SmolConn;
+        type Listener = $crate::smol_common::SmolListener;
+
+        fn spawn_local<F>(fut: F) -> impl std::future::Future<Output = F::Output> + 'static
+        where
+            F: std::future::Future + 'static,
+            F::Output: 'static,
+        {
+            $crate::smol_common::spawn_in(&$crate::smol_common::LOCAL, fut)
+        }
+
+        fn sleep(dur: std::time::Duration) -> impl std::future::Future<Output = ()> + 'static {
+            $crate::smol_common::sleep(dur)
+        }
+
+        fn listener(
+            std: std::net::TcpListener,
+        ) -> std::io::Result<$crate::smol_common::SmolListener> {
+            $crate::smol_common::SmolListener::from_std(std)
+        }
+
+        fn connect(
+            addr: std::net::SocketAddr,
+        ) -> impl std::future::Future<Output = std::io::Result<$crate::smol_common::SmolConn>> {
+            $crate::smol_common::connect(addr)
+        }
+    };
+}
+pub(crate) use shared_runtime_items;

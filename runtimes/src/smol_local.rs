@@ -1,12 +1,9 @@
 //! `smol-local`: smol's single-threaded `LocalExecutor`; one per core under [`crate::per_core`].
 
-use crate::smol_common::{self, LOCAL, SmolConn, SmolListener};
+use crate::smol_common::{self, LOCAL};
 use crate::{Config, Description, Flavor, Runtime, TimerClass, Unavailable, base_description};
 use std::future::Future;
-use std::io;
-use std::net::SocketAddr;
 use std::rc::Rc;
-use std::time::Duration;
 
 /// A `smol::LocalExecutor` driven by `smol::block_on` on the calling thread.
 #[derive(Debug)]
@@ -18,8 +15,7 @@ impl Runtime for SmolLocal {
     const NAME: &'static str = "smol-local";
     const FLAVOR: Flavor = Flavor::ThreadPerCore;
     const TIMER: TimerClass = TimerClass::Fine;
-    type Conn = SmolConn;
-    type Listener = SmolListener;
+    smol_common::shared_runtime_items!();
 
     fn new(_config: &Config) -> Result<Self, Unavailable> {
         Ok(SmolLocal {
@@ -36,25 +32,5 @@ impl Runtime for SmolLocal {
 
     fn block_on<F: Future>(&self, fut: F) -> F::Output {
         smol_common::run_local(&LOCAL, &self.ex, fut)
-    }
-
-    fn spawn_local<F>(fut: F) -> impl Future<Output = F::Output> + 'static
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
-        smol_common::spawn_in(&LOCAL, fut)
-    }
-
-    fn sleep(dur: Duration) -> impl Future<Output = ()> + 'static {
-        smol_common::sleep(dur)
-    }
-
-    fn listener(std: std::net::TcpListener) -> io::Result<SmolListener> {
-        SmolListener::from_std(std)
-    }
-
-    fn connect(addr: SocketAddr) -> impl Future<Output = io::Result<SmolConn>> {
-        smol_common::connect(addr)
     }
 }

@@ -1,13 +1,11 @@
 //! `smol-mt`: one smol `Executor` shared by N worker threads (work-stealing).
 
-use crate::smol_common::{self, Detached, LOCAL, SmolConn, SmolListener};
+use crate::smol_common::{self, Detached, LOCAL, SmolConn};
 use crate::{
     Config, Description, Flavor, Runtime, TimerClass, Unavailable, WorkStealing, base_description,
 };
 use std::cell::RefCell;
 use std::future::Future;
-use std::io;
-use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,8 +30,7 @@ impl Runtime for SmolMt {
     const NAME: &'static str = "smol-mt";
     const FLAVOR: Flavor = Flavor::WorkStealing;
     const TIMER: TimerClass = TimerClass::Fine;
-    type Conn = SmolConn;
-    type Listener = SmolListener;
+    smol_common::shared_runtime_items!();
 
     fn new(config: &Config) -> Result<Self, Unavailable> {
         let ex = Arc::new(smol::Executor::new());
@@ -73,26 +70,6 @@ impl Runtime for SmolMt {
         let out = smol_common::run_local(&LOCAL, &self.local, fut);
         SHARED.with(|s| *s.borrow_mut() = previous);
         out
-    }
-
-    fn spawn_local<F>(fut: F) -> impl Future<Output = F::Output> + 'static
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
-        smol_common::spawn_in(&LOCAL, fut)
-    }
-
-    fn sleep(dur: Duration) -> impl Future<Output = ()> + 'static {
-        smol_common::sleep(dur)
-    }
-
-    fn listener(std: std::net::TcpListener) -> io::Result<SmolListener> {
-        SmolListener::from_std(std)
-    }
-
-    fn connect(addr: SocketAddr) -> impl Future<Output = io::Result<SmolConn>> {
-        smol_common::connect(addr)
     }
 }
 

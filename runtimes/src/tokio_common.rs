@@ -85,3 +85,44 @@ pub(crate) fn knobs(d: &mut crate::Description) {
         "tokio::task::LocalSet around block_on".into(),
     );
 }
+
+/// The `Runtime` items both tokio configurations share: they differ only in
+/// how the runtime is built. Expands inside `impl Runtime for ...` of a type
+/// with fields `rt` (tokio runtime) and `local` (`LocalSet`).
+#[cfg(feature = "tokio")]
+macro_rules! shared_runtime_items {
+    () => {
+        type Conn = $crate::tokio_common::TokioConn;
+        type Listener = $crate::tokio_common::TokioListener;
+
+        fn block_on<F: std::future::Future>(&self, fut: F) -> F::Output {
+            self.local.block_on(&self.rt, fut)
+        }
+
+        fn spawn_local<F>(fut: F) -> impl std::future::Future<Output = F::Output> + 'static
+        where
+            F: std::future::Future + 'static,
+            F::Output: 'static,
+        {
+            $crate::tokio_common::join(tokio::task::spawn_local(fut))
+        }
+
+        fn sleep(dur: std::time::Duration) -> impl std::future::Future<Output = ()> + 'static {
+            tokio::time::sleep(dur)
+        }
+
+        fn listener(
+            std: std::net::TcpListener,
+        ) -> std::io::Result<$crate::tokio_common::TokioListener> {
+            $crate::tokio_common::TokioListener::from_std(std)
+        }
+
+        fn connect(
+            addr: std::net::SocketAddr,
+        ) -> impl std::future::Future<Output = std::io::Result<$crate::tokio_common::TokioConn>> {
+            $crate::tokio_common::TokioConn::connect(addr)
+        }
+    };
+}
+#[cfg(feature = "tokio")]
+pub(crate) use shared_runtime_items;

@@ -1,12 +1,10 @@
 //! `tokio-mt`: tokio's multi-thread, work-stealing runtime with N workers.
 
-use crate::tokio_common::{TokioConn, TokioListener, join, knobs};
+use crate::tokio_common::{TokioConn, join, knobs, shared_runtime_items};
 use crate::{
     Config, Description, Flavor, Runtime, TimerClass, Unavailable, WorkStealing, base_description,
 };
 use std::future::Future;
-use std::io;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 /// tokio `Builder::new_multi_thread().worker_threads(N).enable_all()`.
@@ -22,8 +20,7 @@ impl Runtime for TokioMt {
     const NAME: &'static str = "tokio-mt";
     const FLAVOR: Flavor = Flavor::WorkStealing;
     const TIMER: TimerClass = TimerClass::Wheel1ms;
-    type Conn = TokioConn;
-    type Listener = TokioListener;
+    shared_runtime_items!();
 
     fn new(config: &Config) -> Result<Self, Unavailable> {
         let workers = config.workers.max(1);
@@ -47,30 +44,6 @@ impl Runtime for TokioMt {
             .insert("worker_threads".into(), self.workers.to_string());
         knobs(&mut d);
         d
-    }
-
-    fn block_on<F: Future>(&self, fut: F) -> F::Output {
-        self.local.block_on(&self.rt, fut)
-    }
-
-    fn spawn_local<F>(fut: F) -> impl Future<Output = F::Output> + 'static
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
-        join(tokio::task::spawn_local(fut))
-    }
-
-    fn sleep(dur: Duration) -> impl Future<Output = ()> + 'static {
-        tokio::time::sleep(dur)
-    }
-
-    fn listener(std: std::net::TcpListener) -> io::Result<TokioListener> {
-        TokioListener::from_std(std)
-    }
-
-    fn connect(addr: SocketAddr) -> impl Future<Output = io::Result<TokioConn>> {
-        TokioConn::connect(addr)
     }
 }
 
