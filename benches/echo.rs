@@ -1,7 +1,7 @@
 //! Echo: round trips per second and round-trip latency of a TCP echo server
 //! on each runtime, driven over loopback by the one fixed load generator.
-//! Not a test of HTTP, TLS, or of many cores: the default topology is one
-//! server core, with the load generator on another (`RTBENCH_PLACEMENT`).
+//! Not a test of HTTP or TLS. The default topology is one server core, with
+//! the load generator on another (`RTBENCH_PLACEMENT`, `RTBENCH_SERVER_CORES`).
 
 mod common;
 
@@ -9,9 +9,6 @@ use common::{Settings, Spec, bench};
 use rtbench_runtimes::{Runtime, for_each_runtime};
 use rtbench_workloads::echo::{EchoBench, EchoCase};
 use rtbench_workloads::workloads;
-
-/// Server cores in the default topology.
-const SERVER_CORES: usize = 1;
 
 fn spec(runtime: &str, case: EchoCase) -> Spec {
     Spec {
@@ -43,7 +40,7 @@ fn main() {
                     &mut group,
                     &settings,
                     spec(<$ty as Runtime>::NAME, case),
-                    || (w.echo)(case, placement, SERVER_CORES, &config),
+                    || (w.echo)(case, placement, settings.server_cores, &config),
                 );
             }};
         }

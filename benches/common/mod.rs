@@ -21,7 +21,11 @@ pub struct Settings {
     /// criterion's `--test`: run each benchmark once, record nothing.
     pub test_mode: bool,
     pub placement: Placement,
-    /// Configuration every runtime is built with.
+    /// Cores the echo server gets (`RTBENCH_SERVER_CORES`, default 1); fan-out
+    /// and timers always run on one.
+    pub server_cores: usize,
+    /// Configuration every runtime is built with (its worker count is the
+    /// server cores: async-std's pool can be sized once per process).
     pub config: Config,
     pub run: Option<RunDir>,
 }
@@ -51,12 +55,29 @@ impl Settings {
             eprintln!("error: {e}");
             std::process::exit(2)
         });
-        rtbench_runtimes::sys::pin_to_cpu(placement.server_cpu);
+        let online = rtbench_runtimes::sys::online_cpus();
+        let server_cores = match std::env::var("RTBENCH_SERVER_CORES") {
+            _ if workload != "echo" => 1,
+            Err(_) => 1,
+            Ok(v) => match v.parse::<usize>() {
+                Ok(n) if (1..=online).contains(&n) => n,
+                _ => {
+                    eprintln!(
+                        "error: RTBENCH_SERVER_CORES={v:?} is not a core count in 1..={online}"
+                    );
+                    std::process::exit(2)
+                }
+            },
+        };
+        rtbench_runtimes::sys::pin_to_cpus(
+            &(placement.server_cpu..placement.server_cpu + server_cores).collect::<Vec<_>>(),
+        );
         let mut settings = Settings {
             mode,
             test_mode,
             placement,
-            config: Config::with_workers(1),
+            server_cores,
+            config: Config::with_workers(server_cores),
             run: None,
         };
         if !test_mode {
