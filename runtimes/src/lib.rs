@@ -26,6 +26,8 @@ pub mod async_std;
 mod futures_io;
 #[cfg(all(feature = "glommio", target_os = "linux"))]
 pub mod glommio;
+#[cfg(all(feature = "monoio", target_os = "linux"))]
+pub mod monoio;
 #[cfg(feature = "smol")]
 mod smol_common;
 #[cfg(feature = "smol")]

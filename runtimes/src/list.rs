@@ -18,6 +18,7 @@ macro_rules! for_each_runtime {
         $crate::__if_async_std! { $m!($crate::async_std::AsyncStd, work_stealing); }
         $crate::__if_glommio! { $m!($crate::glommio::Glommio, thread_per_core); }
         $crate::__if_tokio_uring! { $m!($crate::tokio_uring::TokioUring, thread_per_core); }
+        $crate::__if_monoio! { $m!($crate::monoio::Monoio, thread_per_core); }
     };
 }
 
@@ -77,5 +78,16 @@ macro_rules! __if_tokio_uring { ($($t:tt)*) => { $($t)* }; }
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __if_tokio_uring {
+    ($($t:tt)*) => {};
+}
+
+#[cfg(all(feature = "monoio", target_os = "linux"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_monoio { ($($t:tt)*) => { $($t)* }; }
+#[cfg(not(all(feature = "monoio", target_os = "linux")))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_monoio {
     ($($t:tt)*) => {};
 }
