@@ -28,6 +28,8 @@ mod futures_io;
 pub mod glommio;
 #[cfg(all(feature = "monoio", target_os = "linux"))]
 pub mod monoio;
+#[cfg(all(feature = "monoio", target_os = "linux"))]
+pub mod monoio_epoll;
 #[cfg(feature = "smol")]
 mod smol_common;
 #[cfg(feature = "smol")]

@@ -19,6 +19,7 @@ macro_rules! for_each_runtime {
         $crate::__if_glommio! { $m!($crate::glommio::Glommio, thread_per_core); }
         $crate::__if_tokio_uring! { $m!($crate::tokio_uring::TokioUring, thread_per_core); }
         $crate::__if_monoio! { $m!($crate::monoio::Monoio, thread_per_core); }
+        $crate::__if_monoio! { $m!($crate::monoio_epoll::MonoioEpoll, thread_per_core); }
     };
 }
 
