@@ -22,6 +22,8 @@ pub mod sys;
 
 #[cfg(feature = "async-std")]
 pub mod async_std;
+#[cfg(all(feature = "compio", target_os = "linux"))]
+pub mod compio;
 #[cfg(any(feature = "smol", feature = "async-std"))]
 mod futures_io;
 #[cfg(all(feature = "glommio", target_os = "linux"))]

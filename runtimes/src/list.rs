@@ -20,6 +20,7 @@ macro_rules! for_each_runtime {
         $crate::__if_tokio_uring! { $m!($crate::tokio_uring::TokioUring, thread_per_core); }
         $crate::__if_monoio! { $m!($crate::monoio::Monoio, thread_per_core); }
         $crate::__if_monoio! { $m!($crate::monoio_epoll::MonoioEpoll, thread_per_core); }
+        $crate::__if_compio! { $m!($crate::compio::Compio, thread_per_core); }
     };
 }
 
@@ -90,5 +91,16 @@ macro_rules! __if_monoio { ($($t:tt)*) => { $($t)* }; }
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __if_monoio {
+    ($($t:tt)*) => {};
+}
+
+#[cfg(all(feature = "compio", target_os = "linux"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_compio { ($($t:tt)*) => { $($t)* }; }
+#[cfg(not(all(feature = "compio", target_os = "linux")))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_compio {
     ($($t:tt)*) => {};
 }
