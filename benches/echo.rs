@@ -7,7 +7,7 @@ mod common;
 
 use common::{Settings, Spec, bench};
 use rtbench_runtimes::{Runtime, for_each_runtime};
-use rtbench_workloads::echo::{EchoBench, EchoCase};
+use rtbench_workloads::echo::{BlockingClientBench, EchoBench, EchoCase};
 use rtbench_workloads::workloads;
 
 fn spec(runtime: &str, case: EchoCase) -> Spec {
@@ -48,6 +48,12 @@ fn main() {
         bench(&mut group, &settings, spec("std-threads", case), || {
             EchoBench::std_threads(case, placement)
         });
+        if case.connections == 1 && settings.server_cores == 1 {
+            // The load generator's check: it must drive std-threads at least this fast.
+            bench(&mut group, &settings, spec("blocking-client", case), || {
+                BlockingClientBench::new(case, placement)
+            });
+        }
     }
     group.finish();
     common::finish(&mut c);

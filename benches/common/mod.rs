@@ -490,3 +490,15 @@ impl Recorded for rtbench_workloads::timers::OsSleep {
             .unwrap_or_default()
     }
 }
+
+impl Recorded for rtbench_workloads::echo::BlockingClientBench {
+    fn description(&self) -> Description {
+        self.description.clone()
+    }
+    fn topology(&self) -> String {
+        "1 core".into()
+    }
+    fn hist(&self) -> Option<&hdrhistogram::Histogram<u64>> {
+        Some(&self.hist)
+    }
+}

@@ -2,7 +2,7 @@
 //! check; routines that honour `iters`; sweep parameters that change the work.
 
 use rtbench_runtimes::{Config, Runtime, for_each_runtime};
-use rtbench_workloads::echo::{EchoBench, EchoCase};
+use rtbench_workloads::echo::{BlockingClientBench, EchoBench, EchoCase};
 use rtbench_workloads::fan_out::FanOutCase;
 use rtbench_workloads::timers::{OsSleep, TimerCase};
 use rtbench_workloads::{Placement, Routine, Work, Workloads, run_checked, workloads};
@@ -121,6 +121,21 @@ fn every_workload_checks_its_work_on_every_adapter() {
     for_each_runtime!(one);
     if let Err(e) = small_echo(&|case| EchoBench::std_threads(case, placement)) {
         failed.push(format!("std-threads: {e}"));
+    }
+    let blocking = BlockingClientBench::new(
+        EchoCase {
+            msg_bytes: 64,
+            connections: 1,
+        },
+        placement,
+    )
+    .and_then(|mut b| {
+        run_checked(&mut b, 1)?;
+        run_checked(&mut b, 99)?;
+        expect(b.hist.len() == 100, || format!("{} recorded", b.hist.len()))
+    });
+    if let Err(e) = blocking {
+        failed.push(format!("blocking-client: {e}"));
     }
     assert!(ran > 0, "no adapter compiled in");
     assert!(failed.is_empty(), "failed:\n{}", failed.join("\n"));
