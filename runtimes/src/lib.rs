@@ -20,32 +20,15 @@ pub mod env;
 mod list;
 pub mod sys;
 
-#[cfg(feature = "async-std")]
-pub mod async_std;
-#[cfg(all(feature = "compio", target_os = "linux"))]
-pub mod compio;
 #[cfg(any(feature = "smol", feature = "async-std"))]
 mod futures_io;
-#[cfg(all(feature = "glommio", target_os = "linux"))]
-pub mod glommio;
-#[cfg(all(feature = "monoio", target_os = "linux"))]
-pub mod monoio;
-#[cfg(all(feature = "monoio", target_os = "linux"))]
-pub mod monoio_epoll;
 #[cfg(feature = "smol")]
 mod smol_common;
-#[cfg(feature = "smol")]
-pub mod smol_local;
-#[cfg(feature = "smol")]
-pub mod smol_mt;
 #[cfg(any(feature = "tokio", all(feature = "tokio-uring", target_os = "linux")))]
 mod tokio_common;
-#[cfg(feature = "tokio")]
-pub mod tokio_ct;
-#[cfg(feature = "tokio")]
-pub mod tokio_mt;
-#[cfg(all(feature = "tokio-uring", target_os = "linux"))]
-pub mod tokio_uring;
+
+// The adapters themselves are declared in `list.rs`, beside the one list.
+pub use list::*;
 
 /// The cargo features this build of rtbench-runtimes was compiled with, comma separated.
 pub const ENABLED_FEATURES: &str = env!("RTBENCH_ENABLED_FEATURES");

@@ -1,6 +1,39 @@
 //! The one list of adapters. Adding a runtime: add its file, its feature in
-//! `runtimes/Cargo.toml`, its `mod` line in `lib.rs`, and one line in
-//! `for_each_runtime!` below (plus, for a new feature, its `gate!` line).
+//! `runtimes/Cargo.toml`, and here its `mod` declaration and one line in
+//! `for_each_runtime!` (plus, for a new feature, its `__if_<feature>!` gate).
+
+// The adapter modules: each with its feature on the line before its `#[path]`
+// (a test reads these pairs to check every compiled adapter is listed below).
+#[cfg(feature = "async-std")]
+#[path = "async_std.rs"]
+pub mod async_std;
+#[cfg(all(feature = "compio", target_os = "linux"))]
+#[path = "compio.rs"]
+pub mod compio;
+#[cfg(all(feature = "glommio", target_os = "linux"))]
+#[path = "glommio.rs"]
+pub mod glommio;
+#[cfg(all(feature = "monoio", target_os = "linux"))]
+#[path = "monoio.rs"]
+pub mod monoio;
+#[cfg(all(feature = "monoio", target_os = "linux"))]
+#[path = "monoio_epoll.rs"]
+pub mod monoio_epoll;
+#[cfg(feature = "smol")]
+#[path = "smol_local.rs"]
+pub mod smol_local;
+#[cfg(feature = "smol")]
+#[path = "smol_mt.rs"]
+pub mod smol_mt;
+#[cfg(feature = "tokio")]
+#[path = "tokio_ct.rs"]
+pub mod tokio_ct;
+#[cfg(feature = "tokio")]
+#[path = "tokio_mt.rs"]
+pub mod tokio_mt;
+#[cfg(all(feature = "tokio-uring", target_os = "linux"))]
+#[path = "tokio_uring.rs"]
+pub mod tokio_uring;
 
 /// Calls `$m!(Type, flavor)` once for every adapter compiled into this build,
 /// `flavor` being `work_stealing` (the type implements [`crate::WorkStealing`])

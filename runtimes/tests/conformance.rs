@@ -483,17 +483,20 @@ fn an_impossible_configuration_yields_a_reason_not_a_panic() {
 
 /// Every adapter file whose feature is on must be in `for_each_runtime!`:
 /// finds adapters by their `const NAME` in `src/*.rs` and the `#[cfg(feature)]`
-/// on their `mod` line in `lib.rs`.
+/// on their `mod` declaration in `list.rs`.
 #[test]
 fn every_compiled_adapter_is_in_the_list() {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap();
+    let list = std::fs::read_to_string(src.join("list.rs")).unwrap();
     let listed: HashSet<&str> = rtbench_runtimes::entries().iter().map(|e| e.name).collect();
     let enabled = enabled_features();
     let mut checked = 0;
     let mut cfg: Option<String> = None;
-    for line in lib.lines() {
+    for line in list.lines() {
         let line = line.trim();
+        if line.starts_with("#[path") {
+            continue;
+        }
         if let Some(rest) = line.strip_prefix("#[cfg(") {
             cfg = Some(rest.to_string());
             continue;
@@ -504,15 +507,14 @@ fn every_compiled_adapter_is_in_the_list() {
             .and_then(|m| m.strip_suffix(';'));
         let this_cfg = cfg.take();
         let Some(module) = module else { continue };
-        let Ok(text) = std::fs::read_to_string(src.join(format!("{module}.rs"))) else {
-            continue;
-        };
+        let text = std::fs::read_to_string(src.join(format!("{module}.rs")))
+            .unwrap_or_else(|e| panic!("list.rs declares `{module}` but src/{module}.rs: {e}"));
         let Some(name) = text
             .split("const NAME: &'static str = \"")
             .nth(1)
             .and_then(|s| s.split('"').next())
         else {
-            continue;
+            panic!("src/{module}.rs has no literal `const NAME: &'static str = \"...\"`");
         };
         let feature = this_cfg
             .as_deref()
@@ -529,7 +531,7 @@ fn every_compiled_adapter_is_in_the_list() {
             );
         }
     }
-    assert!(checked > 0, "found no adapter files to check");
+    assert!(checked > 0, "found no adapter modules to check");
 }
 
 fn enabled_features() -> HashSet<&'static str> {
