@@ -52,7 +52,8 @@ pub struct RunInfo {
 pub struct RuntimeInfo {
     pub name: String,
     pub colour: String,
-    /// `available`, `skipped`, or `unlisted` (in bench files but not in meta.json).
+    /// `available`, `skipped`, `no runtime` (a reference or check row), or
+    /// `unlisted` (in bench files but not in meta.json).
     pub status: String,
     pub reason: Option<String>,
     pub description: Option<Description>,
@@ -263,6 +264,13 @@ pub fn build(run: &LoadedRun, baseline: Option<&LoadedRun>, cargo_lock: Option<&
             let (status, reason) = match entry {
                 Some(e) if e.unavailable.is_some() => ("skipped", e.unavailable.clone()),
                 Some(_) => ("available", None),
+                // Not a runtime configuration: a no-runtime reference or check.
+                None if description
+                    .as_ref()
+                    .is_some_and(|d| matches!(d.flavor.as_str(), "reference" | "check")) =>
+                {
+                    ("no runtime", None)
+                }
                 None => ("unlisted", None),
             };
             RuntimeInfo {
