@@ -134,22 +134,9 @@ pub struct Row {
     pub change: Option<Change>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct LatencyFigures {
-    pub kind: String,
-    pub count: u64,
-    pub min_ns: u64,
-    pub mean_ns: f64,
-    pub stdev_ns: f64,
-    pub p50_ns: u64,
-    pub p90_ns: u64,
-    pub p99_ns: u64,
-    pub p999_ns: u64,
-    pub max_ns: u64,
-    /// (percentile 0..=100, ns)
-    pub spectrum: Vec<(f64, u64)>,
-}
-
+/// A row's latency: the raw results' summary, without the histogram blob
+/// (`hdr_base64` is `None`, so results.json leaves it out).
+pub type LatencyFigures = rtbench_results::Latency;
 /// Throughput change against the baseline row with the same id.
 #[derive(Debug, Clone, Serialize)]
 pub struct Change {
@@ -470,17 +457,8 @@ fn row(b: &BenchResult, colour: String, base: Option<&Interval>) -> Row {
         ratio_to_best: None,
         ratio_to_reference: None,
         latency: b.latency.as_ref().filter(|_| ok).map(|l| LatencyFigures {
-            kind: l.kind.clone(),
-            count: l.count,
-            min_ns: l.min_ns,
-            mean_ns: l.mean_ns,
-            stdev_ns: l.stdev_ns,
-            p50_ns: l.p50_ns,
-            p90_ns: l.p90_ns,
-            p99_ns: l.p99_ns,
-            p999_ns: l.p999_ns,
-            max_ns: l.max_ns,
-            spectrum: l.spectrum.clone(),
+            hdr_base64: None,
+            ..l.clone()
         }),
         server_cpu_ns_per_op: b.server_cpu_ns_per_op.filter(|_| ok),
         bytes_per_task: b.extra.get("bytes_per_task").copied(),

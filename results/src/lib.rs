@@ -146,6 +146,7 @@ pub struct Latency {
     /// The percentile spectrum, HdrHistogram style: (percentile in 0..=100, value in ns).
     pub spectrum: Vec<(f64, u64)>,
     /// The whole histogram, V2 + DEFLATE serialized, base64 (readable by any HdrHistogram).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hdr_base64: Option<String>,
 }
 
