@@ -340,6 +340,7 @@ pub fn bench<T: Recorded>(
         ops_checked: 0,
         server_cpu_ns_per_op: None,
         extra: BTreeMap::new(),
+        open_loop: None,
     };
     match &routine {
         Ok(r) => {

@@ -113,6 +113,7 @@ pub fn write_run() -> std::path::PathBuf {
             ops_checked: 1000,
             server_cpu_ns_per_op: Some(8_000.0),
             extra: BTreeMap::new(),
+            open_loop: None,
         })
         .unwrap();
     }

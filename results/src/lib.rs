@@ -18,7 +18,9 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// Version of the raw results layout (meta.json and bench/*.json).
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2 added `BenchResult::open_loop` (the `latency` workload); version-1 files
+/// read as before, with no open-loop part.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// `meta.json`: what a run was and where it ran.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -117,6 +119,85 @@ pub struct BenchResult {
     pub server_cpu_ns_per_op: Option<f64>,
     /// Further figures by name, e.g. `bytes_per_task`, `timer_slack_ns`.
     pub extra: BTreeMap<String, f64>,
+    /// The open-loop sweep and capacity search (workload `latency` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_loop: Option<OpenLoop>,
+}
+
+/// A latency target: the `quantile` of corrected latency must be at most `max_ns`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Slo {
+    /// In 0..1, e.g. 0.99 for p99.
+    pub quantile: f64,
+    pub max_ns: u64,
+}
+
+/// An open-loop latency sweep of one runtime and case (wrk2 / mutilate style):
+/// steps at fixed offered rates, then a bisection for the capacity at the target.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OpenLoop {
+    pub slo: Slo,
+    /// `even` (fixed spacing) or `poisson`.
+    pub arrivals: String,
+    /// Seed of the Poisson arrivals (`None` for even spacing).
+    pub seed: Option<u64>,
+    /// The case's reference capacity in round trips/s: the sweep's 100% step,
+    /// the same absolute rate for every runtime of this run and case.
+    pub reference_rate: f64,
+    /// Where `reference_rate` came from, e.g. `closed-loop calibration, best of 11 (tokio-ct)`.
+    pub reference_source: String,
+    /// Recorded time of one step, in seconds (after its discarded warm-up).
+    pub step_secs: f64,
+    pub warmup_secs: f64,
+    /// How the generator waits for its schedule, e.g. `timerfd + spin (50 us)`.
+    pub generator_wait: String,
+    /// Every step in the order run: the sweep first, then the search's probes.
+    pub steps: Vec<Step>,
+    pub capacity: Capacity,
+}
+
+/// One offered rate, held for `duration_secs`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Step {
+    /// `sweep` (a fixed fraction of the reference) or `probe` (bisection).
+    pub kind: String,
+    /// Offered rate as a fraction of `reference_rate`.
+    pub fraction: f64,
+    /// Round trips/s on the schedule.
+    pub offered_rate: f64,
+    /// Round trips completed / (last completion − window start).
+    pub achieved_rate: f64,
+    /// Round trips scheduled in the recorded window, completed and checked.
+    pub round_trips: u64,
+    /// Round trips scheduled in the window but never sent before the drain
+    /// limit: the server fell that far behind. Percentiles are then lower bounds.
+    pub unsent: u64,
+    pub duration_secs: f64,
+    /// Achieved below 99% of offered, or round trips left unsent.
+    pub behind: bool,
+    /// Corrected latency within the target and not behind.
+    pub meets_slo: bool,
+    /// Completion − intended send time (corrected for coordinated omission).
+    pub latency: Latency,
+    /// Completion − actual send time (what a closed-loop client would see).
+    pub service: Latency,
+    /// Actual − intended send time: the generator's own lateness.
+    pub lag: Latency,
+    /// Server CPU (user + system) per round trip, in ns.
+    pub server_cpu_ns_per_op: Option<f64>,
+}
+
+/// The highest offered rate meeting the target, found by bisection.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Capacity {
+    /// Round trips/s; `None` when even the lowest rate tried missed the target.
+    pub rate: Option<f64>,
+    /// Highest rate that met the target (0 when none did).
+    pub bracket_lo: f64,
+    /// Lowest rate above it that missed (`None` when every rate tried met it).
+    pub bracket_hi: Option<f64>,
+    /// Steps run to find it, sweep included.
+    pub probes: u32,
 }
 
 /// criterion's point estimate and 95% confidence interval, in ns per iteration.

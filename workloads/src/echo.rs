@@ -2,7 +2,7 @@
 //! task per connection); the one fixed [`LoadGen`] drives it over loopback.
 
 use crate::latency;
-use crate::loadgen::LoadGen;
+use crate::loadgen::{LoadGen, OpenHists, OpenLoop, OpenOutcome};
 use crate::reference::StdEchoServer;
 use crate::{Placement, Work};
 use hdrhistogram::Histogram;
@@ -357,6 +357,21 @@ impl EchoBench {
         let (p1, t1) = (sys::process_cpu_time(), sys::thread_cpu_time());
         self.server_cpu += (p1 - p0).saturating_sub(t1 - t0);
         Ok(elapsed)
+    }
+
+    /// One open-loop run (see [`LoadGen::run_open`]); also returns the server's
+    /// CPU time (process minus this thread) per completed round trip, in ns.
+    pub fn run_open(
+        &mut self,
+        cfg: &OpenLoop,
+        hists: &mut OpenHists,
+    ) -> io::Result<(OpenOutcome, Option<f64>)> {
+        let (p0, t0) = (sys::process_cpu_time(), sys::thread_cpu_time());
+        let out = self.loadgen.run_open(cfg, hists)?;
+        let (p1, t1) = (sys::process_cpu_time(), sys::thread_cpu_time());
+        let cpu = (p1 - p0).saturating_sub(t1 - t0);
+        let per_op = (out.completed > 0).then(|| cpu.as_nanos() as f64 / out.completed as f64);
+        Ok((out, per_op))
     }
 
     /// Work done so far: round trips, bytes compared, connections used.

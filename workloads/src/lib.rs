@@ -15,6 +15,7 @@ pub mod latency;
 pub mod loadgen;
 pub mod placement;
 pub mod reference;
+pub mod sweep;
 mod sync;
 pub mod timers;
 

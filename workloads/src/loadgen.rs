@@ -1,6 +1,9 @@
 //! The one load generator every runtime is measured with (fairness rule 1):
-//! a closed-loop TCP echo client on one thread, driven by a plain mio event
-//! loop so that no runtime under test is also the one measuring.
+//! a TCP echo client on one thread, driven by a plain mio event loop so that
+//! no runtime under test is also the one measuring. It runs closed loop
+//! ([`LoadGen::run`]: the next message when the last came back) or open loop
+//! ([`LoadGen::run_open`]: messages on a schedule of intended send times, as
+//! wrk2 and mutilate do, with latency measured from the intended time).
 //!
 //! Each connection sends its own deterministic payload, reads the echo back,
 //! compares it byte for byte as it arrives and only then starts the next round
@@ -15,6 +18,12 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
+
+use crate::latency;
+
+mod open;
+use open::now_ns;
+pub use open::{Arrivals, OpenHists, OpenLoop, OpenOutcome, Schedule, Wait};
 
 /// How long one connect may take before `connect` gives up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -48,7 +57,12 @@ struct Conn {
     written: usize,
     /// Bytes of the current message read back and compared.
     verified: usize,
-    sent_at: Instant,
+    /// When the current message was sent ([`now_ns`]).
+    sent_ns: u64,
+    /// Open loop: when the current message was meant to be sent.
+    intended_ns: u64,
+    /// Open loop: this connection's schedule of intended send times.
+    schedule: Option<Schedule>,
 }
 
 /// A closed-loop echo client over `connections` loopback TCP connections.
@@ -76,6 +90,16 @@ impl LoadGen {
             addr.ip().is_loopback(),
             "the load generator only talks to loopback, not {addr}"
         );
+        Self::connect_any(addr, connections, msg_bytes)
+    }
+
+    /// [`LoadGen::connect`] to any address: for `rtbench load --allow-remote`,
+    /// whose caller has checked the user asked for a non-loopback target.
+    pub fn connect_any(
+        addr: SocketAddr,
+        connections: usize,
+        msg_bytes: usize,
+    ) -> io::Result<LoadGen> {
         if connections == 0 || msg_bytes == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -111,7 +135,9 @@ impl LoadGen {
                 busy: false,
                 written: 0,
                 verified: 0,
-                sent_at: Instant::now(),
+                sent_ns: 0,
+                intended_ns: 0,
+                schedule: None,
             });
         }
         Ok(LoadGen {
@@ -172,7 +198,7 @@ impl LoadGen {
         hist: &mut Histogram<u64>,
         stall_timeout: Duration,
     ) -> io::Result<Duration> {
-        let start = Instant::now();
+        let start = now_ns();
         if round_trips == 0 {
             return Ok(Duration::ZERO);
         }
@@ -185,7 +211,7 @@ impl LoadGen {
             conn.queued = each + u64::from((i as u64) < extra);
             if conn.queued > 0 {
                 conn.queued -= 1;
-                conn.start(i, &mut self.stats)?;
+                conn.start(i, &mut self.stats, now_ns())?;
             }
         }
         // When the last poll that moved no bytes began to look idle; `None`
@@ -214,10 +240,15 @@ impl LoadGen {
                 if event.is_writable() && conn.busy && conn.written < conn.payload.len() {
                     conn.write(i, &mut self.stats)?;
                 }
-                if event.is_readable() || event.is_read_closed() || event.is_error() {
-                    if let Some(done) = conn.read(i, &mut self.scratch, &mut self.stats, hist)? {
-                        left -= 1;
-                        last = done;
+                if (event.is_readable() || event.is_read_closed() || event.is_error())
+                    && let Some(done) = conn.read(i, &mut self.scratch, &mut self.stats)?
+                {
+                    latency::record(hist, done - conn.sent_ns);
+                    left -= 1;
+                    last = done;
+                    if conn.queued > 0 {
+                        conn.queued -= 1;
+                        conn.start(i, &mut self.stats, now_ns())?;
                     }
                 }
             }
@@ -229,7 +260,7 @@ impl LoadGen {
                 idle_since = Some(Instant::now());
             }
         }
-        Ok(last - start)
+        Ok(Duration::from_nanos(last - start))
     }
 
     fn moved(&self) -> u64 {
@@ -238,12 +269,12 @@ impl LoadGen {
 }
 
 impl Conn {
-    /// Starts a round trip: stamps the send time and writes what the socket takes.
-    fn start(&mut self, i: usize, stats: &mut Stats) -> io::Result<()> {
+    /// Starts a round trip sent at `now` (ns): writes what the socket takes.
+    fn start(&mut self, i: usize, stats: &mut Stats, now: u64) -> io::Result<()> {
         self.busy = true;
         self.written = 0;
         self.verified = 0;
-        self.sent_at = Instant::now();
+        self.sent_ns = now;
         self.write(i, stats)
     }
 
@@ -266,19 +297,13 @@ impl Conn {
     }
 
     /// Reads and compares echoed bytes until the socket is drained or the
-    /// message is complete; on completion records the round trip, starts the
-    /// next one if any, and returns the completion time.
+    /// message is complete; on completion marks the connection idle and
+    /// returns the completion time (ns); the caller records it.
     ///
     /// Stopping right after a complete message without draining is safe: a
     /// well-behaved echo has nothing more to send, and whatever it sends next
     /// raises a new readable edge.
-    fn read(
-        &mut self,
-        i: usize,
-        scratch: &mut [u8],
-        stats: &mut Stats,
-        hist: &mut Histogram<u64>,
-    ) -> io::Result<Option<Instant>> {
+    fn read(&mut self, i: usize, scratch: &mut [u8], stats: &mut Stats) -> io::Result<Option<u64>> {
         loop {
             let n = match self.stream.read(scratch) {
                 Ok(0) => {
@@ -331,17 +356,9 @@ impl Conn {
             self.verified += n;
             stats.bytes_verified += n as u64;
             if self.verified == self.payload.len() {
-                let done = Instant::now();
-                hist.saturating_record(
-                    done.saturating_duration_since(self.sent_at).as_nanos() as u64
-                );
                 stats.round_trips += 1;
                 self.busy = false;
-                if self.queued > 0 {
-                    self.queued -= 1;
-                    self.start(i, stats)?;
-                }
-                return Ok(Some(done));
+                return Ok(Some(now_ns()));
             }
         }
     }

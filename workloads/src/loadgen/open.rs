@@ -1,0 +1,492 @@
+//! Open loop: round trips on a schedule of intended send times, corrected
+//! for coordinated omission by measuring latency from the intended time.
+//!
+//! Each connection carries `rate / connections` with its own schedule (even
+//! spacing, phases staggered so the union is evenly spaced too; or a Poisson
+//! process, whose union over connections is Poisson at the full rate). A
+//! connection whose previous round trip is still out sends the next one as
+//! soon as it is free: that wait shows in `lag` and in `latency`, never in
+//! `service`. One correction method only: HdrHistogram's after-the-fact
+//! `record_correct` is never used on top of it.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use mio::unix::SourceFd;
+use mio::{Interest, Token};
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use rand_distr::{Distribution, Exp};
+
+use super::{LoadGen, stalled};
+use crate::latency;
+
+/// The timerfd's token: above any connection index.
+const TIMER: Token = Token(usize::MAX);
+
+/// Monotonic time in ns (`CLOCK_MONOTONIC`, the clock of `Instant` and of the
+/// timerfd, so deadlines need no conversion).
+pub(crate) fn now_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid out pointer; CLOCK_MONOTONIC always exists on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// How intended send times are spaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrivals {
+    /// Every connection sends every `connections / rate` seconds, phases staggered.
+    Even,
+    /// Exponential gaps (a Poisson process per connection) from this seed.
+    Poisson { seed: u64 },
+}
+
+impl Arrivals {
+    /// `even` or `poisson`, as results record it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Arrivals::Even => "even",
+            Arrivals::Poisson { .. } => "poisson",
+        }
+    }
+
+    pub fn seed(&self) -> Option<u64> {
+        match self {
+            Arrivals::Even => None,
+            Arrivals::Poisson { seed } => Some(*seed),
+        }
+    }
+}
+
+/// How the generator waits for its next intended send time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// Sleep in epoll on a timerfd armed at the deadline: for a generator that
+    /// shares its CPU with the server, which must never spin against it.
+    Sleep,
+    /// Sleep on the timerfd until this long before the deadline, then poll
+    /// without blocking until it: for a generator with a CPU of its own, where a
+    /// wake-up from sleep costs ~50 us on this VM (docs: machine facts).
+    SleepThenSpin(Duration),
+}
+
+impl Wait {
+    /// How results describe it, e.g. `timerfd + spin 60 us`.
+    pub fn describe(&self) -> String {
+        match self {
+            Wait::Sleep => "timerfd".into(),
+            Wait::SleepThenSpin(d) => format!("timerfd + spin {} us", d.as_micros()),
+        }
+    }
+}
+
+/// One connection's intended send times, in ns from the start of the run.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    next: f64,
+    rate: f64,
+    gaps: Gaps,
+}
+
+#[derive(Debug, Clone)]
+enum Gaps {
+    /// Send `k` of connection `i` is at `(i + k * connections) / rate`,
+    /// computed afresh each time so rounding errors never add up.
+    Even {
+        i: u64,
+        k: u64,
+        connections: u64,
+    },
+    Poisson(SmallRng, Exp<f64>),
+}
+
+impl Schedule {
+    /// Connection `i` of `connections` sharing `rate` round trips/s.
+    pub fn new(arrivals: Arrivals, rate: f64, connections: usize, i: usize) -> Schedule {
+        let (next, gaps) = match arrivals {
+            Arrivals::Even => {
+                let gaps = Gaps::Even {
+                    i: i as u64,
+                    k: 0,
+                    connections: connections as u64,
+                };
+                (1e9 * i as f64 / rate, gaps)
+            }
+            Arrivals::Poisson { seed } => {
+                let mut rng = SmallRng::seed_from_u64(
+                    seed ^ (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                );
+                let mean_gap = 1e9 * connections as f64 / rate;
+                let exp = Exp::new(1.0 / mean_gap).expect("a positive, finite rate");
+                (exp.sample(&mut rng), Gaps::Poisson(rng, exp))
+            }
+        };
+        Schedule { next, rate, gaps }
+    }
+
+    /// The next intended send time (ns from the start); advances the schedule.
+    pub fn next_ns(&mut self) -> u64 {
+        let t = self.next;
+        self.next = match &mut self.gaps {
+            Gaps::Even { i, k, connections } => {
+                *k += 1;
+                (*i + *k * *connections) as f64 * 1e9 / self.rate
+            }
+            Gaps::Poisson(rng, exp) => t + exp.sample(rng),
+        };
+        t.round() as u64
+    }
+}
+
+/// One open-loop run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OpenLoop {
+    /// Offered round trips/s over all connections.
+    pub rate: f64,
+    /// Scheduled first and not recorded.
+    pub warmup: Duration,
+    /// The recorded window: round trips intended in it are recorded.
+    pub duration: Duration,
+    pub arrivals: Arrivals,
+    pub wait: Wait,
+    /// Most time past the window's end to go on sending what it scheduled; a
+    /// server that far behind leaves the rest `unsent`.
+    pub drain: Duration,
+    /// A run with round trips out and no progress for this long fails.
+    pub stall: Duration,
+}
+
+/// The three distributions of an open-loop run, in ns.
+#[derive(Debug, Clone)]
+pub struct OpenHists {
+    /// Completion − intended send (corrected for coordinated omission).
+    pub latency: Histogram<u64>,
+    /// Completion − actual send.
+    pub service: Histogram<u64>,
+    /// Actual − intended send: how late the generator itself sent.
+    pub lag: Histogram<u64>,
+}
+
+impl Default for OpenHists {
+    fn default() -> Self {
+        OpenHists {
+            latency: latency::histogram(),
+            service: latency::histogram(),
+            lag: latency::histogram(),
+        }
+    }
+}
+
+/// What an open-loop run did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OpenOutcome {
+    /// Round trips intended in the window, completed and compared.
+    pub round_trips: u64,
+    /// Round trips intended in the window but not sent by the drain limit.
+    pub unsent: u64,
+    /// All round trips completed, warm-up included (for CPU per round trip).
+    pub completed: u64,
+    /// From the window's start to its last recorded completion (at least the window).
+    pub elapsed: Duration,
+}
+
+impl OpenOutcome {
+    /// Recorded round trips per second of `elapsed`.
+    pub fn achieved_rate(&self) -> f64 {
+        self.round_trips as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// A `CLOCK_MONOTONIC` timerfd registered in the generator's poll.
+#[derive(Debug)]
+struct TimerFd {
+    fd: OwnedFd,
+    /// The absolute deadline armed now, to skip re-arming the same one.
+    armed: u64,
+}
+
+impl TimerFd {
+    fn new(poll: &mio::Poll) -> io::Result<TimerFd> {
+        // SAFETY: plain syscall; the result is checked before use.
+        let raw = unsafe {
+            libc::timerfd_create(
+                libc::CLOCK_MONOTONIC,
+                libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
+            )
+        };
+        if raw < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `raw` is a fresh descriptor we own.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        poll.registry()
+            .register(&mut SourceFd(&fd.as_raw_fd()), TIMER, Interest::READABLE)?;
+        Ok(TimerFd { fd, armed: 0 })
+    }
+
+    /// Arms the timer at the absolute monotonic time `at_ns`.
+    fn arm(&mut self, at_ns: u64) -> io::Result<()> {
+        if at_ns == self.armed {
+            return Ok(());
+        }
+        let spec = libc::itimerspec {
+            it_interval: libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+            it_value: libc::timespec {
+                tv_sec: (at_ns / 1_000_000_000) as libc::time_t,
+                tv_nsec: (at_ns % 1_000_000_000) as libc::c_long,
+            },
+        };
+        // SAFETY: valid descriptor and pointers.
+        let r = unsafe {
+            libc::timerfd_settime(
+                self.fd.as_raw_fd(),
+                libc::TFD_TIMER_ABSTIME,
+                &spec,
+                std::ptr::null_mut(),
+            )
+        };
+        if r != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        self.armed = at_ns;
+        Ok(())
+    }
+
+    /// Consumes an expiry so that the next one raises a new edge.
+    fn drain(&mut self) {
+        let mut ticks = [0u8; 8];
+        // SAFETY: reads at most 8 bytes into a local buffer; EAGAIN is fine.
+        unsafe { libc::read(self.fd.as_raw_fd(), ticks.as_mut_ptr().cast(), 8) };
+        self.armed = 0;
+    }
+}
+
+impl LoadGen {
+    /// Runs one open-loop run: every connection follows its schedule from now
+    /// on; round trips intended in `[warmup, warmup + duration)` are recorded
+    /// into `hists`. Sends stop at the window's end (plus `drain` for a
+    /// backlog), then the round trips in flight are awaited.
+    ///
+    /// Fails, like [`LoadGen::run`], on a bad echo, a closed connection, or
+    /// round trips out with no progress for `stall`; the generator then
+    /// refuses further runs.
+    pub fn run_open(&mut self, cfg: &OpenLoop, hists: &mut OpenHists) -> io::Result<OpenOutcome> {
+        if let Some(why) = &self.failed {
+            return Err(io::Error::other(format!(
+                "load generator unusable after an earlier error: {why}"
+            )));
+        }
+        if !(cfg.rate.is_finite() && cfg.rate > 0.0) || cfg.duration.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "an open-loop run needs a positive rate and duration, not {} round trips/s for {:?}",
+                    cfg.rate, cfg.duration
+                ),
+            ));
+        }
+        let result = self.run_open_inner(cfg, hists);
+        if let Err(e) = &result {
+            self.failed = Some(e.to_string());
+        }
+        result
+    }
+
+    fn run_open_inner(&mut self, cfg: &OpenLoop, hists: &mut OpenHists) -> io::Result<OpenOutcome> {
+        let mut timer = TimerFd::new(&self.poll)?;
+        let result = self.schedule_loop(cfg, hists, &mut timer);
+        let _ = self
+            .poll
+            .registry()
+            .deregister(&mut SourceFd(&timer.fd.as_raw_fd()));
+        result
+    }
+
+    fn schedule_loop(
+        &mut self,
+        cfg: &OpenLoop,
+        hists: &mut OpenHists,
+        timer: &mut TimerFd,
+    ) -> io::Result<OpenOutcome> {
+        let c = self.conns.len();
+        let t0 = now_ns();
+        let win_start = cfg.warmup.as_nanos() as u64;
+        let win_end = win_start + cfg.duration.as_nanos() as u64;
+        let hard_end = win_end + cfg.drain.as_nanos() as u64;
+        let spin = match cfg.wait {
+            Wait::Sleep => 0,
+            Wait::SleepThenSpin(d) => d.as_nanos() as u64,
+        };
+        // Idle connections by their next intended time (ns from t0).
+        let mut due: BinaryHeap<Reverse<(u64, usize)>> = BinaryHeap::with_capacity(c);
+        for (i, conn) in self.conns.iter_mut().enumerate() {
+            let mut s = Schedule::new(cfg.arrivals, cfg.rate, c, i);
+            let t = s.next_ns();
+            conn.schedule = Some(s);
+            conn.busy = false;
+            if t < win_end {
+                due.push(Reverse((t, i)));
+            }
+        }
+        let recorded = |t: u64| (win_start..win_end).contains(&t);
+        let (mut out, mut busy) = (
+            OpenOutcome {
+                round_trips: 0,
+                unsent: 0,
+                completed: 0,
+                elapsed: cfg.duration,
+            },
+            0usize,
+        );
+        let mut last_done = t0 + win_end;
+        let mut moved_at = (self.moved(), now_ns());
+        loop {
+            let mut now = now_ns() - t0;
+            // Send everything due (late sends count as lag, never skipped).
+            while now < hard_end
+                && let Some(&Reverse((t, i))) = due.peek()
+                && t <= now
+            {
+                due.pop();
+                let conn = &mut self.conns[i];
+                conn.intended_ns = t;
+                if recorded(t) {
+                    latency::record(&mut hists.lag, now - t);
+                }
+                busy += 1;
+                conn.start(i, &mut self.stats, t0 + now)?;
+                now = now_ns() - t0;
+            }
+            if busy == 0 && (due.is_empty() || now >= hard_end) {
+                break;
+            }
+            // Wait: for the next deadline if one is set and sends go on,
+            // else (round trips out) for progress, bounded by `stall`.
+            let stall_left = cfg
+                .stall
+                .saturating_sub(Duration::from_nanos(now_ns() - moved_at.1));
+            let deadline = due.peek().map(|r| r.0.0).filter(|_| now < hard_end);
+            let timeout = match deadline {
+                Some(t) if t.saturating_sub(now) <= spin => Some(Duration::ZERO),
+                Some(t) => {
+                    timer.arm(t0 + t - spin)?;
+                    // Nothing out: only the timer can wake us, and that is no stall.
+                    (busy > 0).then_some(stall_left)
+                }
+                None => Some(stall_left),
+            };
+            match self.poll.poll(&mut self.events, timeout) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            for event in self.events.iter() {
+                if event.token() == TIMER {
+                    timer.drain();
+                    continue;
+                }
+                let i = event.token().0;
+                let conn = &mut self.conns[i];
+                if event.is_writable() && conn.busy && conn.written < conn.payload.len() {
+                    conn.write(i, &mut self.stats)?;
+                }
+                if (event.is_readable() || event.is_read_closed() || event.is_error())
+                    && let Some(done) = conn.read(i, &mut self.scratch, &mut self.stats)?
+                {
+                    busy -= 1;
+                    out.completed += 1;
+                    if recorded(conn.intended_ns) {
+                        latency::record(&mut hists.latency, done - (t0 + conn.intended_ns));
+                        latency::record(&mut hists.service, done - conn.sent_ns);
+                        out.round_trips += 1;
+                        last_done = last_done.max(done);
+                    }
+                    let s = conn.schedule.as_mut().expect("set above");
+                    let t = s.next_ns();
+                    if t < win_end {
+                        due.push(Reverse((t, i)));
+                    }
+                }
+            }
+            let moved = self.moved();
+            if moved != moved_at.0 {
+                moved_at = (moved, now_ns());
+            } else if busy > 0 && now_ns() - moved_at.1 >= cfg.stall.as_nanos() as u64 {
+                return Err(stalled(busy as u64, busy as u64, cfg.stall));
+            }
+        }
+        // What the window scheduled but the drain limit cut off.
+        for Reverse((t, i)) in due.drain() {
+            let s = self.conns[i].schedule.as_mut().expect("set above");
+            let mut t = t;
+            while t < win_end {
+                out.unsent += u64::from(recorded(t));
+                t = s.next_ns();
+            }
+        }
+        for conn in &mut self.conns {
+            conn.schedule = None;
+        }
+        out.elapsed = Duration::from_nanos(last_done - (t0 + win_start)).max(cfg.duration);
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn even_schedule_has_the_exact_gap_and_staggered_phases() {
+        let (rate, c) = (1000.0, 4);
+        let mut all: Vec<u64> = (0..c)
+            .flat_map(|i| {
+                let mut s = Schedule::new(Arrivals::Even, rate, c, i);
+                (0..250).map(move |_| s.next_ns())
+            })
+            .collect();
+        all.sort_unstable();
+        // The union over connections is one send every 1/rate = 1 ms.
+        for (k, t) in all.iter().enumerate() {
+            assert_eq!(*t, k as u64 * 1_000_000, "send {k}");
+        }
+    }
+
+    #[test]
+    fn poisson_schedule_has_the_right_mean_gap_and_is_seeded() {
+        let (rate, c, n) = (10_000.0, 2, 20_000);
+        let gaps = |seed| {
+            let mut s = Schedule::new(Arrivals::Poisson { seed }, rate, c, 0);
+            let mut prev = s.next_ns();
+            (0..n)
+                .map(|_| {
+                    let t = s.next_ns();
+                    let g = t - prev;
+                    prev = t;
+                    g as f64
+                })
+                .collect::<Vec<_>>()
+        };
+        let g = gaps(7);
+        let mean = g.iter().sum::<f64>() / n as f64;
+        // Mean gap c/rate = 200 us; the sample mean of 20,000 exponential gaps
+        // has a relative standard error of 1/sqrt(20,000) = 0.7%: 3% is > 4 sigma.
+        assert!((mean / 200_000.0 - 1.0).abs() < 0.03, "mean gap {mean} ns");
+        // Exponential, not even: the standard deviation equals the mean.
+        let var = g.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
+        assert!((var.sqrt() / mean - 1.0).abs() < 0.05);
+        assert_eq!(g, gaps(7), "same seed, same arrivals");
+        assert_ne!(g, gaps(8));
+    }
+}

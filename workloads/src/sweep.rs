@@ -1,0 +1,322 @@
+//! The `latency` workload: an echo server driven open loop at fixed offered
+//! rates (fractions of one reference capacity per case, the same absolute
+//! rates for every runtime), and each runtime's capacity at a latency target,
+//! bisected once the sweep has bracketed it (as mutilate's `--search` does).
+
+use crate::echo::{EchoBench, EchoCase};
+use crate::latency;
+use crate::loadgen::{OpenHists, OpenLoop, OpenOutcome};
+use rtbench_results::{Capacity, Latency, Slo, Step};
+use std::time::Duration;
+
+/// The sweep's offered rates, as fractions of the reference capacity.
+pub const FRACTIONS: &[f64] = &[0.1, 0.25, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0, 1.1];
+/// The search stops when its bracket is this narrow, relative to its low end.
+pub const RESOLUTION: f64 = 0.02;
+/// A runtime that meets the target at every sweep step is probed at up to
+/// this many further rates, each this factor above the last.
+const EXTEND: (usize, f64) = (4, 1.25);
+/// Most bisection probes: the widest sweep bracket (25% to 50%) needs 6 to
+/// reach 2%; the cap only bounds a noisy search.
+const MAX_BISECT: u32 = 8;
+/// Achieved below this share of offered is falling behind.
+const ACHIEVED_MIN: f64 = 0.99;
+
+/// The default cases: 64 B over 16 and 256 connections; `full` adds 4 KiB
+/// messages and 1024 connections.
+pub fn cases(full: bool) -> Vec<EchoCase> {
+    let (sizes, conns): (&[usize], &[usize]) = if full {
+        (&[64, 4096], &[16, 256, 1024])
+    } else {
+        (&[64], &[16, 256])
+    };
+    sizes
+        .iter()
+        .flat_map(|&msg_bytes| {
+            conns.iter().map(move |&connections| EchoCase {
+                msg_bytes,
+                connections,
+            })
+        })
+        .collect()
+}
+
+/// Parses a latency target such as `p99:1ms` or `p99.9:500us`.
+pub fn parse_slo(s: &str) -> Result<Slo, String> {
+    let bad = || format!("latency target {s:?} is not like `p99:1ms` or `p99.9:500us`");
+    let (p, d) = s.split_once(':').ok_or_else(bad)?;
+    let pct: f64 = p
+        .strip_prefix('p')
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(bad)?;
+    if !(pct > 0.0 && pct < 100.0) {
+        return Err(bad());
+    }
+    let max = humantime::parse_duration(d.trim()).map_err(|_| bad())?;
+    if max.is_zero() {
+        return Err(bad());
+    }
+    Ok(Slo {
+        quantile: pct / 100.0,
+        max_ns: max.as_nanos() as u64,
+    })
+}
+
+/// How a target reads, e.g. `p99 ≤ 1ms`.
+pub fn slo_label(slo: &Slo) -> String {
+    let pct = slo.quantile * 100.0;
+    let d = humantime::format_duration(Duration::from_nanos(slo.max_ns));
+    format!("p{} ≤ {d}", trim_float(pct))
+}
+
+fn trim_float(x: f64) -> String {
+    let s = format!("{x:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The latency target from `RTBENCH_SLO`, default `p99:1ms`.
+pub fn slo_from_env() -> Result<Slo, String> {
+    match std::env::var("RTBENCH_SLO") {
+        Ok(v) if !v.trim().is_empty() => {
+            parse_slo(v.trim()).map_err(|e| format!("RTBENCH_SLO: {e}"))
+        }
+        _ => Ok(Slo {
+            quantile: 0.99,
+            max_ns: 1_000_000,
+        }),
+    }
+}
+
+/// Builds a step's record from an open-loop run.
+pub fn step(
+    kind: &str,
+    fraction: f64,
+    cfg: &OpenLoop,
+    out: &OpenOutcome,
+    hists: &OpenHists,
+    server_cpu_ns_per_op: Option<f64>,
+    slo: &Slo,
+) -> Step {
+    let achieved = out.achieved_rate();
+    let behind = out.unsent > 0 || achieved < ACHIEVED_MIN * cfg.rate;
+    let meets_slo = !behind
+        && out.round_trips > 0
+        && hists.latency.value_at_quantile(slo.quantile) <= slo.max_ns;
+    Step {
+        kind: kind.into(),
+        fraction,
+        offered_rate: cfg.rate,
+        achieved_rate: achieved,
+        round_trips: out.round_trips,
+        unsent: out.unsent,
+        duration_secs: cfg.duration.as_secs_f64(),
+        behind,
+        meets_slo,
+        latency: latency::summarize(&hists.latency, "corrected"),
+        service: brief(&hists.service, "service-time"),
+        lag: brief(&hists.lag, "generator-lag"),
+        server_cpu_ns_per_op,
+    }
+}
+
+/// Percentiles only: the full histogram is kept for corrected latency.
+fn brief(hist: &hdrhistogram::Histogram<u64>, kind: &str) -> Latency {
+    Latency {
+        spectrum: Vec::new(),
+        hdr_base64: None,
+        ..latency::summarize(hist, kind)
+    }
+}
+
+/// Runs one step of `bench` at `rate` with the timing of `base`.
+pub fn run_step(
+    bench: &mut EchoBench,
+    base: &OpenLoop,
+    rate: f64,
+    kind: &str,
+    reference: f64,
+    slo: &Slo,
+) -> Result<Step, String> {
+    let cfg = OpenLoop { rate, ..*base };
+    let mut hists = OpenHists::default();
+    let (out, cpu) = bench
+        .run_open(&cfg, &mut hists)
+        .map_err(|e| format!("at {rate:.0} round trips/s: {e}"))?;
+    Ok(step(kind, rate / reference, &cfg, &out, &hists, cpu, slo))
+}
+
+/// The sweep at [`FRACTIONS`] of `reference`, then the search: `probe(kind,
+/// rate)` runs one step. Every step is kept, in the order run.
+///
+/// The bracket is the lowest sweep rate that missed the target and the highest
+/// rate below it that met it; bisection narrows it to [`RESOLUTION`]. A
+/// runtime that meets the target everywhere is probed higher, by [`EXTEND`].
+pub fn search(
+    reference: f64,
+    mut probe: impl FnMut(&'static str, f64) -> Result<Step, String>,
+) -> Result<(Vec<Step>, Capacity), String> {
+    let mut steps = Vec::new();
+    for f in FRACTIONS {
+        steps.push(probe("sweep", f * reference)?);
+    }
+    let hi = steps.iter().find(|s| !s.meets_slo).map(|s| s.offered_rate);
+    let below = |hi: Option<f64>, steps: &[Step]| {
+        steps
+            .iter()
+            .filter(|s| s.meets_slo && hi.is_none_or(|h| s.offered_rate < h))
+            .map(|s| s.offered_rate)
+            .fold(0.0, f64::max)
+    };
+    let mut lo = below(hi, &steps);
+    let mut hi = hi;
+    if hi.is_none() {
+        for _ in 0..EXTEND.0 {
+            let s = probe("probe", lo * EXTEND.1)?;
+            let (met, rate) = (s.meets_slo, s.offered_rate);
+            steps.push(s);
+            if met {
+                lo = rate;
+            } else {
+                hi = Some(rate);
+                break;
+            }
+        }
+    }
+    let mut bisected = 0;
+    if lo > 0.0 {
+        while let Some(h) = hi
+            && h - lo > RESOLUTION * lo
+            && bisected < MAX_BISECT
+        {
+            let s = probe("probe", (lo + h) / 2.0)?;
+            bisected += 1;
+            if s.meets_slo {
+                lo = s.offered_rate;
+            } else {
+                hi = Some(s.offered_rate);
+            }
+            steps.push(s);
+        }
+    }
+    let capacity = Capacity {
+        rate: (lo > 0.0).then_some(lo),
+        bracket_lo: lo,
+        bracket_hi: hi,
+        probes: steps.len() as u32,
+    };
+    Ok((steps, capacity))
+}
+
+/// Closed-loop throughput of `bench` (round trips/s): `warmup` discarded, then
+/// about `measure` timed. For the reference capacity of a case.
+pub fn calibrate(
+    bench: &mut EchoBench,
+    warmup: Duration,
+    measure: Duration,
+) -> Result<f64, String> {
+    let first = 2 * bench.case.connections as u64;
+    let t = bench.run(first).map_err(|e| e.to_string())?;
+    let mut rate = first as f64 / t.as_secs_f64().max(1e-6);
+    for (span, keep) in [(warmup, false), (measure, true)] {
+        let iters = ((rate * span.as_secs_f64()) as u64).max(first);
+        let t = bench.run(iters).map_err(|e| e.to_string())?;
+        let r = iters as f64 / t.as_secs_f64().max(1e-6);
+        if keep {
+            return Ok(r);
+        }
+        rate = r;
+    }
+    unreachable!("the loop returns on its measured span")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fake(rate: f64, capacity: f64) -> Step {
+        let lat = |ns: u64| Latency {
+            kind: "corrected".into(),
+            count: 1,
+            min_ns: ns,
+            mean_ns: ns as f64,
+            stdev_ns: 0.0,
+            p50_ns: ns,
+            p90_ns: ns,
+            p99_ns: ns,
+            p999_ns: ns,
+            max_ns: ns,
+            spectrum: Vec::new(),
+            hdr_base64: None,
+        };
+        let met = rate <= capacity;
+        Step {
+            kind: String::new(),
+            fraction: 0.0,
+            offered_rate: rate,
+            achieved_rate: rate.min(capacity),
+            round_trips: 1,
+            unsent: 0,
+            duration_secs: 1.0,
+            behind: rate > capacity,
+            meets_slo: met,
+            latency: lat(if met { 100 } else { 10_000_000 }),
+            service: lat(100),
+            lag: lat(1),
+            server_cpu_ns_per_op: None,
+        }
+    }
+
+    #[test]
+    fn search_brackets_then_bisects_to_two_percent() {
+        for capacity in [12_345.0, 50_000.0, 99_999.0, 104_000.0, 180_000.0] {
+            let mut rates = Vec::new();
+            let (steps, cap) = search(100_000.0, |_, r| {
+                rates.push(r);
+                Ok(fake(r, capacity))
+            })
+            .unwrap();
+            let got = cap.rate.expect("some rate met the target");
+            let hi = cap.bracket_hi.expect("some rate missed it");
+            assert!(cap.bracket_lo <= got && got < hi, "{cap:?}");
+            assert!(
+                hi - cap.bracket_lo <= RESOLUTION * cap.bracket_lo,
+                "{cap:?}"
+            );
+            assert!(
+                got <= capacity && got >= capacity * (1.0 - RESOLUTION),
+                "{capacity}: {cap:?}"
+            );
+            assert_eq!(cap.probes as usize, steps.len());
+            assert_eq!(
+                &rates[..FRACTIONS.len()],
+                &FRACTIONS.iter().map(|f| f * 100_000.0).collect::<Vec<_>>()[..]
+            );
+        }
+    }
+
+    #[test]
+    fn search_reports_no_capacity_below_the_lowest_step() {
+        let (steps, cap) = search(100_000.0, |_, r| Ok(fake(r, 1_000.0))).unwrap();
+        assert_eq!(cap.rate, None);
+        assert_eq!(cap.bracket_hi, Some(10_000.0));
+        assert_eq!(steps.len(), FRACTIONS.len(), "every sweep step is kept");
+    }
+
+    #[test]
+    fn search_stops_extending_and_says_so() {
+        let (_, cap) = search(100.0, |_, r| Ok(fake(r, f64::INFINITY))).unwrap();
+        assert_eq!(cap.bracket_hi, None);
+        assert!(cap.rate.unwrap() > 110.0 * 2.0);
+    }
+
+    #[test]
+    fn slo_parses_and_refuses() {
+        let s = parse_slo("p99.9:500us").unwrap();
+        assert!((s.quantile - 0.999).abs() < 1e-12 && s.max_ns == 500_000);
+        assert_eq!(slo_label(&s), "p99.9 ≤ 500us");
+        assert_eq!(slo_label(&parse_slo("p99:1ms").unwrap()), "p99 ≤ 1ms");
+        for bad in ["p99", "99:1ms", "p100:1ms", "p99:0ms", "p99:fast", ""] {
+            assert!(parse_slo(bad).is_err(), "{bad}");
+        }
+    }
+}
