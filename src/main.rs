@@ -1,5 +1,8 @@
 //! `rtbench`: list the runtime configurations, show the environment results
-//! carry, and render reports from raw results.
+//! carry, drive any echo server with the load generator, and render reports
+//! from raw results.
+
+mod load;
 
 use clap::{Parser, Subcommand};
 use rtbench_runtimes::{Config, entries, env};
@@ -27,6 +30,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Drive an echo server with rtbench's load generator: closed loop, or open
+    /// loop at --rate with latency from the intended send time.
+    Load(load::LoadArgs),
     /// Render the report (HTML, Markdown, JSON, SVG) from raw results.
     Report {
         /// A run folder, or a folder of runs (the newest is used).
@@ -95,6 +101,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 );
             }
         }
+        Command::Load(args) => load::run(args)?,
         Command::Report {
             results,
             out,

@@ -91,3 +91,69 @@ fn bad_input_is_one_line_and_non_zero() {
         assert_eq!(stderr.trim_end().lines().count(), 1, "`{args}`: {stderr}");
     }
 }
+
+#[test]
+fn load_refuses_bad_input_in_one_line() {
+    // A port nothing listens on: bound, then closed.
+    let refused = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    for (args, says) in [
+        ("load --addr nonsense --rate 100", "host:port"),
+        ("load --addr 127.0.0.1:9 --rate 0", "positive"),
+        ("load --addr 127.0.0.1:9 --rate=-5", "positive"),
+        ("load --addr 192.0.2.1:7 --rate 100", "--allow-remote"),
+        (&format!("load --addr {refused} --rate 100"), "refused"),
+        ("load --addr 127.0.0.1:9 --slo p99", "p99:1ms"),
+    ] {
+        let out = rtbench("", args);
+        assert!(!out.status.success(), "`{args}` succeeded");
+        let stderr = text(&out.stderr);
+        assert_eq!(stderr.trim_end().lines().count(), 1, "`{args}`: {stderr}");
+        assert!(stderr.contains(says), "`{args}`: {stderr}");
+    }
+}
+
+/// Open and closed loop against a std echo server: the rate is honoured, every
+/// row is printed, and `--results` writes a run that `rtbench report` renders.
+#[test]
+fn load_drives_an_echo_server_and_writes_results() {
+    let server = rtbench_workloads::reference::StdEchoServer::start(0).unwrap();
+    let addr = server.addr();
+    let out = rtbench(
+        "",
+        &format!(
+            "load --addr {addr} --connections 4 --rate 2000 --duration 500ms --warmup 100ms --json"
+        ),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["mode"], "open");
+    assert_eq!(r["round_trips"], 1000);
+    assert_eq!(r["unsent"], 0);
+    for k in ["latency", "service", "lag"] {
+        assert_eq!(r[k]["count"], 1000, "{k}");
+    }
+    let closed = rtbench(
+        "",
+        &format!("load --addr {addr} --connections 2 --duration 200ms --warmup 50ms"),
+    );
+    assert!(closed.status.success(), "{}", text(&closed.stderr));
+    assert!(text(&closed.stdout).contains("closed loop"));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let out = rtbench(
+        "",
+        &format!(
+            "load --addr {addr} --rate 1000 --duration 200ms --warmup 50ms --results {d}/runs"
+        ),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for row in ["latency", "service time", "generator lag"] {
+        assert!(text(&out.stdout).contains(row), "{row}");
+    }
+    let rendered = rtbench("", &format!("report --results {d}/runs --out {d}/report"));
+    assert!(rendered.status.success(), "{}", text(&rendered.stderr));
+    assert!(dir.path().join("report/index.html").is_file());
+}

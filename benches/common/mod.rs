@@ -57,7 +57,7 @@ impl Settings {
         });
         let online = rtbench_runtimes::sys::online_cpus();
         let server_cores = match std::env::var("RTBENCH_SERVER_CORES") {
-            _ if workload != "echo" => 1,
+            _ if !matches!(workload, "echo" | "latency") => 1,
             Err(_) => 1,
             Ok(v) => match v.parse::<usize>() {
                 Ok(n) if (1..=online).contains(&n) => n,

@@ -351,6 +351,27 @@ pub fn lock_versions(path: &Path) -> Result<BTreeMap<String, String>, FileError>
     Ok(out)
 }
 
+/// `references.json`: each latency case's reference capacity, measured once
+/// per run so that every process of the run offers the same absolute rates.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct References {
+    pub schema_version: u32,
+    /// By case label, e.g. `64B-16c`.
+    pub cases: BTreeMap<String, Reference>,
+}
+
+/// One case's reference capacity: the best closed-loop throughput of a short
+/// calibration over every configuration that could run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Reference {
+    /// Round trips/s.
+    pub rate: f64,
+    /// e.g. `closed-loop calibration, best of 11 (tokio-ct)`.
+    pub source: String,
+    /// Each configuration's calibration throughput, round trips/s.
+    pub closed_loop: BTreeMap<String, f64>,
+}
+
 /// A run folder on disk.
 #[derive(Debug, Clone)]
 pub struct RunDir {
@@ -372,6 +393,25 @@ impl RunDir {
 
     pub fn write_bench(&self, result: &BenchResult) -> io::Result<()> {
         write_json_atomic(&self.bench_dir().join(bench_file_name(&result.id)), result)
+    }
+
+    pub fn references_path(&self) -> PathBuf {
+        self.path.join("references.json")
+    }
+
+    /// The run's latency references so far (none yet is an empty set).
+    pub fn read_references(&self) -> Result<References, FileError> {
+        if !self.references_path().exists() {
+            return Ok(References {
+                schema_version: SCHEMA_VERSION,
+                ..References::default()
+            });
+        }
+        read_json(&self.references_path())
+    }
+
+    pub fn write_references(&self, refs: &References) -> io::Result<()> {
+        write_json_atomic(&self.references_path(), refs)
     }
 
     /// Reads meta.json.
