@@ -24,6 +24,9 @@ const SPIN: Duration = Duration::from_micros(60);
 /// `--test`: one short step at this rate per benchmark.
 const TEST_RATE: f64 = 1000.0;
 
+/// Configurations of a case by capacity, best first (`None`: none found).
+type Ranked = Vec<(String, Option<f64>)>;
+
 /// One configuration: its name and how to start its echo server for a case.
 struct Target {
     name: String,
@@ -142,7 +145,7 @@ fn main() {
     };
     let targets = targets(&settings);
     let mut failed = Vec::new();
-    let mut summary: Vec<(String, Vec<(String, Option<f64>)>)> = Vec::new();
+    let mut summary: Vec<(String, Ranked)> = Vec::new();
     for case in sweep::cases(full) {
         let chosen: Vec<&Target> = targets.iter().filter(|t| selected(&t.name, case)).collect();
         if chosen.is_empty() {

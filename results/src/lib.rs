@@ -172,6 +172,11 @@ pub struct Step {
     /// Round trips scheduled in the window but never sent before the drain
     /// limit: the server fell that far behind. Percentiles are then lower bounds.
     pub unsent: u64,
+    /// Recorded round trips whose connection was still busy with the previous
+    /// one at their intended time: they went out late because of the server
+    /// (their wait is in `latency`, not in `lag`).
+    #[serde(default)]
+    pub queued: u64,
     pub duration_secs: f64,
     /// Achieved below 99% of offered, or round trips left unsent.
     pub behind: bool,
@@ -181,7 +186,8 @@ pub struct Step {
     pub latency: Latency,
     /// Completion − actual send time (what a closed-loop client would see).
     pub service: Latency,
-    /// Actual − intended send time: the generator's own lateness.
+    /// Actual − intended send time of the sends whose connection was free:
+    /// the generator's own lateness.
     pub lag: Latency,
     /// Server CPU (user + system) per round trip, in ns.
     pub server_cpu_ns_per_op: Option<f64>,

@@ -63,6 +63,8 @@ struct Conn {
     intended_ns: u64,
     /// Open loop: this connection's schedule of intended send times.
     schedule: Option<Schedule>,
+    /// Open loop: the connection was still busy at its next intended time.
+    waited: bool,
 }
 
 /// A closed-loop echo client over `connections` loopback TCP connections.
@@ -138,6 +140,7 @@ impl LoadGen {
                 sent_ns: 0,
                 intended_ns: 0,
                 schedule: None,
+                waited: false,
             });
         }
         Ok(LoadGen {

@@ -171,7 +171,11 @@ pub struct OpenHists {
     pub latency: Histogram<u64>,
     /// Completion − actual send.
     pub service: Histogram<u64>,
-    /// Actual − intended send: how late the generator itself sent.
+    /// Actual − intended send, for sends whose connection was free at the
+    /// intended time: how late the generator itself was. A send that waited
+    /// for its connection's previous round trip is counted in
+    /// [`OpenOutcome::queued`] instead; that wait is the server's, and shows in
+    /// `latency`.
     pub lag: Histogram<u64>,
 }
 
@@ -192,6 +196,9 @@ pub struct OpenOutcome {
     pub round_trips: u64,
     /// Round trips intended in the window but not sent by the drain limit.
     pub unsent: u64,
+    /// Recorded round trips whose connection was still busy at their intended
+    /// time (so they went out late through no fault of the generator's).
+    pub queued: u64,
     /// All round trips completed, warm-up included (for CPU per round trip).
     pub completed: u64,
     /// From the window's start to its last recorded completion (at least the window).
@@ -335,6 +342,7 @@ impl LoadGen {
             let t = s.next_ns();
             conn.schedule = Some(s);
             conn.busy = false;
+            conn.waited = false;
             if t < win_end {
                 due.push(Reverse((t, i)));
             }
@@ -344,6 +352,7 @@ impl LoadGen {
             OpenOutcome {
                 round_trips: 0,
                 unsent: 0,
+                queued: 0,
                 completed: 0,
                 elapsed: cfg.duration,
             },
@@ -361,8 +370,10 @@ impl LoadGen {
                 due.pop();
                 let conn = &mut self.conns[i];
                 conn.intended_ns = t;
-                if recorded(t) {
-                    latency::record(&mut hists.lag, now - t);
+                match (recorded(t), conn.waited) {
+                    (false, _) => {}
+                    (true, true) => out.queued += 1,
+                    (true, false) => latency::record(&mut hists.lag, now - t),
                 }
                 busy += 1;
                 conn.start(i, &mut self.stats, t0 + now)?;
@@ -414,6 +425,7 @@ impl LoadGen {
                     }
                     let s = conn.schedule.as_mut().expect("set above");
                     let t = s.next_ns();
+                    conn.waited = t0 + t < done;
                     if t < win_end {
                         due.push(Reverse((t, i)));
                     }
