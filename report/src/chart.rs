@@ -1,8 +1,9 @@
 //! SVG charts drawn with plotters' SVG backend. The same SVG text is written
 //! as files and inlined into index.html, so both always agree.
 
-use crate::model::{ChartRef, Model, Row, Table};
-use crate::{ReportError, Reporter, fmt, write_atomic};
+use crate::model::{ChartRef, LoadGroup, LoadStep, Model, Row, Table};
+use crate::{ReportError, Reporter, fmt, view, write_atomic};
+use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::{Path, PathBuf};
@@ -22,22 +23,26 @@ pub struct Chart {
 
 /// Draws every chart the model lists, in model order.
 pub fn render_all(model: &Model) -> Result<Vec<Chart>, ReportError> {
-    model
+    let tables = model
         .charts()
-        .map(|(table, c)| {
-            draw(model, table, c)
-                .map(|svg| Chart {
-                    file: c.file.clone(),
-                    title: c.title.clone(),
-                    table_id: table.id.clone(),
-                    svg,
-                })
-                .map_err(|message| ReportError::Chart {
-                    file: c.file.clone(),
-                    message,
-                })
-        })
-        .collect()
+        .map(|(t, c)| chart(&t.id, c, draw(model, t, c)));
+    let loads = model
+        .load_charts()
+        .map(|(g, c)| chart(&g.id, c, draw_load(model, g, c)));
+    tables.chain(loads).collect()
+}
+
+fn chart(table_id: &str, c: &ChartRef, svg: Result<String, String>) -> Result<Chart, ReportError> {
+    svg.map(|svg| Chart {
+        file: c.file.clone(),
+        title: c.title.clone(),
+        table_id: table_id.to_string(),
+        svg,
+    })
+    .map_err(|message| ReportError::Chart {
+        file: c.file.clone(),
+        message,
+    })
 }
 
 /// Writes each chart as its own `.svg` file.
@@ -62,6 +67,7 @@ fn draw(model: &Model, table: &Table, c: &ChartRef) -> Result<String, String> {
         colour: colour(r),
         value,
         ci,
+        label: None,
     };
     match c.kind.as_str() {
         "throughput" => {
@@ -72,7 +78,7 @@ fn draw(model: &Model, table: &Table, c: &ChartRef) -> Result<String, String> {
                     Some(bar(r, t.value, Some((t.lower, t.upper))))
                 })
                 .collect();
-            let axis = format!("throughput ({}/s, 95% CI)", fmt::plural(&table.op));
+            let axis = format!("throughput ({}/s, 95% CI)", fmt::plural(&table.scope.op));
             bars_chart(&c.title, &axis, &bars, &fmt::si)
         }
         "time_per_op" => {
@@ -88,7 +94,7 @@ fn draw(model: &Model, table: &Table, c: &ChartRef) -> Result<String, String> {
                     Some(bar(r, t.value / div, Some((t.lower / div, t.upper / div))))
                 })
                 .collect();
-            let axis = format!("time per {} ({unit}, 95% CI)", table.op);
+            let axis = format!("time per {} ({unit}, 95% CI)", table.scope.op);
             bars_chart(&c.title, &axis, &bars, &fmt::sig3)
         }
         "bytes_per_task" => {
@@ -122,6 +128,165 @@ struct Bar {
     colour: RGBColor,
     value: f64,
     ci: Option<(f64, f64)>,
+    /// Printed instead of the value, e.g. why a bar is empty.
+    label: Option<String>,
+}
+
+/// The charts of one open-loop group.
+fn draw_load(model: &Model, g: &LoadGroup, c: &ChartRef) -> Result<String, String> {
+    match c.kind.as_str() {
+        "latency_p99" => load_chart(model, g, &c.title, "p99", |s| s.corrected.p99_ns, 540),
+        "latency_p50" => load_chart(model, g, &c.title, "p50", |s| s.corrected.p50_ns, 400),
+        "capacity" => {
+            let bars: Vec<Bar> = g
+                .rows
+                .iter()
+                .map(|r| {
+                    let (value, ci, label) = match &r.capacity {
+                        Some(c) => match c.rate {
+                            Some(x) => (x, c.bracket_hi.map(|hi| (x, hi)), None),
+                            None => (0.0, None, Some(view::NO_CAPACITY.to_string())),
+                        },
+                        None if r.status != "ok" => (0.0, None, Some("failed".to_string())),
+                        None => (0.0, None, Some("not measured".to_string())),
+                    };
+                    Bar {
+                        name: r.runtime.clone(),
+                        colour: hex(&r.colour),
+                        value,
+                        ci,
+                        label,
+                    }
+                })
+                .collect();
+            let target = g.setup.as_ref().map_or("", |s| s.slo_label.as_str());
+            let axis = format!(
+                "capacity at {target} ({}/s; whisker: up to the lowest rate that missed)",
+                fmt::plural(&g.scope.op)
+            );
+            bars_chart(&c.title, &axis, &bars, &fmt::si)
+        }
+        k => Err(format!("unknown chart kind {k}")),
+    }
+}
+
+/// A corrected-latency percentile against the offered rate, one line per
+/// runtime (references dashed), with the target as a horizontal line, the
+/// reference rate as a vertical one, and a cross on every step where the
+/// server fell behind (its figure is then a lower bound).
+fn load_chart(
+    model: &Model,
+    g: &LoadGroup,
+    title: &str,
+    percentile: &str,
+    pick: fn(&LoadStep) -> u64,
+    min_height: u32,
+) -> Result<String, String> {
+    let rows: Vec<_> = g.rows.iter().filter(|r| !r.steps.is_empty()).collect();
+    let steps = || rows.iter().flat_map(|r| &r.steps);
+    let setup = g.setup.as_ref();
+    let target = setup.map(|s| s.slo.max_ns as f64);
+    let (lo, hi) = log_range(steps().map(|s| pick(s) as f64).chain(target));
+    let x_max = steps()
+        .map(|s| s.offered_rate)
+        .chain(setup.map(|s| s.reference_rate))
+        .fold(0.0, f64::max)
+        * 1.05;
+    let x_max = if x_max > 0.0 { x_max } else { 1.0 };
+    let mut keys: Vec<Key> = rows
+        .iter()
+        .map(|r| Key::runtime(model, &r.runtime, r.is_reference))
+        .collect();
+    let grey = RGBColor(90, 90, 90);
+    if let Some(s) = setup {
+        keys.push(Key {
+            name: format!("target {}", s.slo_label),
+            colour: grey,
+            swatch: Swatch::Dashed,
+        });
+    }
+    keys.push(Key {
+        name: "fell behind".into(),
+        colour: grey,
+        swatch: Swatch::Cross,
+    });
+    let height = (60 + 26 * keys.len() as u32).max(min_height);
+    let mut svg = String::new();
+    {
+        let (root, plot, legend) = canvas_with_legend(&mut svg, height, title)?;
+        let mut chart = plot_builder(&plot)
+            .build_cartesian_2d(
+                0.0..x_max,
+                (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+            )
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_labels(8)
+            .x_label_formatter(&|x| fmt::si(*x))
+            .y_label_formatter(&|y| fmt::ns_tick(*y))
+            .x_desc(format!(
+                "offered {}/s (open loop)",
+                fmt::plural(&g.scope.op)
+            ))
+            .y_desc(format!("corrected {percentile} latency (log scale)"))
+            .label_style((FONT, 17))
+            .axis_desc_style((FONT, 18))
+            .bold_line_style(RGBColor(225, 225, 225))
+            .light_line_style(WHITE)
+            .draw()
+            .map_err(err)?;
+        let small = TextStyle::from((FONT, 15).into_font()).color(&grey);
+        if let Some(s) = setup {
+            let x = s.reference_rate;
+            draw_line(
+                &mut chart,
+                vec![(x, lo), (x, hi)],
+                RGBColor(170, 170, 170),
+                1,
+                true,
+            )?;
+            let at = small.pos(Pos::new(HPos::Left, VPos::Top));
+            chart
+                .draw_series(std::iter::once(Text::new("100%", (x, hi), at)))
+                .map_err(err)?;
+            let y = s.slo.max_ns as f64;
+            draw_line(&mut chart, vec![(0.0, y), (x_max, y)], grey, 2, true)?;
+            let at = small.pos(Pos::new(HPos::Left, VPos::Bottom));
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    format!("target {}", s.slo_label),
+                    (x_max * 0.01, y),
+                    at,
+                )))
+                .map_err(err)?;
+        }
+        for r in &rows {
+            let c = hex(model.colour(&r.runtime));
+            // A step that recorded nothing has no percentile: off the top
+            // when the server fell behind, left out otherwise.
+            let (points, behind): (Vec<(f64, f64)>, Vec<bool>) = r
+                .steps
+                .iter()
+                .filter_map(|s| match pick(s) {
+                    0 if !s.behind => None,
+                    0 => Some(((s.offered_rate, hi), true)),
+                    v => Some(((s.offered_rate, (v as f64).clamp(lo, hi)), s.behind)),
+                })
+                .unzip();
+            chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled())))
+                .map_err(err)?;
+            let crossed = points.iter().zip(&behind).filter(|(_, b)| **b);
+            chart
+                .draw_series(crossed.map(|(&p, _)| Cross::new(p, 7, c.stroke_width(2))))
+                .map_err(err)?;
+            draw_line(&mut chart, points, c, 2, r.is_reference)?;
+        }
+        draw_legend(&legend, &keys)?;
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
 }
 
 fn hex(s: &str) -> RGBColor {
@@ -210,12 +375,38 @@ fn bars_chart(
         let text = TextStyle::from((FONT, 16).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
         chart
             .draw_series(bars.iter().enumerate().map(|(i, b)| {
-                Text::new(label(b.value), (hi(b) + x_max * 0.01, y(i)), text.clone())
+                let shown = b.label.clone().unwrap_or_else(|| label(b.value));
+                Text::new(shown, (hi(b) + x_max * 0.01, y(i)), text.clone())
             }))
             .map_err(err)?;
         root.present().map_err(err)?;
     }
     Ok(svg)
+}
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
+
+/// A white, titled canvas split into the plot and, on the right, its legend;
+/// the first area is the one to `present`.
+fn canvas_with_legend<'a>(
+    svg: &'a mut String,
+    height: u32,
+    title: &str,
+) -> Result<(Area<'a>, Area<'a>, Area<'a>), String> {
+    let root = SVGBackend::with_string(svg, (WIDTH, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let root = root.titled(title, (FONT, 22)).map_err(err)?;
+    let (plot, legend) = root.split_horizontally(WIDTH - LEGEND_WIDTH);
+    Ok((root, plot, legend))
+}
+
+/// Margins and label areas of a line chart with time ticks on the y axis.
+fn plot_builder<'a, 'b, DB: DrawingBackend>(
+    plot: &'a DrawingArea<DB, plotters::coord::Shift>,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(plot);
+    b.margin(14).x_label_area_size(52).y_label_area_size(100);
+    b
 }
 
 /// 1-2-5 ticks inside [lo, hi]; only powers of ten when those are too many.
@@ -235,6 +426,41 @@ fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
         all.retain(|v| (v.log10().fract()).abs() < 1e-9);
     }
     all
+}
+
+/// A log axis around the positive `values`, at least a factor 6 wide so the
+/// 1-2-5 ticks always show two.
+fn log_range(values: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
+    let max = values.clone().fold(1.0, f64::max);
+    let min_pos = values.filter(|v| *v > 0.0).fold(max, f64::min);
+    let (mut lo, mut hi) = (min_pos / 1.25, max * 1.25);
+    if hi / lo < 6.0 {
+        let widen = (6.0 / (hi / lo)).sqrt();
+        lo /= widen;
+        hi *= widen;
+    }
+    (lo, hi)
+}
+
+/// One runtime's line: dashed for references (and guides), solid otherwise.
+fn draw_line<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+    chart: &mut ChartContext<'_, DB, CT>,
+    points: Vec<(f64, f64)>,
+    colour: RGBColor,
+    width: u32,
+    dashed: bool,
+) -> Result<(), String> {
+    let style = colour.stroke_width(width);
+    if dashed {
+        chart
+            .draw_series(DashedLineSeries::new(points, 7, 5, style))
+            .map_err(err)?;
+    } else {
+        chart
+            .draw_series(LineSeries::new(points, style))
+            .map_err(err)?;
+    }
+    Ok(())
 }
 
 /// Percentile label for x = 1/(1-p): 1 -> 0%, 2 -> 50%, 1000 -> 99.9%.
@@ -263,19 +489,11 @@ fn spectrum_chart(model: &Model, table: &Table, title: &str) -> Result<String, S
     // next decade, labelled "max", so it is never mistaken for a percentile.
     let decades = finite.log10().ceil().clamp(4.0, 6.0) as i32;
     let x_max = 10f64.powi(decades + 1);
-    let values = rows
-        .iter()
-        .flat_map(|r| &r.latency.as_ref().unwrap().spectrum)
-        .map(|s| s.1 as f64);
-    let max = values.clone().fold(1.0, f64::max);
-    let min_pos = values.filter(|v| *v > 0.0).fold(max, f64::min);
-    // At least a factor 6 between the ends, so the 1-2-5 ticks always show two.
-    let (mut lo, mut hi) = (min_pos / 1.25, max * 1.25);
-    if hi / lo < 6.0 {
-        let widen = (6.0 / (hi / lo)).sqrt();
-        lo /= widen;
-        hi *= widen;
-    }
+    let (lo, hi) = log_range(
+        rows.iter()
+            .flat_map(|r| &r.latency.as_ref().unwrap().spectrum)
+            .map(|s| s.1 as f64),
+    );
     let kind = table.latency_kind.as_deref().unwrap_or("latency");
     let y_desc = match kind {
         "lateness" => "timer lateness (log scale)".to_string(),
@@ -289,14 +507,8 @@ fn spectrum_chart(model: &Model, table: &Table, title: &str) -> Result<String, S
     let height = (150 + 26 * rows.len() as u32).max(520);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let root = root.titled(title, (FONT, 22)).map_err(err)?;
-        let (plot, legend) = root.split_horizontally(WIDTH - LEGEND_WIDTH);
-        let mut chart = ChartBuilder::on(&plot)
-            .margin(14)
-            .x_label_area_size(52)
-            .y_label_area_size(100)
+        let (root, plot, legend) = canvas_with_legend(&mut svg, height, title)?;
+        let mut chart = plot_builder(&plot)
             .build_cartesian_2d(
                 (1.0..x_max).log_scale().with_key_points(x_ticks),
                 (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
@@ -336,43 +548,70 @@ fn spectrum_chart(model: &Model, table: &Table, title: &str) -> Result<String, S
                     (x, (v as f64).clamp(lo, hi))
                 })
                 .collect();
-            let style = c.stroke_width(2);
-            if r.is_reference {
-                chart
-                    .draw_series(DashedLineSeries::new(points, 7, 5, style))
-                    .map_err(err)?;
-            } else {
-                chart
-                    .draw_series(LineSeries::new(points, style))
-                    .map_err(err)?;
-            }
+            draw_line(&mut chart, points, c, 2, r.is_reference)?;
         }
-        draw_legend(&legend, model, &rows)?;
+        let keys: Vec<Key> = rows
+            .iter()
+            .map(|r| Key::runtime(model, &r.runtime, r.is_reference))
+            .collect();
+        draw_legend(&legend, &keys)?;
         root.present().map_err(err)?;
     }
     Ok(svg)
 }
 
+/// How a legend entry is drawn.
+enum Swatch {
+    Line,
+    Dashed,
+    Cross,
+}
+
+struct Key {
+    name: String,
+    colour: RGBColor,
+    swatch: Swatch,
+}
+
+impl Key {
+    /// A runtime's line in its colour; references dashed, as in the plot.
+    fn runtime(model: &Model, name: &str, is_reference: bool) -> Key {
+        Key {
+            name: name.to_string(),
+            colour: hex(model.colour(name)),
+            swatch: if is_reference {
+                Swatch::Dashed
+            } else {
+                Swatch::Line
+            },
+        }
+    }
+}
+
 fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
-    model: &Model,
-    rows: &[&Row],
+    keys: &[Key],
 ) -> Result<(), String> {
     let text = TextStyle::from((FONT, 17).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
-    for (i, r) in rows.iter().enumerate() {
+    for (i, k) in keys.iter().enumerate() {
         let y = 30 + 26 * i as i32;
-        let c = hex(model.colour(&r.runtime)).stroke_width(3);
-        if r.is_reference {
-            for x in [8, 22] {
-                area.draw(&PathElement::new(vec![(x, y), (x + 9, y)], c))
-                    .map_err(err)?;
+        let c = k.colour.stroke_width(3);
+        match k.swatch {
+            Swatch::Dashed => {
+                for x in [8, 22] {
+                    area.draw(&PathElement::new(vec![(x, y), (x + 9, y)], c))
+                        .map_err(err)?;
+                }
             }
-        } else {
-            area.draw(&PathElement::new(vec![(8, y), (38, y)], c))
-                .map_err(err)?;
+            Swatch::Line => area
+                .draw(&PathElement::new(vec![(8, y), (38, y)], c))
+                .map_err(err)?,
+            Swatch::Cross => area
+                .draw(&Cross::new((23, y), 7, k.colour.stroke_width(2)))
+                .map_err(err)?,
         }
-        let mut name: String = r.runtime.chars().take(22).collect();
-        if r.runtime.chars().count() > 22 {
+        let mut name: String = k.name.chars().take(22).collect();
+        if k.name.chars().count() > 22 {
             name.push('…');
         }
         area.draw(&Text::new(name, (46, y), text.clone()))

@@ -3,7 +3,8 @@
 
 use crate::chart::Chart;
 use crate::fmt::html as esc;
-use crate::model::{Model, Table};
+use crate::model::{LOAD_WORKLOAD, LoadGroup, Model, Scope, Table};
+use crate::view::{Column, Section, TableRow};
 use crate::{ReportError, Reporter, view, write_atomic};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -82,48 +83,101 @@ pub fn page(model: &Model, charts: &[Chart]) -> String {
     h.push_str("</table></section>\n");
     runtimes(&mut h, model);
     lists(&mut h, model);
-    for w in &model.workloads {
-        let _ = writeln!(
-            h,
-            "<section id=\"w-{}\"><h2>{}</h2><p>{}</p>",
-            crate::model::slug(&w.name),
-            esc(&w.name),
-            esc(workload_intro(&w.name))
-        );
-        let missing: Vec<String> = model
-            .missing
-            .iter()
-            .filter(|m| m.workload == w.name)
-            .map(|m| format!("{} has no result for {}", m.runtime, m.case))
-            .collect();
-        if !missing.is_empty() {
-            let _ = writeln!(
-                h,
-                "<p class=\"note\">Missing here: {}.</p>",
-                esc(&missing.join("; "))
-            );
+    for section in view::sections(model) {
+        match section {
+            Section::Workload(w) => {
+                let _ = writeln!(
+                    h,
+                    "<section id=\"w-{}\"><h2>{}</h2><p>{}</p>",
+                    crate::model::slug(&w.name),
+                    esc(&w.name),
+                    esc(workload_intro(&w.name))
+                );
+                if w.name == "echo" {
+                    let more = if model.latency_under_load.is_empty() {
+                        esc(view::NO_LOAD_NOTE)
+                    } else {
+                        format!(
+                            "See <a href=\"#{LOAD_ANCHOR}\">Latency under load</a> for latency at fixed offered rates."
+                        )
+                    };
+                    let _ = writeln!(h, "<p>{} {more}</p>", esc(view::CLOSED_LOOP_NOTE));
+                }
+                missing_note(&mut h, model, &w.name);
+                for t in &w.tables {
+                    table(&mut h, model, t, charts);
+                }
+                h.push_str("</section>\n");
+            }
+            Section::LatencyUnderLoad(groups) => load_section(&mut h, model, groups, charts),
         }
-        for t in &w.tables {
-            table(&mut h, model, t, charts);
-        }
-        h.push_str("</section>\n");
     }
     h.push_str("</body></html>\n");
     h
 }
 
+/// The id of the "Latency under load" section, which the echo note links to.
+const LOAD_ANCHOR: &str = "latency-under-load";
+
 fn toc(h: &mut String, model: &Model) {
     h.push_str("<nav><ul>");
-    for t in model.tables() {
+    let mut item = |id: &str, s: &Scope| {
         let _ = write!(
             h,
-            "<li><a href=\"#t-{}\">{}</a> <small>({})</small></li>",
-            t.id,
-            esc(&t.title),
-            esc(&t.topology)
+            "<li><a href=\"#t-{id}\">{}</a> <small>({})</small></li>",
+            esc(&s.title),
+            esc(&s.topology)
         );
+    };
+    for section in view::sections(model) {
+        match section {
+            Section::Workload(w) => w.tables.iter().for_each(|t| item(&t.id, &t.scope)),
+            Section::LatencyUnderLoad(groups) => groups.iter().for_each(|g| item(&g.id, &g.scope)),
+        }
     }
     h.push_str("</ul></nav>\n");
+}
+
+fn missing_note(h: &mut String, model: &Model, workload: &str) {
+    let missing = view::missing_here(model, workload);
+    if !missing.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">Missing here: {}.</p>",
+            esc(&missing.join("; "))
+        );
+    }
+}
+
+fn load_section(h: &mut String, model: &Model, groups: &[LoadGroup], charts: &[Chart]) {
+    let _ = writeln!(
+        h,
+        "<section id=\"{LOAD_ANCHOR}\"><h2>Latency under load</h2><p>{}</p><p class=\"caption\">{}</p>",
+        esc(view::LOAD_METHOD),
+        esc(view::LOAD_TABLE_KEY)
+    );
+    missing_note(h, model, LOAD_WORKLOAD);
+    for g in groups {
+        let failed: Vec<String> = g
+            .rows
+            .iter()
+            .filter_map(|r| r.failure().map(|e| format!("{} ({e})", r.runtime)))
+            .collect();
+        let note = if failed.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<p class=\"note\">Failed, so not in the latency charts: {}.</p>\n",
+                esc(&failed.join("; "))
+            )
+        };
+        let cols = view::load_columns(g);
+        let caption = view::load_caption(g);
+        case_table(h, &g.id, &g.scope.title, &caption, &cols, &g.rows);
+        h.push_str(&note);
+        figures(h, &g.id, charts);
+    }
+    h.push_str("</section>\n");
 }
 
 fn runtimes(h: &mut String, model: &Model) {
@@ -210,38 +264,50 @@ fn lists(h: &mut String, model: &Model) {
 
 fn table(h: &mut String, model: &Model, t: &Table, charts: &[Chart]) {
     let cols = view::columns(t, model.baseline.is_some());
+    case_table(h, &t.id, &t.scope.title, &view::caption(t), &cols, &t.rows);
+    figures(h, &t.id, charts);
+}
+
+/// Opens a case's block (closed by [`figures`]): heading, caption, the table;
+/// a failed row shows its error in place of its figures.
+fn case_table<R: TableRow>(
+    h: &mut String,
+    id: &str,
+    title: &str,
+    caption: &str,
+    cols: &[Column<'_, R>],
+    rows: &[R],
+) {
     let _ = write!(
         h,
-        "<div class=\"case\" id=\"t-{}\"><h3>{}</h3><p class=\"caption\">{}</p>\
-         <div class=\"scroll\"><table class=\"results\" data-table=\"{}\"><tr>",
-        t.id,
-        esc(&t.title),
-        esc(&view::caption(t)),
-        t.id
+        "<div class=\"case\" id=\"t-{id}\"><h3>{}</h3><p class=\"caption\">{}</p>\
+         <div class=\"scroll\"><table class=\"results\" data-table=\"{id}\"><tr>",
+        esc(title),
+        esc(caption),
     );
-    for c in &cols {
+    for c in cols {
         let _ = write!(h, "<th>{}</th>", esc(&c.header));
     }
     h.push_str("</tr>\n");
-    for r in &t.rows {
+    for r in rows {
         let swatch = format!(
             "<span class=\"sw\" style=\"background:{}\"></span>",
-            esc(&r.colour)
+            esc(r.colour())
         );
-        if r.status != "ok" {
+        if let Some(error) = r.failure() {
             let _ = writeln!(
                 h,
                 "<tr class=\"failed\"><td>{swatch}{}</td><td colspan=\"{}\">failed: {}</td></tr>",
-                esc(&r.runtime),
+                esc(r.runtime()),
                 cols.len() - 1,
-                esc(r.error.as_deref().unwrap_or(""))
+                esc(error)
             );
             continue;
         }
         let _ = write!(
             h,
             "<tr{}>",
-            if r.is_reference {
+            if r.is_reference() {
                 " class=\"reference\""
             } else {
                 ""
@@ -268,7 +334,11 @@ fn table(h: &mut String, model: &Model, t: &Table, charts: &[Chart]) {
         h.push_str("</tr>\n");
     }
     h.push_str("</table></div>\n");
-    for c in charts.iter().filter(|c| c.table_id == t.id) {
+}
+
+/// The charts drawn for case `id`, inlined; closes the case's block.
+fn figures(h: &mut String, id: &str, charts: &[Chart]) {
+    for c in charts.iter().filter(|c| c.table_id == id) {
         let _ = writeln!(
             h,
             "<figure class=\"chart\" id=\"c-{}\">{}<figcaption>{} · <a href=\"{}\">{}</a></figcaption></figure>",

@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 
 /// Version of `results.json`; bumped whenever a field changes meaning, so old
 /// reports stay readable (iai-callgrind style, with `results.schema.json`).
-pub const REPORT_SCHEMA_VERSION: u32 = 1;
+/// 2 added `latency_under_load` (the open-loop `latency` workload).
+pub const REPORT_SCHEMA_VERSION: u32 = 2;
 
 /// The JSON Schema of `results.json`, committed beside this crate.
 pub const RESULTS_SCHEMA: &str = include_str!("../results.schema.json");

@@ -2,7 +2,8 @@
 //! charts linked as images (they sit beside it).
 
 use crate::fmt::md;
-use crate::model::Model;
+use crate::model::{ChartRef, LOAD_WORKLOAD, Model};
+use crate::view::{Column, Section, TableRow};
 use crate::{ReportError, Reporter, view, write_atomic};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -66,45 +67,103 @@ pub fn summary(model: &Model) -> String {
             let _ = writeln!(m, "- `{}`: {}", p.file.replace('`', "'"), md(&p.message));
         }
     }
-    for w in &model.workloads {
-        let _ = writeln!(m, "\n## {}", md(&w.name));
-        for t in &w.tables {
-            let cols = view::columns(t, model.baseline.is_some());
-            let _ = writeln!(m, "\n### {}\n\n_{}_\n", md(&t.title), md(&view::caption(t)));
-            let headers: Vec<String> = cols.iter().map(|c| md(&c.header)).collect();
-            let aligns: Vec<&str> = cols
-                .iter()
-                .map(|c| if c.numeric { "---:" } else { "---" })
-                .collect();
-            let _ = writeln!(m, "| {} |\n|{}|", headers.join(" | "), aligns.join("|"));
-            for r in &t.rows {
-                let cells: Vec<String> = if r.status != "ok" {
-                    let mut v = vec![md(&r.runtime)];
-                    v.push(format!(
-                        "**failed**: {}",
-                        md(r.error.as_deref().unwrap_or(""))
-                    ));
-                    v.resize(cols.len(), String::new());
-                    v
-                } else {
-                    cols.iter()
-                        .map(|c| {
-                            let cell = (c.cell)(r);
-                            match cell.class {
-                                Some("faster") | Some("slower") => {
-                                    format!("**{}**", md(&cell.joined()))
-                                }
-                                _ => md(&cell.joined()),
-                            }
-                        })
-                        .collect()
-                };
-                let _ = writeln!(m, "| {} |", cells.join(" | "));
+    for section in view::sections(model) {
+        match section {
+            Section::Workload(w) => {
+                let _ = writeln!(m, "\n## {}", md(&w.name));
+                if w.name == "echo" {
+                    let more = if model.latency_under_load.is_empty() {
+                        md(view::NO_LOAD_NOTE)
+                    } else {
+                        "See [Latency under load](#latency-under-load) for latency at fixed offered rates.".into()
+                    };
+                    let _ = writeln!(m, "\n{} {more}", md(view::CLOSED_LOOP_NOTE));
+                }
+                for t in &w.tables {
+                    let cols = view::columns(t, model.baseline.is_some());
+                    let _ = writeln!(
+                        m,
+                        "\n### {}\n\n_{}_\n",
+                        md(&t.scope.title),
+                        md(&view::caption(t))
+                    );
+                    table(&mut m, &cols, &t.rows);
+                    images(&mut m, &t.charts);
+                }
             }
-            for c in &t.charts {
-                let _ = writeln!(m, "\n![{}]({})", md(&c.title), c.file);
+            Section::LatencyUnderLoad(groups) => {
+                let _ = writeln!(
+                    m,
+                    "\n## Latency under load\n\n{}\n\n_{}_",
+                    md(view::LOAD_METHOD),
+                    md(view::LOAD_TABLE_KEY)
+                );
+                let missing = view::missing_here(model, LOAD_WORKLOAD);
+                if !missing.is_empty() {
+                    let _ = writeln!(m, "\n> **Missing here:** {}.", md(&missing.join("; ")));
+                }
+                for g in groups {
+                    let cols = view::load_columns(g);
+                    let _ = writeln!(
+                        m,
+                        "\n### {}\n\n_{}_\n",
+                        md(&g.scope.title),
+                        md(&view::load_caption(g))
+                    );
+                    table(&mut m, &cols, &g.rows);
+                    let failed: Vec<&str> = g
+                        .rows
+                        .iter()
+                        .filter(|r| r.failure().is_some())
+                        .map(|r| r.runtime())
+                        .collect();
+                    if !failed.is_empty() {
+                        let _ = writeln!(
+                            m,
+                            "\nFailed, so not in the latency charts: {}.",
+                            md(&failed.join(", "))
+                        );
+                    }
+                    images(&mut m, &g.charts);
+                }
             }
         }
     }
     m
+}
+
+/// A GitHub table; a failed row shows its error in place of its figures.
+fn table<R: TableRow>(m: &mut String, cols: &[Column<'_, R>], rows: &[R]) {
+    let headers: Vec<String> = cols.iter().map(|c| md(&c.header)).collect();
+    let aligns: Vec<&str> = cols
+        .iter()
+        .map(|c| if c.numeric { "---:" } else { "---" })
+        .collect();
+    let _ = writeln!(m, "| {} |\n|{}|", headers.join(" | "), aligns.join("|"));
+    for r in rows {
+        let cells: Vec<String> = if let Some(error) = r.failure() {
+            let mut v = vec![md(r.runtime())];
+            v.push(format!("**failed**: {}", md(error)));
+            v.resize(cols.len(), String::new());
+            v
+        } else {
+            cols.iter()
+                .map(|c| {
+                    let cell = (c.cell)(r);
+                    match cell.class {
+                        Some("faster") | Some("slower") => format!("**{}**", md(&cell.joined())),
+                        _ => md(&cell.joined()),
+                    }
+                })
+                .collect()
+        };
+        let _ = writeln!(m, "| {} |", cells.join(" | "));
+    }
+}
+
+/// The charts beside summary.md, as images.
+fn images(m: &mut String, charts: &[ChartRef]) {
+    for c in charts {
+        let _ = writeln!(m, "\n![{}]({})", md(&c.title), c.file);
+    }
 }

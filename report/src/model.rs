@@ -3,7 +3,9 @@
 //! (`REPORT_SCHEMA_VERSION`, `results.schema.json`).
 
 use crate::load::LoadedRun;
-use rtbench_results::{BenchResult, Description, Environment, Estimate, FileError};
+use rtbench_results::{
+    BenchResult, Capacity, Description, Environment, Estimate, FileError, OpenLoop, Slo,
+};
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,7 +31,11 @@ pub struct Model {
     pub baseline: Option<RunInfo>,
     /// Every runtime seen, in palette order.
     pub runtimes: Vec<RuntimeInfo>,
+    /// Closed-loop workloads; `latency` is not among them (see `latency_under_load`).
     pub workloads: Vec<Workload>,
+    /// The open-loop `latency` workload, one group per case, topology and
+    /// placement; empty when the run did not measure it.
+    pub latency_under_load: Vec<LoadGroup>,
     /// Runtimes without a bench file for a case that others have.
     pub missing: Vec<Missing>,
     /// Unreadable files that were left out.
@@ -71,13 +77,8 @@ pub struct Table {
     /// Unique slug, also the stem of this table's chart files.
     pub id: String,
     pub workload: String,
-    pub case: String,
-    pub title: String,
-    pub topology: String,
-    pub placement: String,
-    /// What one operation is (`round trip`, `task`, `timer`).
-    pub op: String,
-    pub params: BTreeMap<String, f64>,
+    #[serde(flatten)]
+    pub scope: Scope,
     /// `round-trip` or `lateness`, if any row recorded latency.
     pub latency_kind: Option<String>,
     /// The reference (no-runtime) row the `ratio_to_reference` column divides by.
@@ -85,6 +86,19 @@ pub struct Table {
     pub best: Option<String>,
     pub rows: Vec<Row>,
     pub charts: Vec<ChartRef>,
+}
+
+/// What makes rows comparable: one case in one topology and placement.
+/// Shared by closed-loop tables and open-loop groups (flattened in JSON).
+#[derive(Debug, Clone, Serialize)]
+pub struct Scope {
+    pub case: String,
+    pub title: String,
+    pub topology: String,
+    pub placement: String,
+    /// What one operation is (`round trip`, `task`, `timer`).
+    pub op: String,
+    pub params: BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -147,6 +161,111 @@ pub struct Change {
     pub verdict: String,
 }
 
+/// The workload whose results are open-loop sweeps, reported apart from the
+/// closed-loop tables because its figures are per offered rate, not one number.
+pub const LOAD_WORKLOAD: &str = "latency";
+
+/// Open-loop latency of one case in one topology and placement: rows here
+/// ran the same absolute offered rates, so they are comparable.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadGroup {
+    /// Unique slug, also the stem of this group's chart files.
+    pub id: String,
+    #[serde(flatten)]
+    pub scope: Scope,
+    /// How the sweep ran, from the first row that measured; `None` when every row failed.
+    pub setup: Option<LoadSetup>,
+    /// Capacity first, best first; rows without capacity, then failed rows, last.
+    pub rows: Vec<LoadRow>,
+    /// `latency_p99`, `latency_p50` and `capacity`.
+    pub charts: Vec<ChartRef>,
+}
+
+/// The sweep's settings, shared by every row of a group.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadSetup {
+    pub slo: Slo,
+    /// The target as a reader writes it: `p99 ≤ 1 ms`.
+    pub slo_label: String,
+    /// Round trips/s of the 100% step, the same for every runtime.
+    pub reference_rate: f64,
+    pub reference_source: String,
+    pub arrivals: String,
+    pub seed: Option<u64>,
+    pub step_secs: f64,
+    pub warmup_secs: f64,
+    pub generator_wait: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadRow {
+    pub id: String,
+    pub runtime: String,
+    pub colour: String,
+    pub flavor: String,
+    pub is_reference: bool,
+    /// `ok` or `failed`.
+    pub status: String,
+    pub error: Option<String>,
+    /// `None` for failed rows; `rate` is `None` when even the lowest step missed.
+    pub capacity: Option<Capacity>,
+    /// The 50% and 90% sweep steps, corrected beside service time, so the
+    /// queueing a closed-loop client would not see stands out.
+    pub at_50: Option<LoadPoint>,
+    pub at_90: Option<LoadPoint>,
+    /// Generator lag p99 at the highest offered step and the worst over all
+    /// steps: a large lag means the generator, not the server, ran late.
+    pub lag_p99_at_highest_ns: Option<u64>,
+    pub max_lag_p99_ns: Option<u64>,
+    pub any_behind: bool,
+    /// Every step, sweep and probes, by offered rate.
+    pub steps: Vec<LoadStep>,
+}
+
+/// The percentiles the latency tables show.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct Percentiles {
+    pub p50_ns: u64,
+    pub p99_ns: u64,
+    pub p999_ns: u64,
+}
+
+impl From<&rtbench_results::Latency> for Percentiles {
+    fn from(l: &rtbench_results::Latency) -> Self {
+        Percentiles {
+            p50_ns: l.p50_ns,
+            p99_ns: l.p99_ns,
+            p999_ns: l.p999_ns,
+        }
+    }
+}
+
+/// One sweep step picked for the table.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadPoint {
+    pub fraction: f64,
+    pub offered_rate: f64,
+    pub behind: bool,
+    /// From the intended send time (corrected for coordinated omission).
+    pub corrected: Percentiles,
+    /// From the actual send time.
+    pub service: Percentiles,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadStep {
+    /// `sweep` or `probe`.
+    pub kind: String,
+    pub fraction: f64,
+    pub offered_rate: f64,
+    pub achieved_rate: f64,
+    pub corrected: Percentiles,
+    pub service_p99_ns: u64,
+    pub lag_p99_ns: u64,
+    pub behind: bool,
+    pub meets_slo: bool,
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Missing {
     pub runtime: String,
@@ -183,6 +302,12 @@ impl Model {
     pub fn charts(&self) -> impl Iterator<Item = (&Table, &ChartRef)> {
         self.tables()
             .flat_map(|t| t.charts.iter().map(move |c| (t, c)))
+    }
+
+    pub fn load_charts(&self) -> impl Iterator<Item = (&LoadGroup, &ChartRef)> {
+        self.latency_under_load
+            .iter()
+            .flat_map(|g| g.charts.iter().map(move |c| (g, c)))
     }
 
     pub fn colour(&self, runtime: &str) -> &str {
@@ -304,10 +429,31 @@ pub fn build(run: &LoadedRun, baseline: Option<&LoadedRun>, cargo_lock: Option<&
     });
 
     let mut workloads: Vec<Workload> = Vec::new();
+    let mut latency_under_load = Vec::new();
+    let mut notes = Vec::new();
     let mut used_ids = BTreeSet::new();
     for key in keys {
         let benches = &groups[&key];
         let (workload, case, topology, placement) = key;
+        let mut id = slug(&format!("{workload}-{case}-{topology}-{placement}"));
+        while !used_ids.insert(id.clone()) {
+            id.push('x');
+        }
+        let first = benches[0];
+        let scope = Scope {
+            title: case_title(&workload, &case, &first.params),
+            op: first.op.clone(),
+            params: first.params.clone(),
+            case,
+            topology,
+            placement,
+        };
+        if workload == LOAD_WORKLOAD {
+            let group = load_group(id, scope, benches, &colour);
+            notes.extend(group_note(&group, benches));
+            latency_under_load.push(group);
+            continue;
+        }
         let mut rows: Vec<Row> = benches
             .iter()
             .map(|b| row(b, colour(&b.runtime), base_rows.get(b.id.as_str())))
@@ -334,30 +480,19 @@ pub fn build(run: &LoadedRun, baseline: Option<&LoadedRun>, cargo_lock: Option<&
             (None, Some(_)) => Ordering::Greater,
             (None, None) => a.runtime.cmp(&b.runtime),
         });
-        let first = benches[0];
-        let mut id = slug(&format!("{workload}-{case}-{topology}-{placement}"));
-        while !used_ids.insert(id.clone()) {
-            id.push('x');
-        }
         let latency_kind = rows
             .iter()
             .find_map(|r| r.latency.as_ref().map(|l| l.kind.clone()));
-        let title = case_title(&workload, &case, &first.params);
-        let charts = chart_refs(&id, &title, &workload, &first.op, &rows);
+        let charts = chart_refs(&id, &scope.title, &workload, &scope.op, &rows);
         let table = Table {
             id,
-            title,
-            op: first.op.clone(),
-            params: first.params.clone(),
+            scope,
             latency_kind,
             reference: reference.map(|r| r.1),
             best: best.map(|b| b.1),
             rows,
             charts,
             workload: workload.clone(),
-            case,
-            topology,
-            placement,
         };
         match workloads.last_mut() {
             Some(w) if w.name == workload => w.tables.push(table),
@@ -368,7 +503,6 @@ pub fn build(run: &LoadedRun, baseline: Option<&LoadedRun>, cargo_lock: Option<&
         }
     }
 
-    let mut notes = Vec::new();
     if let (Some(m), Some(b)) = (meta, baseline.and_then(|b| b.meta.as_ref())) {
         for (what, now, then) in [
             ("CPU model", &m.env.cpu_model, &b.env.cpu_model),
@@ -394,6 +528,7 @@ pub fn build(run: &LoadedRun, baseline: Option<&LoadedRun>, cargo_lock: Option<&
         missing: missing(run, &runtimes),
         runtimes,
         workloads,
+        latency_under_load,
         problems,
         notes,
     }
@@ -440,10 +575,7 @@ fn row(b: &BenchResult, colour: String, base: Option<&Interval>) -> Row {
         runtime: b.runtime.clone(),
         colour,
         status: b.status.clone(),
-        error: b
-            .error
-            .clone()
-            .or_else(|| (!ok).then(|| "no error recorded".into())),
+        error: row_error(b),
         is_reference: d.flavor == "reference",
         flavor: d.flavor.clone(),
         workers: d.workers,
@@ -469,16 +601,158 @@ fn row(b: &BenchResult, colour: String, base: Option<&Interval>) -> Row {
     }
 }
 
+/// One group of the `latency` workload: rows sorted by capacity, steps by
+/// offered rate, the 50% and 90% sweep steps picked out for the table.
+fn load_group(
+    id: String,
+    scope: Scope,
+    benches: &[&BenchResult],
+    colour: &dyn Fn(&str) -> String,
+) -> LoadGroup {
+    let setup = benches.iter().find_map(|b| measured(b)).map(|o| LoadSetup {
+        slo: o.slo,
+        slo_label: slo_label(&o.slo),
+        reference_rate: o.reference_rate,
+        reference_source: o.reference_source.clone(),
+        arrivals: o.arrivals.clone(),
+        seed: o.seed,
+        step_secs: o.step_secs,
+        warmup_secs: o.warmup_secs,
+        generator_wait: o.generator_wait.clone(),
+    });
+    let mut rows: Vec<LoadRow> = benches
+        .iter()
+        .map(|b| {
+            let mut steps: Vec<LoadStep> = measured(b)
+                .iter()
+                .flat_map(|o| &o.steps)
+                .map(|s| LoadStep {
+                    kind: s.kind.clone(),
+                    fraction: s.fraction,
+                    offered_rate: s.offered_rate,
+                    achieved_rate: s.achieved_rate,
+                    corrected: (&s.latency).into(),
+                    service_p99_ns: s.service.p99_ns,
+                    lag_p99_ns: s.lag.p99_ns,
+                    behind: s.behind,
+                    meets_slo: s.meets_slo,
+                })
+                .collect();
+            steps.sort_by(|a, b| a.offered_rate.total_cmp(&b.offered_rate));
+            let at = |fraction: f64| {
+                let s = measured(b)?
+                    .steps
+                    .iter()
+                    .find(|s| s.kind == "sweep" && (s.fraction - fraction).abs() < 1e-6)?;
+                Some(LoadPoint {
+                    fraction: s.fraction,
+                    offered_rate: s.offered_rate,
+                    behind: s.behind,
+                    corrected: (&s.latency).into(),
+                    service: (&s.service).into(),
+                })
+            };
+            let d = &b.description;
+            LoadRow {
+                id: b.id.clone(),
+                runtime: b.runtime.clone(),
+                colour: colour(&b.runtime),
+                flavor: d.flavor.clone(),
+                is_reference: d.flavor == "reference",
+                status: b.status.clone(),
+                error: row_error(b),
+                capacity: measured(b).map(|o| o.capacity.clone()),
+                at_50: at(0.5),
+                at_90: at(0.9),
+                lag_p99_at_highest_ns: steps.last().map(|s| s.lag_p99_ns),
+                max_lag_p99_ns: steps.iter().map(|s| s.lag_p99_ns).max(),
+                any_behind: steps.iter().any(|s| s.behind),
+                steps,
+            }
+        })
+        .collect();
+    // Best capacity first; measured rows without one next; failed rows last.
+    let rank = |r: &LoadRow| match &r.capacity {
+        Some(Capacity { rate: Some(x), .. }) => (0, -x),
+        Some(_) => (1, 0.0),
+        None => (2, 0.0),
+    };
+    rows.sort_by(|a, b| {
+        let (x, y) = (rank(a), rank(b));
+        x.0.cmp(&y.0)
+            .then(x.1.total_cmp(&y.1))
+            .then_with(|| a.runtime.cmp(&b.runtime))
+    });
+    let title = &scope.title;
+    let by_rate = |p: &str| format!("corrected {p} latency by offered rate");
+    let charts = setup.as_ref().map_or(Vec::new(), |s| {
+        vec![
+            chart_ref(&id, title, "latency_p99", &by_rate("p99")),
+            chart_ref(&id, title, "latency_p50", &by_rate("p50")),
+            chart_ref(
+                &id,
+                title,
+                "capacity",
+                &format!("capacity at {}", s.slo_label),
+            ),
+        ]
+    });
+    LoadGroup {
+        id,
+        scope,
+        setup,
+        rows,
+        charts,
+    }
+}
+
+/// The open-loop part of a result that succeeded.
+fn measured(b: &BenchResult) -> Option<&OpenLoop> {
+    b.open_loop.as_ref().filter(|_| b.status == "ok")
+}
+
+/// A warning when rows of one group ran against different targets or
+/// reference rates: then their capacities do not compare.
+fn group_note(group: &LoadGroup, benches: &[&BenchResult]) -> Option<String> {
+    let setups: Vec<(Slo, f64)> = benches
+        .iter()
+        .filter_map(|b| b.open_loop.as_ref())
+        .map(|o| (o.slo, o.reference_rate))
+        .collect();
+    setups.windows(2).any(|w| w[0] != w[1]).then(|| {
+        format!(
+            "{} ({}, {}): runtimes ran against different latency targets or reference rates; compare their rows with care.",
+            group.scope.title, group.scope.topology, group.scope.placement
+        )
+    })
+}
+
+/// `p99 ≤ 1 ms` for quantile 0.99 and 1,000,000 ns.
+pub fn slo_label(slo: &Slo) -> String {
+    let p = format!("{:.3}", slo.quantile * 100.0);
+    let p = p.trim_end_matches('0').trim_end_matches('.');
+    format!("p{p} ≤ {}", crate::fmt::ns_tick(slo.max_ns as f64))
+}
+
+fn row_error(b: &BenchResult) -> Option<String> {
+    b.error
+        .clone()
+        .or_else(|| (b.status != "ok").then(|| "no error recorded".into()))
+}
+
+/// A chart of table (or group) `id`, its file named after both.
+fn chart_ref(id: &str, title: &str, kind: &str, what: &str) -> ChartRef {
+    ChartRef {
+        kind: kind.into(),
+        file: format!("{id}-{kind}.svg"),
+        title: format!("{title}: {what}"),
+    }
+}
+
 /// Which charts a table gets; the chart module draws exactly these.
 fn chart_refs(id: &str, title: &str, workload: &str, op: &str, rows: &[Row]) -> Vec<ChartRef> {
     let mut out = Vec::new();
-    let mut add = |kind: &str, what: String| {
-        out.push(ChartRef {
-            kind: kind.into(),
-            file: format!("{id}-{kind}.svg"),
-            title: format!("{title}: {what}"),
-        })
-    };
+    let mut add = |kind: &str, what: String| out.push(chart_ref(id, title, kind, &what));
     if rows.iter().any(|r| r.throughput.is_some()) {
         add("throughput", "throughput".into());
     }
@@ -544,19 +818,19 @@ fn missing(run: &LoadedRun, runtimes: &[RuntimeInfo]) -> Vec<Missing> {
 }
 
 fn workload_rank(w: &str) -> usize {
-    ["echo", "fan_out", "timers"]
+    ["echo", LOAD_WORKLOAD, "fan_out", "timers"]
         .iter()
         .position(|x| *x == w)
-        .unwrap_or(3)
+        .unwrap_or(4)
 }
 
 /// A reader's title for a case, from its sweep parameters when they are known.
 pub fn case_title(workload: &str, case: &str, params: &BTreeMap<String, f64>) -> String {
     use crate::fmt::{bytes, count};
     match (workload, params.get("msg_bytes"), params.get("connections")) {
-        ("echo", Some(&b), Some(&c)) => {
+        ("echo" | LOAD_WORKLOAD, Some(&b), Some(&c)) => {
             let s = if c == 1.0 { "" } else { "s" };
-            format!("echo {} × {} connection{s}", bytes(b), count(c))
+            format!("{workload} {} × {} connection{s}", bytes(b), count(c))
         }
         _ => match (workload, params.get("tasks")) {
             ("fan_out", Some(&t)) => format!("fan_out {} tasks ({case})", count(t)),
@@ -626,6 +900,14 @@ mod tests {
             "echo-64b-16c-n-workers-work-stealing-split"
         );
         assert_eq!(slug("<a>&\"x\""), "a-x");
+    }
+
+    #[test]
+    fn slo_labels_read_like_a_target() {
+        let l = |quantile, max_ns| slo_label(&Slo { quantile, max_ns });
+        assert_eq!(l(0.99, 1_000_000), "p99 ≤ 1 ms");
+        assert_eq!(l(0.999, 250_000), "p99.9 ≤ 250 µs");
+        assert_eq!(l(0.5, 2_500_000), "p50 ≤ 2.5 ms");
     }
 
     #[test]

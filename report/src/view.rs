@@ -2,7 +2,9 @@
 //! summary.md show the same figures under the same headings.
 
 use crate::fmt;
-use crate::model::{Row, Table};
+use crate::model::{
+    LoadGroup, LoadPoint, LoadRow, Model, Percentiles, Row, Scope, Table, Workload,
+};
 
 /// One formatted cell; `class` marks baseline verdicts for CSS, `sub` is a
 /// secondary figure (the 95% interval) that HTML prints small below the value.
@@ -32,18 +34,61 @@ impl Cell {
     }
 }
 
-pub struct Column<'a> {
+pub struct Column<'a, R = Row> {
     pub header: String,
     pub numeric: bool,
-    pub cell: Box<dyn Fn(&Row) -> Cell + 'a>,
+    pub cell: Box<dyn Fn(&R) -> Cell + 'a>,
 }
 
-fn col<'a>(header: impl Into<String>, numeric: bool, f: impl Fn(&Row) -> Cell + 'a) -> Column<'a> {
+fn col<'a, R>(
+    header: impl Into<String>,
+    numeric: bool,
+    f: impl Fn(&R) -> Cell + 'a,
+) -> Column<'a, R> {
     Column {
         header: header.into(),
         numeric,
         cell: Box::new(f),
     }
+}
+
+/// What the table writers need of a row beyond its columns, so closed-loop
+/// and open-loop tables share one writer per format.
+pub trait TableRow {
+    fn runtime(&self) -> &str;
+    fn colour(&self) -> &str;
+    fn is_reference(&self) -> bool;
+    /// The error of a failed row, which then shows in place of its figures.
+    fn failure(&self) -> Option<&str>;
+}
+
+macro_rules! table_row {
+    ($t:ty) => {
+        impl TableRow for $t {
+            fn runtime(&self) -> &str {
+                &self.runtime
+            }
+            fn colour(&self) -> &str {
+                &self.colour
+            }
+            fn is_reference(&self) -> bool {
+                self.is_reference
+            }
+            fn failure(&self) -> Option<&str> {
+                (self.status != "ok").then(|| self.error.as_deref().unwrap_or(""))
+            }
+        }
+    };
+}
+table_row!(Row);
+table_row!(LoadRow);
+
+/// The first column of every table: the runtime, references marked.
+fn runtime_col<'a, R: TableRow>() -> Column<'a, R> {
+    col("Runtime", false, |r: &R| {
+        let mark = if r.is_reference() { " (ref)" } else { "" };
+        format!("{}{mark}", r.runtime()).into()
+    })
 }
 
 fn or_dash<T>(v: Option<T>, f: impl Fn(T) -> String) -> Cell {
@@ -54,12 +99,9 @@ fn or_dash<T>(v: Option<T>, f: impl Fn(T) -> String) -> Cell {
 /// some row of this table actually has.
 pub fn columns(table: &Table, with_baseline: bool) -> Vec<Column<'_>> {
     let rows = &table.rows;
-    let op = &table.op;
+    let op = &table.scope.op;
     let mut c = vec![
-        col("Runtime", false, |r: &Row| {
-            let mark = if r.is_reference { " (ref)" } else { "" };
-            format!("{}{mark}", r.runtime).into()
-        }),
+        runtime_col(),
         col("Flavor", false, |r: &Row| r.flavor.clone().into()),
         col("Workers", true, |r: &Row| r.workers.to_string().into()),
         col("Timer class", false, |r: &Row| r.timer_class.clone().into()),
@@ -145,24 +187,179 @@ pub fn columns(table: &Table, with_baseline: bool) -> Vec<Column<'_>> {
 
 /// One line under a table's heading: where it ran and what it compares to.
 pub fn caption(table: &Table) -> String {
-    let params: Vec<String> = table
-        .params
-        .iter()
-        .map(|(k, v)| format!("{k} = {}", fmt::count(*v)))
-        .collect();
-    let mut parts = vec![
-        format!("topology: {}", table.topology),
-        format!("placement: {}", table.placement),
-        format!("case: {}", table.case),
-    ];
-    if !params.is_empty() {
-        parts.push(params.join(", "));
-    }
+    let mut parts = where_parts(&table.scope);
     parts.push(match &table.reference {
         Some(r) => format!("floor: {r}"),
         None => "no reference floor in this table".into(),
     });
     parts.join(" · ")
+}
+
+/// Topology, placement, case and sweep parameters: what makes rows comparable.
+fn where_parts(s: &Scope) -> Vec<String> {
+    let params: Vec<String> = s
+        .params
+        .iter()
+        .map(|(k, v)| format!("{k} = {}", fmt::count(*v)))
+        .collect();
+    let mut parts = vec![
+        format!("topology: {}", s.topology),
+        format!("placement: {}", s.placement),
+        format!("case: {}", s.case),
+    ];
+    if !params.is_empty() {
+        parts.push(params.join(", "));
+    }
+    parts
+}
+
+/// The caption of an open-loop group: where, the target, the shared rates.
+pub fn load_caption(g: &LoadGroup) -> String {
+    let mut parts = where_parts(&g.scope);
+    if let Some(s) = &g.setup {
+        parts.push(format!("target: {}", s.slo_label));
+        parts.push(format!(
+            "reference rate (100%): {} {}/s ({})",
+            fmt::si(s.reference_rate),
+            fmt::plural(&g.scope.op),
+            s.reference_source
+        ));
+        let seed = s.seed.map_or(String::new(), |x| format!(", seed {x}"));
+        parts.push(format!(
+            "{} arrivals{seed}, {} per step after {} warm-up, generator waits by {}",
+            s.arrivals,
+            fmt::ns_tick(s.step_secs * 1e9),
+            fmt::ns_tick(s.warmup_secs * 1e9),
+            s.generator_wait
+        ));
+    }
+    parts.join(" · ")
+}
+
+/// The columns of an open-loop table: capacity, then corrected latency with
+/// service time beneath it at 50% and 90% of the reference, then generator lag.
+pub fn load_columns(g: &LoadGroup) -> Vec<Column<'_, LoadRow>> {
+    let target = g
+        .setup
+        .as_ref()
+        .map_or("the target", |s| s.slo_label.as_str());
+    let mut c = vec![
+        runtime_col(),
+        col("Flavor", false, |r: &LoadRow| r.flavor.clone().into()),
+        col(
+            format!("Capacity at {target} ({}/s)", fmt::plural(&g.scope.op)),
+            true,
+            |r: &LoadRow| match &r.capacity {
+                None => "—".to_string().into(),
+                Some(c) => match c.rate {
+                    Some(x) => fmt::si(x).into(),
+                    None => Cell {
+                        text: "—".into(),
+                        sub: Some(NO_CAPACITY.into()),
+                        class: None,
+                    },
+                },
+            },
+        ),
+        col("Bracket", true, |r: &LoadRow| {
+            or_dash(r.capacity.as_ref(), |c| match c.bracket_hi {
+                Some(hi) => format!("{} – {}", fmt::si(c.bracket_lo), fmt::si(hi)),
+                None => format!("≥ {} (all met)", fmt::si(c.bracket_lo)),
+            })
+        }),
+        col("Probes", true, |r: &LoadRow| {
+            or_dash(r.capacity.as_ref(), |c| c.probes.to_string())
+        }),
+    ];
+    type Pick = fn(&Percentiles) -> u64;
+    let picks: [(&str, Pick); 3] = [
+        ("p50", |p| p.p50_ns),
+        ("p99", |p| p.p99_ns),
+        ("p99.9", |p| p.p999_ns),
+    ];
+    type At = fn(&LoadRow) -> Option<&LoadPoint>;
+    let ats: [(&str, At); 2] = [("50%", |r| r.at_50.as_ref()), ("90%", |r| r.at_90.as_ref())];
+    for (at, point) in ats {
+        for (label, pick) in picks {
+            c.push(col(
+                format!("{label} at {at}"),
+                true,
+                move |r: &LoadRow| match point(r) {
+                    None => "—".to_string().into(),
+                    Some(p) => Cell {
+                        text: format!(
+                            "{}{}",
+                            fmt::ns(pick(&p.corrected) as f64),
+                            if p.behind { BEHIND_MARK } else { "" }
+                        ),
+                        sub: Some(format!("svc {}", fmt::ns(pick(&p.service) as f64))),
+                        class: None,
+                    },
+                },
+            ));
+        }
+    }
+    c.push(col("Lag p99", true, |r: &LoadRow| {
+        match (r.lag_p99_at_highest_ns, r.max_lag_p99_ns) {
+            (Some(at), Some(max)) => Cell {
+                text: fmt::ns(at as f64),
+                sub: (max > at).then(|| format!("max {}", fmt::ns(max as f64))),
+                class: None,
+            },
+            _ => "—".to_string().into(),
+        }
+    }));
+    c
+}
+
+/// What a capacity cell and bar say when even the lowest step missed the target.
+pub const NO_CAPACITY: &str = "none below lowest step";
+
+/// Marks a figure measured at a step where the server fell behind.
+pub const BEHIND_MARK: &str = " †";
+
+/// Under an open-loop table: how to read its cells.
+pub const LOAD_TABLE_KEY: &str = "Latency cells: corrected latency (from the intended send), with the service time (svc, from the actual send) beneath it, at 50% and 90% of the reference rate. † the server fell behind at that step: it achieved below 99% of the offered rate or left round trips unsent (then the figures are lower bounds). Bracket: the highest rate that met the target and the lowest above it that missed. Lag: the generator's own lateness (p99) at the highest step, with the worst step's beneath when that was higher.";
+
+/// The one paragraph on how latency under load was measured.
+pub const LOAD_METHOD: &str = "Measured open loop, as wrk2 and mutilate do: the load generator sends round trips on a fixed schedule at each offered rate, whether or not earlier ones have come back, so a slow server cannot slow the load down. Every runtime gets the same absolute rates: fixed fractions (10% to 110%) of the case's reference capacity, measured in this run. Latency is measured from the intended send time, corrected for coordinated omission as wrk2 does; service time is measured from the actual send, which is what a closed-loop client sees, so the gap between the two is queueing that closed-loop numbers hide. Capacity is the highest offered rate at which the latency target held and the server achieved at least 99% of the offered rate, found by bisection to within 2%.";
+
+/// Said in the echo section: its latency is not latency at a chosen load.
+pub const CLOSED_LOOP_NOTE: &str = "The RTT columns here are closed-loop latency at full load: every connection always has one message in flight, so latency ≈ connections / throughput (Little's law), not what a client sees at a given request rate.";
+
+/// Ends the echo note when the run has no open-loop results to point to.
+pub const NO_LOAD_NOTE: &str =
+    "Latency at fixed offered rates (the latency workload) was not measured in this run.";
+
+/// "runtime has no result for case", for each runtime missing from `workload`.
+pub fn missing_here(model: &Model, workload: &str) -> Vec<String> {
+    model
+        .missing
+        .iter()
+        .filter(|m| m.workload == workload)
+        .map(|m| format!("{} has no result for {}", m.runtime, m.case))
+        .collect()
+}
+
+/// A report section, in page order.
+pub enum Section<'a> {
+    Workload(&'a Workload),
+    LatencyUnderLoad(&'a [LoadGroup]),
+}
+
+/// The results sections in order: latency under load right after echo (the
+/// same server, measured open loop), and only when the run measured it.
+pub fn sections(model: &Model) -> Vec<Section<'_>> {
+    let mut out: Vec<Section> = model.workloads.iter().map(Section::Workload).collect();
+    if !model.latency_under_load.is_empty() {
+        let at = model
+            .workloads
+            .iter()
+            .take_while(|w| w.name == "echo")
+            .count();
+        out.insert(at, Section::LatencyUnderLoad(&model.latency_under_load));
+    }
+    out
 }
 
 /// The Environment block as (label, value) pairs.

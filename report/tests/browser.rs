@@ -61,36 +61,31 @@ fn dump_dom(chromium: &PathBuf, page: &std::path::Path) -> String {
     dom
 }
 
-#[test]
-fn every_table_and_chart_is_in_the_browser_dom() {
-    let Some(chromium) = chromium() else {
+/// Chromium, or `None` (after saying so) where a test may skip.
+fn chromium_or_skip() -> Option<PathBuf> {
+    let found = chromium();
+    if found.is_none() {
         if std::env::var_os("CI").is_some() {
             panic!("chromium not found (CI must install it: apt-get install -y chromium)");
         }
         println!("skip: chromium not found (apt-get install -y chromium to run this test)");
-        return;
-    };
-    let o = render_ok("a-complete", Some("f-baseline"));
+    }
+    found
+}
+
+/// Loads a rendered page and checks its table `tables` (results.json
+/// objects with `id`, `rows` and `charts`) each have every row and chart;
+/// returns the DOM and how many charts that was.
+fn check_page(chromium: &PathBuf, o: &Out, tables: &[&serde_json::Value]) -> (String, usize) {
     let page = o.dir.canonicalize().unwrap().join("index.html");
-    let dom = dump_dom(&chromium, &page);
+    let dom = dump_dom(chromium, &page);
     assert!(
         dom.contains("<h1>rtbench report</h1>"),
         "page did not load: {}",
         &dom[..dom.len().min(300)]
     );
-
-    let tables: Vec<&serde_json::Value> = o.json["workloads"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|w| w["tables"].as_array().unwrap())
-        .collect();
-    assert_eq!(
-        dom.matches("<table class=\"results\"").count(),
-        tables.len()
-    );
     let mut charts = 0;
-    for t in &tables {
+    for t in tables {
         let id = t["id"].as_str().unwrap();
         assert!(dom.contains(&format!("data-table=\"{id}\"")), "table {id}");
         // One row per result, plus the header row.
@@ -118,4 +113,49 @@ fn every_table_and_chart_is_in_the_browser_dom() {
     assert_eq!(dom.matches("<svg class=\"chart\"").count(), charts);
     assert_eq!(dom.matches("<svg").count(), charts, "no other svg");
     assert!(!dom.contains("<script"));
+    (dom, charts)
+}
+
+fn tables(json: &serde_json::Value) -> Vec<&serde_json::Value> {
+    json["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|w| w["tables"].as_array().unwrap())
+        .collect()
+}
+
+#[test]
+fn every_table_and_chart_is_in_the_browser_dom() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let o = render_ok("a-complete", Some("f-baseline"));
+    let tables = tables(&o.json);
+    let (dom, _) = check_page(&chromium, &o, &tables);
+    assert_eq!(
+        dom.matches("<table class=\"results\"").count(),
+        tables.len()
+    );
+}
+
+#[test]
+fn the_latency_section_is_in_the_browser_dom() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let (o, _cleanup) = latency::render();
+    let mut all = tables(&o.json);
+    let groups = o.json["latency_under_load"].as_array().unwrap();
+    all.extend(groups);
+    let (dom, _) = check_page(&chromium, &o, &all);
+    let section = dom
+        .find("<section id=\"latency-under-load\"><h2>Latency under load</h2>")
+        .expect("section in the DOM");
+    for g in groups {
+        let at = dom.find(&format!("data-table=\"{}\"", g["id"].as_str().unwrap()));
+        assert!(at.is_some_and(|at| at > section));
+    }
+    assert!(dom.contains("<a href=\"#latency-under-load\">Latency under load</a>"));
+    assert!(dom.contains("none below lowest step"));
 }

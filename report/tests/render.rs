@@ -8,25 +8,11 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-fn close(v: &Value, want: f64) -> bool {
-    v.as_f64()
-        .is_some_and(|x| (x - want).abs() <= want.abs() * 1e-9)
-}
-
-/// Lines of summary.md that are table rows starting with this runtime.
-fn md_row<'a>(md: &'a str, heading: &str, runtime: &str) -> &'a str {
-    let section = &md[md.find(heading).unwrap_or_else(|| panic!("no {heading}"))..];
-    section
-        .lines()
-        .find(|l| l.starts_with(&format!("| {runtime} ")))
-        .unwrap_or_else(|| panic!("no {runtime} row under {heading}"))
-}
-
 #[test]
 fn complete_run_throughput_ratios_and_latency() {
     let o = render_ok("a-complete", None);
     assert!(o.rendered.problems.is_empty());
-    assert_eq!(o.json["schema_version"], 1);
+    assert_eq!(o.json["schema_version"], 2);
     let echo = table(&o.json, "echo", "64B-16c");
     assert_eq!(echo["title"], "echo 64 B × 16 connections");
     assert_eq!(echo["topology"], "N workers work-stealing");

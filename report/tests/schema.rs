@@ -31,13 +31,28 @@ fn rendered_results_validate_against_the_committed_schema() {
 }
 
 #[test]
+fn a_run_with_latency_under_load_validates() {
+    let v = validator();
+    let (o, _cleanup) = latency::render();
+    let mut o = o.json;
+    assert!(!o["latency_under_load"].as_array().unwrap().is_empty());
+    let errors: Vec<String> = v
+        .iter_errors(&o)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    o["latency_under_load"][0]["rows"][0]["steps"][0]["surprise"] = 1.into();
+    assert!(!v.is_valid(&o), "unknown fields are caught in steps");
+}
+
+#[test]
 fn the_schema_rejects_drift() {
     let v = validator();
     let mut o = render_ok("a-complete", None).json;
     assert!(v.is_valid(&o));
-    o["schema_version"] = 2.into();
-    assert!(!v.is_valid(&o), "schema_version is pinned");
     o["schema_version"] = 1.into();
+    assert!(!v.is_valid(&o), "schema_version is pinned");
+    o["schema_version"] = 2.into();
     o["workloads"][0]["tables"][0]["rows"][0]["throughput"]["surprise"] = 1.into();
     assert!(!v.is_valid(&o), "unknown fields are caught");
 }

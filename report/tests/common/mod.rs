@@ -1,8 +1,10 @@
 //! Helpers shared by the integration tests: fixture paths and fresh output folders.
 #![allow(dead_code)]
 
+pub mod latency;
+
 use rtbench_report::{Options, Rendered, ReportError, render};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub fn fixture(name: &str) -> PathBuf {
@@ -53,15 +55,32 @@ pub struct Out {
 pub fn try_render(results: &str, baseline: Option<&str>) -> Result<Out, ReportError> {
     let dir = out_dir(results);
     let rendered = render(&opts(results, baseline, dir.clone()))?;
+    Ok(read_out(dir, rendered))
+}
+
+/// Renders a run folder written by a test (not a fixture).
+pub fn render_run(results: &Path) -> Out {
+    let dir = out_dir("run");
+    let rendered = render(&Options {
+        results: results.to_path_buf(),
+        out: dir.clone(),
+        baseline: None,
+        cargo_lock: None,
+    })
+    .unwrap_or_else(|e| panic!("render {}: {e}", results.display()));
+    read_out(dir, rendered)
+}
+
+fn read_out(dir: PathBuf, rendered: Rendered) -> Out {
     let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
-    Ok(Out {
+    Out {
         html: read("index.html"),
         md: read("summary.md"),
         json: serde_json::from_str(&read("results.json")).unwrap(),
         _cleanup: Cleanup(dir.clone()),
         dir,
         rendered,
-    })
+    }
 }
 
 pub fn render_ok(results: &str, baseline: Option<&str>) -> Out {
@@ -86,4 +105,19 @@ pub fn row<'a>(table: &'a serde_json::Value, runtime: &str) -> &'a serde_json::V
         .iter()
         .find(|r| r["runtime"] == runtime)
         .unwrap_or_else(|| panic!("no row {runtime}"))
+}
+
+/// A figure in results.json equals `want` up to float rounding.
+pub fn close(v: &serde_json::Value, want: f64) -> bool {
+    v.as_f64()
+        .is_some_and(|x| (x - want).abs() <= want.abs() * 1e-9)
+}
+
+/// The summary.md table row that starts with this runtime, under `heading`.
+pub fn md_row<'a>(md: &'a str, heading: &str, runtime: &str) -> &'a str {
+    let section = &md[md.find(heading).unwrap_or_else(|| panic!("no {heading}"))..];
+    section
+        .lines()
+        .find(|l| l.starts_with(&format!("| {runtime} ")))
+        .unwrap_or_else(|| panic!("no {runtime} row under {heading}"))
 }

@@ -1,0 +1,221 @@
+//! A run with open-loop `latency` results, written through the results
+//! crate's own types and writers: three runtimes and the `std-threads`
+//! reference in two cases, beside the closed-loop results of `a-complete`.
+
+use rtbench_results::*;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+pub const REFERENCE_RATE: f64 = 100_000.0;
+pub const SLO: Slo = Slo {
+    quantile: 0.99,
+    max_ns: 1_000_000,
+};
+pub const SWEEP: [f64; 9] = [0.1, 0.25, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0, 1.1];
+pub const GLOMMIO_ERROR: &str = "echo mismatch on connection 17: <got 63 bytes> & expected 64";
+
+/// A made-up server: it saturates at `knee` × the reference rate; below that
+/// its corrected p50 is `base_ns / (1 − load)`, p99 four times that.
+#[derive(Clone, Copy)]
+pub struct Server {
+    pub knee: f64,
+    pub base_ns: f64,
+}
+
+/// The cases and what each runtime does in them; `None` is a failed run.
+pub fn servers(case: &str) -> Vec<(&'static str, Option<Server>)> {
+    let s = |knee, base_ns| Some(Server { knee, base_ns });
+    match case {
+        // tokio-mt: capacity 80 k; std-threads 75 k; smol 60.6 k; glommio misses everywhere.
+        "64B-16c" => vec![
+            ("tokio-mt", s(1.0, 50_000.0)),
+            ("smol", s(0.8, 60_000.0)),
+            ("glommio", s(1.0, 2_000_000.0)),
+            ("std-threads", s(0.9, 40_000.0)),
+        ],
+        // smol meets the target at every rate tried; glommio failed.
+        _ => vec![
+            ("tokio-mt", s(0.9, 80_000.0)),
+            ("smol", s(2.0, 30_000.0)),
+            ("glommio", None),
+            ("std-threads", s(1.0, 60_000.0)),
+        ],
+    }
+}
+
+fn latency(p50: f64, tail: f64) -> Latency {
+    let v = |k: f64| (p50 * k) as u64;
+    Latency {
+        kind: "round-trip".into(),
+        count: 10_000,
+        min_ns: v(0.5),
+        mean_ns: p50 * 1.2,
+        stdev_ns: p50 * 0.5,
+        p50_ns: v(1.0),
+        p90_ns: v(tail / 2.0),
+        p99_ns: v(tail),
+        p999_ns: v(tail * 2.0),
+        max_ns: v(tail * 3.0),
+        spectrum: vec![(50.0, v(1.0)), (99.0, v(tail)), (100.0, v(tail * 3.0))],
+        hdr_base64: None,
+    }
+}
+
+/// One step at `fraction` of the reference rate.
+pub fn step(kind: &str, fraction: f64, s: Server) -> Step {
+    let offered = fraction * REFERENCE_RATE;
+    let load = fraction / s.knee;
+    let behind = load >= 1.0;
+    let p50 = if behind {
+        s.base_ns * 200.0 * load
+    } else {
+        s.base_ns / (1.0 - load)
+    };
+    let corrected = latency(p50, 4.0);
+    let meets_slo = !behind && corrected.p99_ns <= SLO.max_ns;
+    Step {
+        kind: kind.into(),
+        fraction,
+        offered_rate: offered,
+        achieved_rate: if behind {
+            s.knee * REFERENCE_RATE * 0.97
+        } else {
+            offered
+        },
+        round_trips: offered as u64,
+        unsent: if behind { 100 } else { 0 },
+        queued: if behind { offered as u64 / 2 } else { 0 },
+        duration_secs: 1.0,
+        behind,
+        meets_slo,
+        latency: corrected,
+        // Service time hides the queueing: it grows far less with load.
+        service: latency(p50 / (1.0 + 3.0 * load), 4.0),
+        lag: latency(1_000.0 + 500.0 * load, 2.0),
+        server_cpu_ns_per_op: Some(5_000.0),
+    }
+}
+
+/// The sweep, then a bisection to 2% between the highest step that met the
+/// target and the lowest above it that missed.
+pub fn open_loop(s: Server) -> OpenLoop {
+    let mut steps: Vec<Step> = SWEEP.iter().map(|&f| step("sweep", f, s)).collect();
+    let met = |f: f64, steps: &[Step]| {
+        steps
+            .iter()
+            .find(|x| (x.fraction - f).abs() < 1e-9)
+            .is_some_and(|x| x.meets_slo)
+    };
+    let mut lo = SWEEP
+        .iter()
+        .copied()
+        .filter(|&f| met(f, &steps))
+        .fold(0.0, f64::max);
+    let mut hi = SWEEP.iter().copied().find(|&f| f > lo && !met(f, &steps));
+    while let Some(h) = hi.filter(|h| lo > 0.0 && (h - lo) / lo > 0.02) {
+        let mid = (lo + h) / 2.0;
+        let probe = step("probe", mid, s);
+        if probe.meets_slo {
+            lo = mid;
+        } else {
+            hi = Some(mid);
+        }
+        steps.push(probe);
+    }
+    OpenLoop {
+        slo: SLO,
+        arrivals: "even".into(),
+        seed: None,
+        reference_rate: REFERENCE_RATE,
+        reference_source: "closed-loop calibration, best of 11 (tokio-mt)".into(),
+        step_secs: 1.0,
+        warmup_secs: 0.25,
+        generator_wait: "timerfd + spin (50 us)".into(),
+        capacity: Capacity {
+            rate: (lo > 0.0).then_some(lo * REFERENCE_RATE),
+            bracket_lo: lo * REFERENCE_RATE,
+            bracket_hi: hi.map(|h| h * REFERENCE_RATE),
+            probes: steps.len() as u32,
+        },
+        steps,
+    }
+}
+
+pub fn desc(name: &str) -> Description {
+    let (flavor, driver) = match name {
+        "std-threads" => ("reference", "blocking"),
+        "glommio" => ("thread-per-core", "io_uring"),
+        _ => ("work-stealing", "epoll"),
+    };
+    Description {
+        name: name.into(),
+        flavor: flavor.into(),
+        workers: 1,
+        timer_class: "fine".into(),
+        driver: driver.into(),
+        knobs: BTreeMap::new(),
+        notes: vec![],
+    }
+}
+
+pub fn bench(case: &str, runtime: &str, server: Option<Server>) -> BenchResult {
+    let connections = case.trim_start_matches("64B-").trim_end_matches('c');
+    BenchResult {
+        schema_version: SCHEMA_VERSION,
+        id: format!("latency/{runtime}/{case}"),
+        workload: "latency".into(),
+        case: case.into(),
+        runtime: runtime.into(),
+        topology: "1 core".into(),
+        placement: "split: server cpu 0, load generator cpu 1".into(),
+        description: desc(runtime),
+        params: [
+            ("msg_bytes".into(), 64.0),
+            ("connections".into(), connections.parse().unwrap()),
+        ]
+        .into(),
+        op: "round trip".into(),
+        ops_per_iter: 1.0,
+        status: if server.is_some() { "ok" } else { "failed" }.into(),
+        error: server.is_none().then(|| GLOMMIO_ERROR.into()),
+        estimate: None,
+        latency: None,
+        ops_checked: 0,
+        server_cpu_ns_per_op: None,
+        extra: BTreeMap::new(),
+        open_loop: server.map(open_loop),
+    }
+}
+
+/// Writes the run into a fresh folder: `a-complete`'s closed-loop bench
+/// files, a meta.json that also lists glommio, and the latency results.
+pub fn write_run() -> PathBuf {
+    let dir = super::out_dir("latency-run");
+    let run = RunDir { path: dir.clone() };
+    let mut meta: RunMeta = read_json(&super::fixture("a-complete/meta.json")).unwrap();
+    meta.schema_version = SCHEMA_VERSION;
+    meta.run_id = "20260101T000000Z-latency".into();
+    meta.runtimes.push(RuntimeEntry {
+        name: "glommio".into(),
+        unavailable: None,
+        description: Some(desc("glommio")),
+    });
+    run.write_meta(&meta).unwrap();
+    std::fs::create_dir_all(run.bench_dir()).unwrap();
+    for e in std::fs::read_dir(super::fixture("a-complete/bench")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, run.bench_dir().join(p.file_name().unwrap())).unwrap();
+    }
+    for case in ["64B-16c", "64B-256c"] {
+        for (runtime, server) in servers(case) {
+            run.write_bench(&bench(case, runtime, server)).unwrap();
+        }
+    }
+    dir
+}
+
+/// Writes the run and renders it; both folders go when the pair is dropped.
+pub fn render() -> (super::Out, super::Cleanup) {
+    let results = write_run();
+    (super::render_run(&results), super::Cleanup(results))
+}
