@@ -265,23 +265,32 @@ fn load_chart(
             let c = hex(model.colour(&r.runtime));
             // A step that recorded nothing has no percentile: off the top
             // when the server fell behind, left out otherwise.
-            let (points, behind): (Vec<(f64, f64)>, Vec<bool>) = r
+            let points: Vec<((f64, f64), &LoadStep)> = r
                 .steps
                 .iter()
                 .filter_map(|s| match pick(s) {
                     0 if !s.behind => None,
-                    0 => Some(((s.offered_rate, hi), true)),
-                    v => Some(((s.offered_rate, (v as f64).clamp(lo, hi)), s.behind)),
+                    0 => Some(((s.offered_rate, hi), s)),
+                    v => Some(((s.offered_rate, (v as f64).clamp(lo, hi)), s)),
                 })
-                .unzip();
+                .collect();
             chart
-                .draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled())))
+                .draw_series(points.iter().map(|&(p, _)| Circle::new(p, 3, c.filled())))
                 .map_err(err)?;
-            let crossed = points.iter().zip(&behind).filter(|(_, b)| **b);
+            let crossed = points.iter().filter(|(_, s)| s.behind);
             chart
-                .draw_series(crossed.map(|(&p, _)| Cross::new(p, 7, c.stroke_width(2))))
+                .draw_series(crossed.map(|&(p, _)| Cross::new(p, 7, c.stroke_width(2))))
                 .map_err(err)?;
-            draw_line(&mut chart, points, c, 2, r.is_reference)?;
+            // The line joins the sweep's fixed fractions only: the search's
+            // probes are dots, so one noisy probe does not zig-zag the curve.
+            let line = points.iter().filter(|(_, s)| s.kind == "sweep");
+            draw_line(
+                &mut chart,
+                line.map(|&(p, _)| p).collect(),
+                c,
+                2,
+                r.is_reference,
+            )?;
         }
         draw_legend(&legend, &keys)?;
         root.present().map_err(err)?;

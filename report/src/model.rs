@@ -213,8 +213,9 @@ pub struct LoadRow {
     /// queueing a closed-loop client would not see stands out.
     pub at_50: Option<LoadPoint>,
     pub at_90: Option<LoadPoint>,
-    /// Generator lag p99 at the highest offered step and the worst over all
-    /// steps: a large lag means the generator, not the server, ran late.
+    /// Generator lag p99 at the highest offered step that measured it, and
+    /// the worst over all steps: a large lag means the generator, not the
+    /// server, ran late.
     pub lag_p99_at_highest_ns: Option<u64>,
     pub max_lag_p99_ns: Option<u64>,
     pub any_behind: bool,
@@ -254,14 +255,18 @@ pub struct LoadPoint {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LoadStep {
-    /// `sweep` or `probe`.
+    /// `sweep`, `probe` (the search), or `repeat` (a latency miss run again).
     pub kind: String,
     pub fraction: f64,
     pub offered_rate: f64,
     pub achieved_rate: f64,
     pub corrected: Percentiles,
     pub service_p99_ns: u64,
-    pub lag_p99_ns: u64,
+    /// `None` when no send of the step found its connection free: all of
+    /// them waited for the server, so the generator's own lateness is unseen.
+    pub lag_p99_ns: Option<u64>,
+    /// Sends that waited for their connection's previous round trip.
+    pub queued: u64,
     pub behind: bool,
     pub meets_slo: bool,
 }
@@ -633,7 +638,8 @@ fn load_group(
                     achieved_rate: s.achieved_rate,
                     corrected: (&s.latency).into(),
                     service_p99_ns: s.service.p99_ns,
-                    lag_p99_ns: s.lag.p99_ns,
+                    lag_p99_ns: (s.lag.count > 0).then_some(s.lag.p99_ns),
+                    queued: s.queued,
                     behind: s.behind,
                     meets_slo: s.meets_slo,
                 })
@@ -664,8 +670,8 @@ fn load_group(
                 capacity: measured(b).map(|o| o.capacity.clone()),
                 at_50: at(0.5),
                 at_90: at(0.9),
-                lag_p99_at_highest_ns: steps.last().map(|s| s.lag_p99_ns),
-                max_lag_p99_ns: steps.iter().map(|s| s.lag_p99_ns).max(),
+                lag_p99_at_highest_ns: steps.iter().rev().find_map(|s| s.lag_p99_ns),
+                max_lag_p99_ns: steps.iter().filter_map(|s| s.lag_p99_ns).max(),
                 any_behind: steps.iter().any(|s| s.behind),
                 steps,
             }

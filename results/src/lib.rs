@@ -159,7 +159,8 @@ pub struct OpenLoop {
 /// One offered rate, held for `duration_secs`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Step {
-    /// `sweep` (a fixed fraction of the reference) or `probe` (bisection).
+    /// `sweep` (a fixed fraction of the reference), `probe` (the search), or
+    /// `repeat` (a step that kept up but missed the target, run once more).
     pub kind: String,
     /// Offered rate as a fraction of `reference_rate`.
     pub fraction: f64,

@@ -91,7 +91,11 @@ pub fn step(kind: &str, fraction: f64, s: Server) -> Step {
         latency: corrected,
         // Service time hides the queueing: it grows far less with load.
         service: latency(p50 / (1.0 + 3.0 * load), 4.0),
-        lag: latency(1_000.0 + 500.0 * load, 2.0),
+        // At 110% every send waited for its connection: no own-lateness sample.
+        lag: Latency {
+            count: if fraction >= 1.1 { 0 } else { 1000 },
+            ..latency(1_000.0 + 500.0 * load, 2.0)
+        },
         server_cpu_ns_per_op: Some(5_000.0),
     }
 }
