@@ -125,7 +125,7 @@ fn main() {
     // The generator is this thread: wake on time (recorded in every result).
     sys::set_timer_slack(Duration::from_nanos(1));
     let (warmup, step_time) = match settings.mode {
-        "quick" => (Duration::from_millis(50), Duration::from_millis(250)),
+        "quick" => (Duration::from_millis(30), Duration::from_millis(250)),
         "full" => (Duration::from_millis(500), Duration::from_secs(5)),
         _ => (Duration::from_millis(200), Duration::from_secs(1)),
     };
@@ -283,7 +283,7 @@ fn reference(
         return Ok(r.clone());
     }
     let (warmup, measure) = if settings.mode == "quick" {
-        (Duration::from_millis(50), Duration::from_millis(150))
+        (Duration::from_millis(30), Duration::from_millis(120))
     } else {
         (Duration::from_millis(100), Duration::from_millis(400))
     };

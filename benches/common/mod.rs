@@ -97,7 +97,10 @@ impl Settings {
     pub fn criterion(&self) -> Criterion {
         let c = Criterion::default().with_output_color(true);
         let c = match self.mode {
+            // criterion's own HTML plots cost seconds per benchmark; the quick
+            // run's report is rtbench's.
             "quick" => c
+                .without_plots()
                 .sample_size(10)
                 .warm_up_time(Duration::from_millis(100))
                 .measurement_time(Duration::from_millis(300))

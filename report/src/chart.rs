@@ -281,16 +281,21 @@ fn load_chart(
             chart
                 .draw_series(crossed.map(|&(p, _)| Cross::new(p, 7, c.stroke_width(2))))
                 .map_err(err)?;
-            // The line joins the sweep's fixed fractions only: the search's
-            // probes are dots, so one noisy probe does not zig-zag the curve.
-            let line = points.iter().filter(|(_, s)| s.kind == "sweep");
-            draw_line(
-                &mut chart,
-                line.map(|&(p, _)| p).collect(),
-                c,
-                2,
-                r.is_reference,
-            )?;
+            // The line joins the sweep's fixed fractions only, each at the
+            // attempt that decided it (its repeat, if it had one; steps keep
+            // run order among equal rates): the search's probes and a
+            // superseded first attempt are dots, so noise does not zig-zag it.
+            let mut line: Vec<(f64, f64)> = Vec::new();
+            for &(p, s) in &points {
+                match s.kind.as_str() {
+                    "sweep" => line.push(p),
+                    "repeat" if line.last().is_some_and(|l| l.0 == p.0) => {
+                        *line.last_mut().expect("checked") = p
+                    }
+                    _ => {}
+                }
+            }
+            draw_line(&mut chart, line, c, 2, r.is_reference)?;
         }
         draw_legend(&legend, &keys)?;
         root.present().map_err(err)?;

@@ -247,6 +247,9 @@ pub struct LoadPoint {
     pub fraction: f64,
     pub offered_rate: f64,
     pub behind: bool,
+    /// These are the figures of the step's repeat, which decided it: its first
+    /// attempt kept up but missed the target.
+    pub repeated: bool,
     /// From the intended send time (corrected for coordinated omission).
     pub corrected: Percentiles,
     /// From the actual send time.
@@ -645,15 +648,21 @@ fn load_group(
                 })
                 .collect();
             steps.sort_by(|a, b| a.offered_rate.total_cmp(&b.offered_rate));
+            // The attempt that decided the sweep step: its repeat, if any.
             let at = |fraction: f64| {
                 let s = measured(b)?
                     .steps
                     .iter()
-                    .find(|s| s.kind == "sweep" && (s.fraction - fraction).abs() < 1e-6)?;
+                    .filter(|s| {
+                        matches!(s.kind.as_str(), "sweep" | "repeat")
+                            && (s.fraction - fraction).abs() < 1e-6
+                    })
+                    .last()?;
                 Some(LoadPoint {
                     fraction: s.fraction,
                     offered_rate: s.offered_rate,
                     behind: s.behind,
+                    repeated: s.kind == "repeat",
                     corrected: (&s.latency).into(),
                     service: (&s.service).into(),
                 })

@@ -288,9 +288,10 @@ pub fn load_columns(g: &LoadGroup) -> Vec<Column<'_, LoadRow>> {
                     None => "—".to_string().into(),
                     Some(p) => Cell {
                         text: format!(
-                            "{}{}",
+                            "{}{}{}",
                             fmt::ns(pick(&p.corrected) as f64),
-                            if p.behind { BEHIND_MARK } else { "" }
+                            if p.behind { BEHIND_MARK } else { "" },
+                            if p.repeated { REPEAT_MARK } else { "" }
                         ),
                         sub: Some(format!("svc {}", fmt::ns(pick(&p.service) as f64))),
                         class: None,
@@ -317,9 +318,11 @@ pub const NO_CAPACITY: &str = "none below lowest step";
 
 /// Marks a figure measured at a step where the server fell behind.
 pub const BEHIND_MARK: &str = " †";
+/// Marks a figure taken from a step's repeat (see `LoadPoint::repeated`).
+pub const REPEAT_MARK: &str = " ‡";
 
 /// Under an open-loop table: how to read its cells.
-pub const LOAD_TABLE_KEY: &str = "Latency cells: corrected latency (from the intended send), with the service time (svc, from the actual send) beneath it, at 50% and 90% of the reference rate. † the server fell behind at that step: it achieved below 99% of the offered rate or left round trips unsent (then the figures are lower bounds). Bracket: the highest rate that met the target and the lowest above it that missed. Lag: the generator's own lateness (p99) at the highest step, with the worst step's beneath when that was higher.";
+pub const LOAD_TABLE_KEY: &str = "Latency cells: corrected latency (from the intended send), with the service time (svc, from the actual send) beneath it, at 50% and 90% of the reference rate. † the server fell behind at that step: it achieved below 99% of the offered rate or left round trips unsent (then the figures are lower bounds). ‡ the step's first attempt kept up but missed the target; these are its repeat's figures, which decided it. Bracket: the highest rate that met the target and the lowest above it that missed. Lag: the generator's own lateness (p99) at the highest step, with the worst step's beneath when that was higher.";
 
 /// The one paragraph on how latency under load was measured.
 pub const LOAD_METHOD: &str = "Measured open loop, as wrk2 and mutilate do: the load generator sends round trips on a fixed schedule at each offered rate, whether or not earlier ones have come back, so a slow server cannot slow the load down. Every runtime gets the same absolute rates: fixed fractions (10% to 110%) of the case's reference capacity, measured in this run. Latency is measured from the intended send time, corrected for coordinated omission as wrk2 does; service time is measured from the actual send, which is what a closed-loop client sees, so the gap between the two is queueing that closed-loop numbers hide. Capacity is the highest offered rate at which the latency target held and the server achieved at least 99% of the offered rate, found by bisection to within 2%. A step that kept up but missed the target is run once more (a dot beside the curve) before it counts as a miss, since one stall of the machine can put a single step over the target.";
