@@ -650,14 +650,10 @@ fn load_group(
             steps.sort_by(|a, b| a.offered_rate.total_cmp(&b.offered_rate));
             // The attempt that decided the sweep step: its repeat, if any.
             let at = |fraction: f64| {
-                let s = measured(b)?
-                    .steps
-                    .iter()
-                    .filter(|s| {
-                        matches!(s.kind.as_str(), "sweep" | "repeat")
-                            && (s.fraction - fraction).abs() < 1e-6
-                    })
-                    .last()?;
+                let s = measured(b)?.steps.iter().rev().find(|s| {
+                    matches!(s.kind.as_str(), "sweep" | "repeat")
+                        && (s.fraction - fraction).abs() < 1e-6
+                })?;
                 Some(LoadPoint {
                     fraction: s.fraction,
                     offered_rate: s.offered_rate,

@@ -298,19 +298,28 @@ fn a_repeated_step_shows_the_attempt_that_decided_it() {
     assert_eq!(std["at_90"]["repeated"], false);
     assert_eq!(row(g, "tokio-mt")["at_50"]["repeated"], false);
     let p99 = std["at_50"]["corrected"]["p99_ns"].as_u64().unwrap();
-    assert!(p99 < 1_000_000, "the repeat's p99, not the stalled attempt's");
+    assert!(
+        p99 < 1_000_000,
+        "the repeat's p99, not the stalled attempt's"
+    );
     let steps = std["steps"].as_array().unwrap();
     let at_half: Vec<&str> = steps
         .iter()
         .filter(|s| s["fraction"] == 0.5)
         .map(|s| s["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(at_half, ["sweep", "repeat"], "both attempts kept, in run order");
-    let md_line = o
-        .md
-        .lines()
-        .find(|l| l.starts_with("| std-threads") && l.contains("‡"))
-        .expect("the repeated cell is marked in summary.md");
-    assert!(md_line.contains(&rtbench_report::fmt::ns(p99 as f64)), "{md_line}");
+    assert_eq!(
+        at_half,
+        ["sweep", "repeat"],
+        "both attempts kept, in run order"
+    );
+    let md_line =
+        o.md.lines()
+            .find(|l| l.starts_with("| std-threads") && l.contains("‡"))
+            .expect("the repeated cell is marked in summary.md");
+    assert!(
+        md_line.contains(&rtbench_report::fmt::ns(p99 as f64)),
+        "{md_line}"
+    );
     assert!(o.html.contains("‡ the step"), "the mark is explained");
 }
