@@ -30,8 +30,8 @@ fn main() {
     let settings = Settings::from_env("echo");
     let mut c = settings.criterion();
     let mut group = c.benchmark_group("echo");
+    let placement = &settings.placement;
     for case in EchoCase::matrix(settings.full()) {
-        let placement = settings.placement;
         macro_rules! one {
             ($ty:ty, $flavor:ident) => {{
                 let w = workloads!($ty, $flavor);
@@ -40,7 +40,7 @@ fn main() {
                     &mut group,
                     &settings,
                     spec(<$ty as Runtime>::NAME, case),
-                    || (w.echo)(case, placement, settings.server_cores, &config),
+                    || (w.echo)(case, placement, &config),
                 );
             }};
         }
@@ -48,7 +48,7 @@ fn main() {
         bench(&mut group, &settings, spec("std-threads", case), || {
             EchoBench::std_threads(case, placement)
         });
-        if case.connections == 1 && settings.server_cores == 1 {
+        if case.connections == 1 && placement.server_cores() == 1 {
             // The load generator's check: it must drive std-threads at least this fast.
             bench(&mut group, &settings, spec("blocking-client", case), || {
                 BlockingClientBench::new(case, placement)

@@ -9,9 +9,10 @@
 mod common;
 
 use common::Settings;
-use rtbench_results::{BenchResult, Description, OpenLoop as OpenLoopResult, Reference, Slo};
+use rtbench_results::{BenchResult, OpenLoop as OpenLoopResult, Reference, Slo};
 use rtbench_runtimes::{Runtime, for_each_runtime, sys};
 use rtbench_workloads::echo::{EchoBench, EchoCase};
+use rtbench_workloads::harness::{self, BenchArgs, Mode, Plan};
 use rtbench_workloads::loadgen::{Arrivals, OpenLoop, Wait};
 use rtbench_workloads::{sweep, workloads};
 use std::collections::BTreeMap;
@@ -33,52 +34,23 @@ struct Target {
     make: Box<dyn Fn(EchoCase) -> Result<EchoBench, String>>,
 }
 
-/// What the command line asked for (cargo passes `--bench`; criterion's other
-/// flags mean nothing here and are ignored).
-struct Args {
-    list: bool,
-    test: bool,
-    filter: Option<String>,
-}
-
-fn args() -> Args {
-    let mut a = Args {
-        list: false,
-        test: false,
-        filter: None,
-    };
-    for arg in std::env::args().skip(1) {
-        match arg.as_str() {
-            "--list" => a.list = true,
-            "--test" => a.test = true,
-            s if !s.starts_with('-') && a.filter.is_none() => a.filter = Some(s.to_string()),
-            _ => {}
-        }
-    }
-    a
-}
-
 fn targets(settings: &Settings) -> Vec<Target> {
     let mut out: Vec<Target> = Vec::new();
     macro_rules! add {
         ($ty:ty, $flavor:ident) => {{
             let w = workloads!($ty, $flavor);
-            let (config, placement, cores) = (
-                settings.config.clone(),
-                settings.placement,
-                settings.server_cores,
-            );
+            let (config, placement) = (settings.config.clone(), settings.placement.clone());
             out.push(Target {
                 name: <$ty as Runtime>::NAME.to_string(),
-                make: Box::new(move |case| (w.echo)(case, placement, cores, &config)),
+                make: Box::new(move |case| (w.echo)(case, &placement, &config)),
             });
         }};
     }
     for_each_runtime!(add);
-    let placement = settings.placement;
+    let placement = settings.placement.clone();
     out.push(Target {
         name: "std-threads".into(),
-        make: Box::new(move |case| EchoBench::std_threads(case, placement)),
+        make: Box::new(move |case| EchoBench::std_threads(case, &placement)),
     });
     out
 }
@@ -88,22 +60,22 @@ fn id(name: &str, case: EchoCase) -> String {
 }
 
 fn main() {
-    let args = args();
+    // The command line as the criterion benches read it (a regex filter,
+    // `--list`, `--test`, and test mode without cargo's `--bench`).
+    let args = BenchArgs::parse(std::env::args().skip(1)).unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(2)
+    });
     let full = std::env::var("RTBENCH_FULL").is_ok_and(|v| !v.is_empty() && v != "0");
-    let names: Vec<String> = rtbench_runtimes::entries()
-        .iter()
-        .map(|e| e.name.to_string())
-        .chain(["std-threads".to_string()])
-        .collect();
-    let selected = |name: &str, case: EchoCase| {
-        args.filter
-            .as_deref()
-            .is_none_or(|f| id(name, case).contains(f))
-    };
-    if args.list {
+    if args.mode == Mode::List {
         // Before any setting is read: listing opens no run folder.
+        let names: Vec<String> = rtbench_runtimes::entries()
+            .iter()
+            .map(|e| e.name.to_string())
+            .chain(["std-threads".to_string()])
+            .collect();
         for case in sweep::cases(full) {
-            for name in names.iter().filter(|n| selected(n, case)) {
+            for name in names.iter().filter(|n| args.selects(&id(n, case))) {
                 println!("{}: benchmark", id(name, case));
             }
         }
@@ -114,14 +86,7 @@ fn main() {
         std::process::exit(2)
     });
     let settings = Settings::from_env("latency");
-    let unavailable: BTreeMap<String, String> = rtbench_runtimes::entries()
-        .iter()
-        .filter_map(|e| {
-            (e.probe)(&settings.config)
-                .err()
-                .map(|why| (e.name.to_string(), why.0))
-        })
-        .collect();
+    let unavailable = &settings.unavailable;
     // The generator is this thread: wake on time (recorded in every result).
     sys::set_timer_slack(Duration::from_nanos(1));
     let (warmup, step_time) = match settings.mode {
@@ -149,22 +114,25 @@ fn main() {
     let mut failed = Vec::new();
     let mut summary: Vec<(String, Ranked)> = Vec::new();
     for case in sweep::cases(full) {
-        let chosen: Vec<&Target> = targets.iter().filter(|t| selected(&t.name, case)).collect();
+        let mut chosen: Vec<&Target> = Vec::new();
+        for t in targets.iter().filter(|t| args.selects(&id(&t.name, case))) {
+            match harness::plan(&args, &id(&t.name, case), &t.name, unavailable) {
+                Plan::Run => chosen.push(t),
+                Plan::Skip(why) => settings.skip(result(&settings, &t.name, case), why),
+                Plan::Filtered => {}
+            }
+        }
         if chosen.is_empty() {
             continue;
         }
-        for t in chosen.iter().filter(|t| unavailable.contains_key(&t.name)) {
-            eprintln!(
-                "rtbench: {} skipped: {}",
-                id(&t.name, case),
-                unavailable[&t.name]
-            );
-        }
         if settings.test_mode {
-            for t in chosen.iter().filter(|t| !unavailable.contains_key(&t.name)) {
+            for t in &chosen {
                 let id = id(&t.name, case);
+                // Said before it runs, so that a watchdog knows which one hung.
+                eprintln!("Testing {id}");
+                settings.faults.strike(&id);
                 match test_step(t, case, &base, &slo) {
-                    Ok(msg) => eprintln!("Testing {id}\nSuccess ({msg})"),
+                    Ok(msg) => eprintln!("Success ({msg})"),
                     Err(e) => {
                         eprintln!("rtbench: {id} FAILED: {e}");
                         failed.push(id);
@@ -173,7 +141,7 @@ fn main() {
             }
             continue;
         }
-        let reference = match reference(&settings, &targets, &unavailable, case) {
+        let reference = match reference(&settings, &targets, unavailable, case) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: latency/{}: {e}", case.label());
@@ -188,7 +156,9 @@ fn main() {
             sweep::slo_label(&slo)
         );
         let mut ranked = Vec::new();
-        for t in chosen.iter().filter(|t| !unavailable.contains_key(&t.name)) {
+        for t in &chosen {
+            eprintln!("rtbench: measuring {}", id(&t.name, case));
+            settings.faults.strike(&id(&t.name, case));
             let started = Instant::now();
             let result = measure(t, case, &base, &slo, &reference, &settings);
             let cap = result.open_loop.as_ref().and_then(|o| o.capacity.rate);
@@ -207,11 +177,7 @@ fn main() {
                 (None, None) => {}
             }
             ranked.push((t.name.clone(), cap));
-            if let Some(run) = &settings.run
-                && let Err(e) = run.write_bench(&result)
-            {
-                eprintln!("rtbench: cannot write results of {}: {e}", result.id);
-            }
+            settings.write(&result);
         }
         ranked.sort_by(|a, b| b.1.unwrap_or(0.0).total_cmp(&a.1.unwrap_or(0.0)));
         summary.push((case.label(), ranked));
@@ -321,6 +287,19 @@ fn reference(
     Ok(r)
 }
 
+/// An empty result of `name` on `case` (see [`Settings::result`]).
+fn result(settings: &Settings, name: &str, case: EchoCase) -> BenchResult {
+    let mut result = settings.result("latency", name, &case.label());
+    result.params = [
+        ("msg_bytes".to_string(), case.msg_bytes as f64),
+        ("connections".to_string(), case.connections as f64),
+    ]
+    .into();
+    result.op = "round trip".into();
+    result.ops_per_iter = 1.0;
+    result
+}
+
 /// The sweep and the capacity search of one configuration, as a results file.
 fn measure(
     t: &Target,
@@ -330,39 +309,7 @@ fn measure(
     reference: &Reference,
     settings: &Settings,
 ) -> BenchResult {
-    let mut result = BenchResult {
-        schema_version: rtbench_results::SCHEMA_VERSION,
-        id: id(&t.name, case),
-        workload: "latency".into(),
-        case: case.label(),
-        runtime: t.name.clone(),
-        topology: String::new(),
-        placement: settings.placement.describe(),
-        description: Description {
-            name: t.name.clone(),
-            flavor: String::new(),
-            workers: 0,
-            timer_class: String::new(),
-            driver: String::new(),
-            knobs: BTreeMap::new(),
-            notes: Vec::new(),
-        },
-        params: [
-            ("msg_bytes".to_string(), case.msg_bytes as f64),
-            ("connections".to_string(), case.connections as f64),
-        ]
-        .into(),
-        op: "round trip".into(),
-        ops_per_iter: 1.0,
-        status: "ok".into(),
-        error: None,
-        estimate: None,
-        latency: None,
-        ops_checked: 0,
-        server_cpu_ns_per_op: None,
-        extra: BTreeMap::new(),
-        open_loop: None,
-    };
+    let mut result = result(settings, &t.name, case);
     let mut bench = match (t.make)(case) {
         Ok(b) => b,
         Err(e) => {

@@ -63,7 +63,7 @@ fn main() {
         for_each_runtime!(one);
         if let TimerCase::Sleep { dur } = case {
             for slack in [None, Some(Duration::from_nanos(1))] {
-                let os = OsSleep::new(dur, slack, settings.placement.server_cpu);
+                let os = OsSleep::new(dur, slack, settings.placement.server_cpus()[0]);
                 bench(&mut group, &settings, spec(&os.name(), case), || Ok(os));
             }
         }

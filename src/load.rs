@@ -79,6 +79,9 @@ struct Report {
     achieved_rate: f64,
     round_trips: u64,
     unsent: u64,
+    /// Open loop: sends that waited for their connection's previous round
+    /// trip (not in `lag`, which is the generator's own lateness).
+    queued: u64,
     /// Open loop: corrected latency. Closed loop: the round trip.
     latency: Latency,
     service: Option<Latency>,
@@ -163,6 +166,7 @@ fn open(lg: &mut LoadGen, a: &LoadArgs, addr: SocketAddr, rate: f64) -> anyhow::
         achieved_rate: step.achieved_rate,
         round_trips: step.round_trips,
         unsent: step.unsent,
+        queued: step.queued,
         latency: step.latency.clone(),
         service: Some(step.service.clone()),
         lag: Some(step.lag.clone()),
@@ -201,6 +205,7 @@ fn closed(lg: &mut LoadGen, a: &LoadArgs, addr: SocketAddr) -> anyhow::Result<Re
         achieved_rate: done as f64 / elapsed.as_secs_f64(),
         round_trips: done,
         unsent: 0,
+        queued: 0,
         latency: latency::summarize(&hist, "round-trip"),
         service: None,
         lag: None,
@@ -223,8 +228,8 @@ fn print_text(r: &Report) {
         ),
     }
     println!(
-        "achieved {:.0} round trips/s ({} round trips, {} unsent)",
-        r.achieved_rate, r.round_trips, r.unsent
+        "achieved {:.0} round trips/s ({} round trips, {} unsent, {} queued behind a busy connection)",
+        r.achieved_rate, r.round_trips, r.unsent, r.queued
     );
     println!(
         "{:<14} {:>10} {:>10} {:>10} {:>10} {:>10}",
@@ -286,6 +291,9 @@ fn write_results(dir: &std::path::Path, a: &LoadArgs, r: &Report) -> anyhow::Res
         git_commit: None,
         crate_versions: BTreeMap::new(),
         runtimes: Vec::new(),
+        rounds: 0,
+        seed: None,
+        orders: Vec::new(),
     })
     .with_context(|| run.meta_path().display().to_string())?;
     let case = rtbench_workloads::echo::EchoCase {
@@ -350,6 +358,7 @@ fn write_results(dir: &std::path::Path, a: &LoadArgs, r: &Report) -> anyhow::Res
             },
             steps: vec![step],
         }),
+        round: 1,
     };
     run.write_bench(&result)
         .with_context(|| run.bench_dir().display().to_string())?;

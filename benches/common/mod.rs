@@ -1,13 +1,16 @@
-//! What the three bench files share: settings from the environment, the run
-//! folder under `target/rtbench/`, and the bridge from a checked routine to
-//! criterion's `iter_custom` that records results beside criterion's own.
+//! What the bench files share: settings from the environment and the
+//! command line, the run folder under `target/rtbench/`, and the bridge from
+//! a checked routine to criterion's `iter_custom` that records results
+//! beside criterion's own. The decisions themselves are in
+//! `rtbench_workloads::harness`, where the tests reach them.
 
 #![allow(dead_code)] // each bench file uses its own part
 
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput, measurement::WallTime};
-use rtbench_results::{BenchResult, Description, Estimate, RunDir, RunMeta, RuntimeEntry};
+use rtbench_results::{BenchResult, Description, RunDir, RunMeta, RuntimeEntry};
 use rtbench_runtimes::{Config, env};
-use rtbench_workloads::{Placement, Routine, latency, run_checked};
+use rtbench_workloads::harness::{self, BenchArgs, Faults, Measured, Mode, Observed, Plan};
+use rtbench_workloads::{Placement, latency};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,7 +21,10 @@ use std::time::{Duration, SystemTime};
 pub struct Settings {
     /// `quick`, `default` or `full`.
     pub mode: &'static str,
-    /// criterion's `--test`: run each benchmark once, record nothing.
+    /// The command line as criterion reads it (mode, filter, sample size).
+    pub args: BenchArgs,
+    /// criterion's test mode (`--test`, or no `--bench`): run each benchmark
+    /// once, record nothing.
     pub test_mode: bool,
     pub placement: Placement,
     /// Cores the echo server gets (`RTBENCH_SERVER_CORES`, default 1); fan-out
@@ -28,60 +34,91 @@ pub struct Settings {
     /// server cores: async-std's pool can be sized once per process).
     pub config: Config,
     pub run: Option<RunDir>,
+    /// Configurations that cannot start here, with the reason: probed once
+    /// per process (not under `--list`), recorded in meta.json, and skipped
+    /// before criterion sees them.
+    pub unavailable: BTreeMap<String, String>,
+    /// criterion's sample size: the calls whose figures are recorded.
+    pub sample_size: usize,
+    /// `RTBENCH_ROUND` (1-based), recorded with every result.
+    pub round: u32,
+    /// `RTBENCH_TEST_FAULT`, for the watchdog's tests only.
+    pub faults: Faults,
+}
+
+/// Exits with a one-line error (a bad setting is not worth a backtrace).
+fn fail<T>(e: String) -> T {
+    eprintln!("error: {e}");
+    std::process::exit(2)
 }
 
 impl Settings {
-    /// Reads `RTBENCH_QUICK`, `RTBENCH_FULL`, `RTBENCH_PLACEMENT` and the
-    /// criterion flags; pins this thread to the server CPU (runtimes built
-    /// from here inherit it); opens the run folder. Exits with a one-line
+    /// Reads `RTBENCH_QUICK`, `RTBENCH_FULL`, `RTBENCH_PLACEMENT`,
+    /// `RTBENCH_SERVER_CORES`, `RTBENCH_ROUND`, `RTBENCH_TEST_FAULT` and the
+    /// criterion flags; pins this thread to the server CPUs (runtimes built
+    /// from here inherit them); probes every runtime and opens the run folder
+    /// unless the command line only lists or tests. Exits with a one-line
     /// error on a bad setting.
     pub fn from_env(workload: &str) -> Settings {
-        let args: Vec<String> = std::env::args().collect();
+        let args = BenchArgs::parse(std::env::args().skip(1)).unwrap_or_else(fail);
         let flag = |name: &str| {
             std::env::var(name)
                 .map(|v| !v.is_empty() && v != "0")
                 .unwrap_or(false)
         };
-        let quick = flag("RTBENCH_QUICK") || args.iter().any(|a| a == "--quick");
-        let mode = if quick {
+        let mode = if flag("RTBENCH_QUICK") || args.quick {
             "quick"
         } else if flag("RTBENCH_FULL") {
             "full"
         } else {
             "default"
         };
-        let test_mode = args.iter().any(|a| a == "--test");
-        let placement = Placement::from_env().unwrap_or_else(|e| {
-            eprintln!("error: {e}");
-            std::process::exit(2)
-        });
-        let online = rtbench_runtimes::sys::online_cpus();
         let server_cores = match std::env::var("RTBENCH_SERVER_CORES") {
             _ if !matches!(workload, "echo" | "latency") => 1,
             Err(_) => 1,
             Ok(v) => match v.parse::<usize>() {
-                Ok(n) if (1..=online).contains(&n) => n,
-                _ => {
-                    eprintln!(
-                        "error: RTBENCH_SERVER_CORES={v:?} is not a core count in 1..={online}"
-                    );
-                    std::process::exit(2)
-                }
+                Ok(n) if n >= 1 => n,
+                _ => fail(format!("RTBENCH_SERVER_CORES={v:?} is not a core count")),
             },
         };
-        rtbench_runtimes::sys::pin_to_cpus(
-            &(placement.server_cpu..placement.server_cpu + server_cores).collect::<Vec<_>>(),
-        );
+        let placement = Placement::from_env(server_cores).unwrap_or_else(fail);
+        rtbench_runtimes::sys::pin_to_cpus(placement.server_cpus());
+        let round =
+            harness::round(std::env::var("RTBENCH_ROUND").ok().as_deref()).unwrap_or_else(fail);
+        let faults = Faults::from_env().unwrap_or_else(fail);
+        let sample_size = args.sample_size.unwrap_or(match mode {
+            "quick" => 10,
+            "default" => 20,
+            _ => 100, // criterion's default
+        });
+        let config = Config::with_workers(server_cores);
+        // Every configuration once, on a thread pinned like this one.
+        let probes: Vec<(String, Result<Description, String>)> = if args.mode == Mode::List {
+            Vec::new()
+        } else {
+            rtbench_runtimes::entries()
+                .into_iter()
+                .map(|e| (e.name.to_string(), (e.probe)(&config).map_err(|u| u.0)))
+                .collect()
+        };
         let mut settings = Settings {
             mode,
-            test_mode,
+            test_mode: args.mode == Mode::Test,
+            args,
             placement,
             server_cores,
-            config: Config::with_workers(server_cores),
+            config,
             run: None,
+            unavailable: probes
+                .iter()
+                .filter_map(|(name, p)| p.as_ref().err().map(|e| (name.clone(), e.clone())))
+                .collect(),
+            sample_size,
+            round,
+            faults,
         };
-        if !test_mode {
-            match open_run(&settings, workload) {
+        if settings.args.opens_run_folder() {
+            match open_run(&settings, workload, probes) {
                 Ok(run) => settings.run = Some(run),
                 Err(e) => {
                     eprintln!("error: cannot open the results folder: {e}");
@@ -95,18 +132,20 @@ impl Settings {
     /// criterion configured for this mode. `--quick` and other flags on the
     /// command line still apply on top.
     pub fn criterion(&self) -> Criterion {
-        let c = Criterion::default().with_output_color(true);
+        // The sample size is the settings' (the command line's if given):
+        // the bridge keeps exactly that many calls.
+        let c = Criterion::default()
+            .with_output_color(true)
+            .sample_size(self.sample_size);
         let c = match self.mode {
             // criterion's own HTML plots cost seconds per benchmark; the quick
             // run's report is rtbench's.
             "quick" => c
                 .without_plots()
-                .sample_size(10)
                 .warm_up_time(Duration::from_millis(100))
                 .measurement_time(Duration::from_millis(300))
                 .nresamples(1_000),
             "default" => c
-                .sample_size(20)
                 .warm_up_time(Duration::from_millis(500))
                 .measurement_time(Duration::from_millis(1500))
                 .nresamples(10_000),
@@ -118,6 +157,64 @@ impl Settings {
     pub fn full(&self) -> bool {
         self.mode == "full"
     }
+
+    /// A result for `workload/runtime/case` with this run's placement, round
+    /// and the topology of its server CPUs, `ok` and empty: the routine (or
+    /// the reason it did not run) fills the rest.
+    pub fn result(&self, workload: &str, runtime: &str, case: &str) -> BenchResult {
+        let flavor = rtbench_runtimes::entries()
+            .into_iter()
+            .find(|e| e.name == runtime)
+            .map_or("", |e| e.flavor.as_str());
+        BenchResult {
+            schema_version: rtbench_results::SCHEMA_VERSION,
+            id: format!("{workload}/{runtime}/{case}"),
+            workload: workload.into(),
+            case: case.into(),
+            runtime: runtime.into(),
+            topology: self.placement.topology(),
+            placement: self.placement.describe(),
+            description: Description {
+                name: runtime.into(),
+                flavor: flavor.into(),
+                workers: self.config.workers,
+                timer_class: String::new(),
+                driver: String::new(),
+                knobs: BTreeMap::new(),
+                notes: Vec::new(),
+            },
+            params: BTreeMap::new(),
+            op: String::new(),
+            ops_per_iter: 0.0,
+            status: "ok".into(),
+            error: None,
+            estimate: None,
+            latency: None,
+            ops_checked: 0,
+            server_cpu_ns_per_op: None,
+            extra: BTreeMap::new(),
+            open_loop: None,
+            round: self.round,
+        }
+    }
+
+    /// Writes `result` into the run folder, if this process has one.
+    pub fn write(&self, result: &BenchResult) {
+        if let Some(run) = &self.run
+            && let Err(e) = run.write_bench(result)
+        {
+            eprintln!("rtbench: cannot write results of {}: {e}", result.id);
+        }
+    }
+
+    /// A configuration that cannot start here: one line saying why, and a
+    /// `skipped` result with the reason (nothing written under `--test`).
+    pub fn skip(&self, mut result: BenchResult, why: &str) {
+        eprintln!("rtbench: {} skipped: {why}", result.id);
+        result.status = "skipped".into();
+        result.error = Some(why.to_string());
+        self.write(&result);
+    }
 }
 
 /// The folder above `release/deps/<bench>`: the cargo target directory.
@@ -128,16 +225,15 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("target"))
 }
 
-fn criterion_dir() -> PathBuf {
-    std::env::var_os("CRITERION_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| target_dir().join("criterion"))
-}
-
 /// The run folder for this `cargo bench`: `RTBENCH_RUN_ID` if set, else the
 /// folder the same cargo process (our parent) already opened, else a new one
-/// named by UTC time. Its meta.json gains this workload's runtimes.
-fn open_run(settings: &Settings, workload: &str) -> std::io::Result<RunDir> {
+/// named by UTC time. Its meta.json gains this workload's runtimes, with
+/// this process's probes.
+fn open_run(
+    settings: &Settings,
+    workload: &str,
+    probes: Vec<(String, Result<Description, String>)>,
+) -> std::io::Result<RunDir> {
     let root = std::env::var_os("RTBENCH_RESULTS_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| target_dir().join("rtbench"));
@@ -168,15 +264,17 @@ fn open_run(settings: &Settings, workload: &str) -> std::io::Result<RunDir> {
         git_commit: git_commit(),
         crate_versions: crate_versions(),
         runtimes: Vec::new(),
+        rounds: 1,
+        seed: None,
+        orders: Vec::new(),
     });
-    for entry in rtbench_runtimes::entries() {
-        if meta.runtimes.iter().any(|r| r.name == entry.name) {
+    for (name, probed) in probes {
+        if meta.runtimes.iter().any(|r| r.name == name) {
             continue;
         }
-        let probed = (entry.probe)(&settings.config);
         meta.runtimes.push(RuntimeEntry {
-            name: entry.name.to_string(),
-            unavailable: probed.as_ref().err().map(|e| e.0.clone()),
+            name,
+            unavailable: probed.as_ref().err().cloned(),
             description: probed.ok(),
         });
     }
@@ -248,14 +346,10 @@ pub struct Spec {
     pub latency_kind: Option<&'static str>,
 }
 
-/// What a finished routine reports beyond its histogram.
-pub trait Recorded: Routine {
+/// What a finished routine reports beyond the figures of its measured calls.
+pub trait Recorded: Observed {
     fn description(&self) -> Description;
     fn topology(&self) -> String;
-    fn hist(&self) -> Option<&hdrhistogram::Histogram<u64>>;
-    fn server_cpu_ns_per_op(&self) -> Option<f64> {
-        None
-    }
     fn extra(&self) -> BTreeMap<String, f64> {
         BTreeMap::new()
     }
@@ -263,33 +357,49 @@ pub trait Recorded: Routine {
 
 /// Benchmarks one routine under criterion's `iter_custom`, building it
 /// lazily (a benchmark the filter skips costs nothing), checking every call
-/// did exactly `iters` iterations of work, and writing its results file.
+/// did exactly `iters` iterations of work, and writing its results file
+/// from the calls criterion measured (its last `sample_size` calls: no group
+/// may set a sample size of its own).
 ///
-/// A routine that cannot start or fails is recorded as failed with its
-/// error; the run goes on.
+/// A configuration that cannot start here is skipped before criterion sees
+/// it; a routine that cannot start or fails is recorded as failed with its
+/// error. Either way the run goes on.
 pub fn bench<T: Recorded>(
     group: &mut BenchmarkGroup<'_, WallTime>,
     settings: &Settings,
     spec: Spec,
     make: impl FnOnce() -> Result<T, String>,
 ) {
-    let id = format!("{}/{}/{}", spec.workload, spec.runtime, spec.case);
+    let mut result = settings.result(spec.workload, &spec.runtime, &spec.case);
+    result.params = spec.params;
+    result.op = spec.op.into();
+    result.ops_per_iter = spec.ops_per_iter as f64;
+    let id = result.id.clone();
+    match harness::plan(&settings.args, &id, &spec.runtime, &settings.unavailable) {
+        Plan::Filtered => return,
+        Plan::Skip(why) => return settings.skip(result, why),
+        Plan::Run => {}
+    }
     let state: RefCell<Option<Result<T, String>>> = RefCell::new(None);
+    let measured = RefCell::new(Measured::new(
+        settings.args.measured_calls(settings.sample_size),
+    ));
     let mut make = Some(make);
     group.throughput(Throughput::Elements(spec.ops_per_iter));
     group.bench_function(BenchmarkId::new(&spec.runtime, &spec.case), |b| {
         b.iter_custom(|iters| {
             let mut state = state.borrow_mut();
             let routine = state.get_or_insert_with(|| {
+                settings.faults.strike(&id);
                 let make = make.take().expect("built once");
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(make))
                     .unwrap_or_else(|_| Err("panicked while starting".into()))
             });
             let outcome = match routine {
-                Ok(r) => {
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_checked(r, iters)))
-                        .unwrap_or_else(|_| Err("panicked while running".into()))
-                }
+                Ok(r) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    harness::call(r, iters, &mut measured.borrow_mut())
+                }))
+                .unwrap_or_else(|_| Err("panicked while running".into())),
                 Err(e) => Err(e.clone()),
             };
             match outcome {
@@ -315,48 +425,19 @@ pub fn bench<T: Recorded>(
         }
         return;
     }
-    let Some(run) = &settings.run else { return };
-    let mut result = BenchResult {
-        schema_version: rtbench_results::SCHEMA_VERSION,
-        id: id.clone(),
-        workload: spec.workload.into(),
-        case: spec.case.clone(),
-        runtime: spec.runtime.clone(),
-        topology: String::new(),
-        placement: settings.placement.describe(),
-        description: Description {
-            name: spec.runtime.clone(),
-            flavor: String::new(),
-            workers: 0,
-            timer_class: String::new(),
-            driver: String::new(),
-            knobs: BTreeMap::new(),
-            notes: Vec::new(),
-        },
-        params: spec.params,
-        op: spec.op.into(),
-        ops_per_iter: spec.ops_per_iter as f64,
-        status: "ok".into(),
-        error: None,
-        estimate: None,
-        latency: None,
-        ops_checked: 0,
-        server_cpu_ns_per_op: None,
-        extra: BTreeMap::new(),
-        open_loop: None,
-    };
+    let measured = measured.into_inner();
     match &routine {
         Ok(r) => {
             result.topology = r.topology();
             result.description = r.description();
-            result.estimate = read_estimate(spec.workload, &spec.runtime, &spec.case);
+            // Figures of the measured calls only: none under --profile-time.
+            result.estimate = measured.estimate();
             result.latency = spec
                 .latency_kind
-                .zip(r.hist())
-                .filter(|(_, h)| !h.is_empty())
-                .map(|(kind, h)| latency::summarize(h, kind));
-            result.ops_checked = r.work().ops;
-            result.server_cpu_ns_per_op = r.server_cpu_ns_per_op();
+                .zip(measured.hist())
+                .map(|(kind, h)| latency::summarize(&h, kind));
+            result.ops_checked = measured.ops();
+            result.server_cpu_ns_per_op = measured.server_cpu_ns_per_op();
             result.extra = r.extra();
         }
         Err(e) => {
@@ -372,9 +453,7 @@ pub fn bench<T: Recorded>(
             }
         }
     }
-    if let Err(e) = run.write_bench(&result) {
-        eprintln!("rtbench: cannot write results of {id}: {e}");
-    }
+    settings.write(&result);
 }
 
 thread_local! {
@@ -396,44 +475,12 @@ pub fn finish(c: &mut Criterion) {
     }
 }
 
-/// criterion's estimate of this benchmark, from its `new/estimates.json`.
-fn read_estimate(group: &str, function: &str, value: &str) -> Option<Estimate> {
-    let dir = criterion_dir()
-        .join(safe(group))
-        .join(safe(function))
-        .join(safe(value))
-        .join("new");
-    let est: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("estimates.json")).ok()?).ok()?;
-    let sample: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("sample.json")).ok()?).ok()?;
-    let num = |v: &serde_json::Value| v.as_f64();
-    Some(Estimate {
-        mean_ns: num(&est["mean"]["point_estimate"])?,
-        mean_lower_ns: num(&est["mean"]["confidence_interval"]["lower_bound"])?,
-        mean_upper_ns: num(&est["mean"]["confidence_interval"]["upper_bound"])?,
-        median_ns: num(&est["median"]["point_estimate"])?,
-        samples: sample["iters"].as_array().map_or(0, |a| a.len() as u64),
-    })
-}
-
-/// criterion's `make_filename_safe`.
-fn safe(s: &str) -> String {
-    s.replace(['?', '"', '/', '\\', '*', '<', '>', ':', '|', '^'], "_")
-}
-
 impl Recorded for rtbench_workloads::echo::EchoBench {
     fn description(&self) -> Description {
         self.description.clone()
     }
     fn topology(&self) -> String {
         self.topology.clone()
-    }
-    fn hist(&self) -> Option<&hdrhistogram::Histogram<u64>> {
-        Some(&self.hist)
-    }
-    fn server_cpu_ns_per_op(&self) -> Option<f64> {
-        rtbench_workloads::echo::EchoBench::server_cpu_ns_per_op(self)
     }
 }
 
@@ -445,9 +492,6 @@ impl<R: rtbench_runtimes::Runtime, C: rtbench_workloads::Case> Recorded
     }
     fn topology(&self) -> String {
         self.topology.clone()
-    }
-    fn hist(&self) -> Option<&hdrhistogram::Histogram<u64>> {
-        Some(&self.hist)
     }
     fn extra(&self) -> BTreeMap<String, f64> {
         let mut extra = BTreeMap::new();
@@ -482,11 +526,9 @@ impl Recorded for rtbench_workloads::timers::OsSleep {
             notes: vec!["no runtime: the OS sleep floor".into()],
         }
     }
+    /// Its sleeping thread is pinned to one CPU.
     fn topology(&self) -> String {
-        "1 core".into()
-    }
-    fn hist(&self) -> Option<&hdrhistogram::Histogram<u64>> {
-        Some(&self.hist)
+        rtbench_workloads::topology(1)
     }
     fn extra(&self) -> BTreeMap<String, f64> {
         self.timer_slack_ns
@@ -500,9 +542,6 @@ impl Recorded for rtbench_workloads::echo::BlockingClientBench {
         self.description.clone()
     }
     fn topology(&self) -> String {
-        "1 core".into()
-    }
-    fn hist(&self) -> Option<&hdrhistogram::Histogram<u64>> {
-        Some(&self.hist)
+        self.topology.clone()
     }
 }

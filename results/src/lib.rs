@@ -5,6 +5,7 @@
 //! ```text
 //! meta.json               RunMeta: schema version, environment, placement, runtimes (with skip reasons)
 //! bench/<slug>.json       BenchResult: one per benchmark id (criterion estimate, histogram, config)
+//! bench/<slug>.r<k>.json  the same id measured again in round k > 1 (a run may repeat its matrix)
 //! ```
 //!
 //! Every file is written atomically (temp file + rename), so a killed run never
@@ -19,7 +20,9 @@ use std::path::{Path, PathBuf};
 
 /// Version of the raw results layout (meta.json and bench/*.json).
 /// 2 added `BenchResult::open_loop` (the `latency` workload); version-1 files
-/// read as before, with no open-loop part.
+/// read as before, with no open-loop part. Rounds (`BenchResult::round`,
+/// `RunMeta::rounds`, `seed`, `orders`) came later as defaulted fields, so
+/// files without them still read (as one round) and the version stayed.
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// `meta.json`: what a run was and where it ran.
@@ -31,15 +34,25 @@ pub struct RunMeta {
     pub started_at: String,
     /// `quick` (RTBENCH_QUICK / --quick), `default`, or `full` (RTBENCH_FULL).
     pub mode: String,
-    /// `split` (server core 0, load generator core 1) or `shared` (both on core 0).
+    /// `split` (the load generator's CPU is none of the server's) or
+    /// `shared` (it is one of them).
     pub placement: String,
     pub env: Environment,
     /// `git rev-parse HEAD` of the benched tree, if known.
     pub git_commit: Option<String>,
-    /// Versions of the runtime crates, from Cargo.lock.
+    /// Versions of the runtime crates, from Cargo.lock (see [`lock_versions`]).
     pub crate_versions: BTreeMap<String, String>,
     /// Every configuration the run knew of, available or not.
     pub runtimes: Vec<RuntimeEntry>,
+    /// How many times the whole matrix ran; 0 (older files) or 1 is one round.
+    #[serde(default)]
+    pub rounds: u32,
+    /// Seed of the per-round runtime shuffle, so the order can be replayed.
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// The runtime order of each round, as run (round 1 first).
+    #[serde(default)]
+    pub orders: Vec<Vec<String>>,
 }
 
 /// The machine a result was measured on (`rtbench env`).
@@ -96,7 +109,8 @@ pub struct BenchResult {
     pub case: String,
     /// Configuration name (`tokio-mt`) or reference name (`std-threads`, `os-sleep`).
     pub runtime: String,
-    /// `1 core`, `N cores thread-per-core`, `N workers work-stealing`.
+    /// `1 core` or `N cores`: the server's CPUs, whatever the flavor (a column
+    /// of its own), so that every row on the same CPUs shares a table.
     pub topology: String,
     pub placement: String,
     pub description: Description,
@@ -106,22 +120,37 @@ pub struct BenchResult {
     /// many of them one iteration counts for throughput.
     pub op: String,
     pub ops_per_iter: f64,
-    /// `ok` or `failed`.
+    /// `ok`; `failed` (the benchmark reported an error); `hung` (its process
+    /// made no progress and the watchdog killed it); `crashed` (its process
+    /// died by a signal); `skipped` (its configuration cannot start here, so
+    /// nothing ran: `error` is the reason). `error` says what happened for
+    /// all but `ok`.
     pub status: String,
     pub error: Option<String>,
-    /// criterion's estimate of time per iteration; filled after analysis.
+    /// Time per iteration from the samples criterion measured in this run
+    /// (see [`Estimate`]); `None` when it measured none (`--profile-time`).
     pub estimate: Option<Estimate>,
-    /// Latency (or lateness, for timers) distribution in nanoseconds.
+    /// Latency (or lateness, for timers) distribution in nanoseconds, of the
+    /// measured samples only (no warm-up).
     pub latency: Option<Latency>,
-    /// Total ops measured (criterion warm-up included) and checked.
+    /// Ops of the measured samples (no warm-up), each checked; for `latency`,
+    /// of every step.
     pub ops_checked: u64,
-    /// Server CPU time (user + system, server threads only) per op, in ns.
+    /// Server CPU time (user + system, server threads only) per op of the
+    /// measured samples, in ns.
     pub server_cpu_ns_per_op: Option<f64>,
     /// Further figures by name, e.g. `bytes_per_task`, `timer_slack_ns`.
     pub extra: BTreeMap<String, f64>,
     /// The open-loop sweep and capacity search (workload `latency` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_loop: Option<OpenLoop>,
+    /// The round (1-based) that measured this; files without it are round 1.
+    #[serde(default = "first_round")]
+    pub round: u32,
+}
+
+fn first_round() -> u32 {
+    1
 }
 
 /// A latency target: the `quantile` of corrected latency must be at most `max_ns`.
@@ -207,7 +236,9 @@ pub struct Capacity {
     pub probes: u32,
 }
 
-/// criterion's point estimate and 95% confidence interval, in ns per iteration.
+/// Time per iteration, in ns, computed as criterion does from the samples
+/// its `iter_custom` routine measured (each sample's elapsed / iters): mean
+/// with a 95% bootstrap interval, median, and the number of samples.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Estimate {
     pub mean_ns: f64,
@@ -311,6 +342,17 @@ pub fn bench_file_name(id: &str) -> String {
     format!("{}.json", slug.replace('~', "__"))
 }
 
+/// File name for a benchmark id in a round: round 1 (or 0) keeps
+/// [`bench_file_name`], so single-round runs look as before; round k > 1 is
+/// `<slug>.r<k>.json`, beside it.
+pub fn bench_file_name_in_round(id: &str, round: u32) -> String {
+    let name = bench_file_name(id);
+    if round <= 1 {
+        return name;
+    }
+    format!("{}.r{round}.json", name.trim_end_matches(".json"))
+}
+
 /// Crates whose versions every run records (and the report shows).
 pub const VERSIONED_CRATES: &[&str] = &[
     "tokio",
@@ -322,13 +364,24 @@ pub const VERSIONED_CRATES: &[&str] = &[
     "tokio-uring",
     "monoio",
     "compio",
+    // What runs compio and async-std: compio is a facade over these, and
+    // async-std's executor is async-global-executor's.
+    "compio-runtime",
+    "compio-driver",
+    "compio-executor",
+    "async-global-executor",
     "criterion",
     "hdrhistogram",
     "mio",
 ];
 
+/// The key of the load generator's own mio version, which `mio` (every
+/// version in the lock, runtimes' included) cannot say.
+pub const LOADGEN_MIO: &str = "mio (load generator)";
+
 /// Versions of [`VERSIONED_CRATES`] from a Cargo.lock; several versions of one
-/// crate are joined with ", ".
+/// crate are joined with ", ". [`LOADGEN_MIO`] is the mio that
+/// `rtbench-workloads` (the load generator) depends on.
 pub fn lock_versions(path: &Path) -> Result<BTreeMap<String, String>, FileError> {
     #[derive(Deserialize)]
     struct Lock {
@@ -339,6 +392,8 @@ pub fn lock_versions(path: &Path) -> Result<BTreeMap<String, String>, FileError>
     struct Package {
         name: String,
         version: String,
+        #[serde(default)]
+        dependencies: Vec<String>,
     }
     let err = |message: String| FileError {
         path: path.to_path_buf(),
@@ -348,6 +403,28 @@ pub fn lock_versions(path: &Path) -> Result<BTreeMap<String, String>, FileError>
     let lock: Lock =
         toml::from_str(&text).map_err(|e| err(format!("not a Cargo.lock ({})", e.message())))?;
     let mut out: BTreeMap<String, String> = BTreeMap::new();
+    // A dependency line is `mio` when the lock has one mio, else `mio 1.2.5`
+    // (or `mio 1.2.5 (registry+...)`).
+    let loadgen_mio = lock
+        .package
+        .iter()
+        .find(|p| p.name == "rtbench-workloads")
+        .and_then(|p| {
+            p.dependencies
+                .iter()
+                .find(|d| d.split(' ').next() == Some("mio"))
+        })
+        .and_then(|d| match d.split(' ').nth(1) {
+            Some(version) => Some(version.to_string()),
+            None => lock
+                .package
+                .iter()
+                .find(|p| p.name == "mio")
+                .map(|p| p.version.clone()),
+        });
+    if let Some(v) = loadgen_mio {
+        out.insert(LOADGEN_MIO.to_string(), v);
+    }
     for p in lock.package {
         if VERSIONED_CRATES.contains(&p.name.as_str()) {
             out.entry(p.name)
@@ -399,7 +476,8 @@ impl RunDir {
     }
 
     pub fn write_bench(&self, result: &BenchResult) -> io::Result<()> {
-        write_json_atomic(&self.bench_dir().join(bench_file_name(&result.id)), result)
+        let name = bench_file_name_in_round(&result.id, result.round);
+        write_json_atomic(&self.bench_dir().join(name), result)
     }
 
     pub fn references_path(&self) -> PathBuf {
@@ -426,8 +504,9 @@ impl RunDir {
         read_json(&self.meta_path())
     }
 
-    /// Reads every bench file, sorted by file name; a bad file is returned as
-    /// an error beside the good ones rather than failing the whole run.
+    /// Reads every bench file of every round, sorted by file name; a bad file
+    /// is returned as an error beside the good ones rather than failing the
+    /// whole run.
     pub fn read_benches(&self) -> (Vec<BenchResult>, Vec<FileError>) {
         let mut ok = Vec::new();
         let mut bad = Vec::new();
@@ -485,6 +564,97 @@ mod tests {
             "echo__tokio-mt__64B-16c.json"
         );
         assert_ne!(bench_file_name("a/b c"), bench_file_name("a/b/c"));
+        let id = "echo/tokio-mt/64B-16c";
+        assert_eq!(bench_file_name_in_round(id, 1), bench_file_name(id));
+        assert_eq!(bench_file_name_in_round(id, 0), bench_file_name(id));
+        assert_eq!(
+            bench_file_name_in_round(id, 3),
+            "echo__tokio-mt__64B-16c.r3.json"
+        );
+    }
+
+    #[test]
+    fn rounds_are_written_apart_and_read_together() {
+        let dir = std::env::temp_dir().join(format!("rtbench-rounds-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let run = RunDir { path: dir.clone() };
+        let mut r: BenchResult = serde_json::from_value(serde_json::json!({
+            "schema_version": 1, "id": "fan_out/smol/spawn-1000", "workload": "fan_out",
+            "case": "spawn-1000", "runtime": "smol", "topology": "1 core", "placement": "split",
+            "description": {"name": "smol", "flavor": "work-stealing", "workers": 1,
+                "timer_class": "fine", "driver": "epoll", "knobs": {}, "notes": []},
+            "params": {}, "op": "task", "ops_per_iter": 1000.0, "status": "ok", "error": null,
+            "estimate": null, "latency": null, "ops_checked": 0,
+            "server_cpu_ns_per_op": null, "extra": {}
+        }))
+        .unwrap();
+        assert_eq!(r.round, 1, "a file without a round is round 1");
+        run.write_bench(&r).unwrap();
+        r.round = 2;
+        r.status = "hung".into();
+        run.write_bench(&r).unwrap();
+        assert!(
+            run.bench_dir()
+                .join("fan_out__smol__spawn-1000.json")
+                .is_file()
+        );
+        assert!(
+            run.bench_dir()
+                .join("fan_out__smol__spawn-1000.r2.json")
+                .is_file()
+        );
+        let (read, bad) = run.read_benches();
+        assert!(bad.is_empty(), "{bad:?}");
+        let rounds: Vec<(u32, &str)> = read.iter().map(|b| (b.round, b.status.as_str())).collect();
+        assert_eq!(rounds, [(1, "ok"), (2, "hung")]);
+        let meta: RunMeta = serde_json::from_value(serde_json::json!({
+            "schema_version": 1, "run_id": "x", "started_at": "", "mode": "quick",
+            "placement": "split", "env": Environment::default(), "git_commit": null,
+            "crate_versions": {}, "runtimes": []
+        }))
+        .unwrap();
+        assert_eq!((meta.rounds, meta.seed, meta.orders.len()), (0, None, 0));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Against the workspace's own Cargo.lock: the generator's mio is named
+    /// apart (the lock holds two), and the crates that run compio and
+    /// async-std are there.
+    #[test]
+    fn lock_versions_say_what_ran() {
+        let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock");
+        let v = lock_versions(&lock).unwrap();
+        let text = fs::read_to_string(&lock).unwrap();
+        let workloads = text
+            .split("[[package]]")
+            .find(|p| p.contains("name = \"rtbench-workloads\""))
+            .unwrap();
+        let gen_mio = &v[LOADGEN_MIO];
+        assert!(!gen_mio.contains(','), "one version: {gen_mio}");
+        assert!(v["mio"].split(", ").any(|m| m == gen_mio), "{v:?}");
+        if v["mio"].contains(',') {
+            assert!(workloads.contains(&format!("\"mio {gen_mio}\"")), "{v:?}");
+        }
+        for name in ["compio-runtime", "compio-driver", "async-global-executor"] {
+            assert!(v.contains_key(name), "{name} missing from {v:?}");
+        }
+    }
+
+    #[test]
+    fn loadgen_mio_without_a_version_in_its_dependency_line() {
+        let dir = std::env::temp_dir().join(format!("rtbench-lock-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let lock = dir.join("Cargo.lock");
+        fs::write(
+            &lock,
+            "[[package]]\nname = \"mio\"\nversion = \"1.0.1\"\n\n\
+             [[package]]\nname = \"rtbench-workloads\"\nversion = \"0.1.0\"\n\
+             dependencies = [\"mio\"]\n",
+        )
+        .unwrap();
+        let v = lock_versions(&lock).unwrap();
+        assert_eq!(v[LOADGEN_MIO], "1.0.1");
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

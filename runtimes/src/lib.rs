@@ -200,16 +200,15 @@ pub trait WorkStealing: Runtime {
         F::Output: Send + 'static;
 }
 
-/// Runs one `R` per core on `cores` threads, thread `i` pinned to CPU
-/// `first_cpu + i`, each driving `make(i)` to completion on its own executor.
+/// Runs one `R` per CPU of `cpus`, thread `i` pinned to `cpus[i]`, each
+/// driving `make(i)` to completion on its own executor.
 ///
 /// The factory is `Send + Clone` and builds the (possibly `!Send`) future on
 /// its own thread. Returns each core's output, or the first runtime that could
 /// not start.
 pub fn per_core<R, F, Fut>(
     config: &Config,
-    first_cpu: usize,
-    cores: usize,
+    cpus: &[usize],
     make: F,
 ) -> Result<Vec<Fut::Output>, Unavailable>
 where
@@ -218,14 +217,16 @@ where
     Fut: Future,
     Fut::Output: Send + 'static,
 {
-    let handles: Vec<_> = (0..cores)
-        .map(|i| {
+    let handles: Vec<_> = cpus
+        .iter()
+        .enumerate()
+        .map(|(i, &cpu)| {
             let make = make.clone();
             let config = config.clone();
             std::thread::Builder::new()
                 .name(format!("{}-core{i}", R::NAME))
                 .spawn(move || {
-                    sys::pin_to_cpu(first_cpu + i);
+                    sys::pin_to_cpu(cpu);
                     let rt = R::new(&config)?;
                     Ok(rt.block_on(make(i)))
                 })

@@ -362,7 +362,7 @@ impl Check for UsesTwoCores {
         let addr = holder.local_addr().map_err(|e| e.to_string())?;
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let server = std::thread::spawn(move || {
-            per_core::<R, _, _>(&conf(), 0, 2, move |core| {
+            per_core::<R, _, _>(&conf(), &[0, 1], move |core| {
                 let ready = ready_tx.clone();
                 serve_core_index::<R>(addr, core, ready)
             })

@@ -101,10 +101,13 @@ struct RuntimeServer {
 }
 
 impl RuntimeServer {
-    /// Binds one `SO_REUSEPORT` listener per core on one port now, so the port
-    /// accepts (into the backlog) before any runtime has started.
-    fn bind(cores: usize) -> io::Result<(SocketAddr, Vec<std::net::TcpListener>)> {
-        let first = sys::reuseport_listener((Ipv4Addr::LOCALHOST, 0).into())?;
+    /// Binds one `SO_REUSEPORT` listener per core on one port of `addr` now,
+    /// so the port accepts (into the backlog) before any runtime has started.
+    fn bind(
+        addr: SocketAddr,
+        cores: usize,
+    ) -> io::Result<(SocketAddr, Vec<std::net::TcpListener>)> {
+        let first = sys::reuseport_listener(addr)?;
         let addr = first.local_addr()?;
         let mut all = vec![first];
         for _ in 1..cores {
@@ -113,21 +116,23 @@ impl RuntimeServer {
         Ok((addr, all))
     }
 
-    /// Thread-per-core: `cores` executors from `server_cpu` on, each with its
+    /// Thread-per-core: one executor pinned to each of `cpus`, each with its
     /// own listener, one `spawn_local` task per connection.
     fn local<R: Runtime>(
+        addr: SocketAddr,
         config: &Config,
-        server_cpu: usize,
-        cores: usize,
+        cpus: &[usize],
     ) -> Result<RuntimeServer, String> {
-        let (addr, listeners) = Self::bind(cores).map_err(|e| e.to_string())?;
+        let cores = cpus.len();
+        let (addr, listeners) = Self::bind(addr, cores).map_err(|e| bind_error(addr, e))?;
         let listeners = Arc::new(listeners);
         let stop = Arc::new(AtomicBool::new(false));
         let (ready_tx, ready_rx) = mpsc::channel();
         let thread = {
             let (config, stop, ready) = (config.clone(), stop.clone(), ready_tx.clone());
+            let cpus = cpus.to_vec();
             std::thread::spawn(move || {
-                let started = per_core::<R, _, _>(&config, server_cpu, cores, move |core| {
+                let started = per_core::<R, _, _>(&config, &cpus, move |core| {
                     let listener = listeners[core].try_clone();
                     let (stop, ready) = (stop.clone(), ready.clone());
                     async move {
@@ -150,22 +155,22 @@ impl RuntimeServer {
         Self::wait_ready(addr, stop, thread, ready_rx, cores)
     }
 
-    /// Work-stealing: one runtime with `workers` threads on the CPUs from
-    /// `server_cpu`, accepting in `block_on` (as tokio's own examples do), one
-    /// `Send` task per connection.
+    /// Work-stealing: one runtime with `workers` threads on `cpus`, accepting
+    /// in `block_on` (as tokio's own examples do), one `Send` task per
+    /// connection.
     fn stealing<R: WorkStealing>(
+        addr: SocketAddr,
         config: &Config,
-        server_cpu: usize,
-        cores: usize,
+        cpus: &[usize],
     ) -> Result<RuntimeServer, String> {
-        let (addr, mut listeners) = Self::bind(1).map_err(|e| e.to_string())?;
+        let (addr, mut listeners) = Self::bind(addr, 1).map_err(|e| bind_error(addr, e))?;
         let listener = listeners.remove(0);
         let stop = Arc::new(AtomicBool::new(false));
         let (ready_tx, ready_rx) = mpsc::channel();
         let thread = {
-            let (config, stop) = (config.clone(), stop.clone());
+            let (config, stop, cpus) = (config.clone(), stop.clone(), cpus.to_vec());
             std::thread::spawn(move || {
-                sys::pin_to_cpus(&(server_cpu..server_cpu + cores).collect::<Vec<_>>());
+                sys::pin_to_cpus(&cpus);
                 let rt = match R::new(&config) {
                     Ok(rt) => rt,
                     Err(why) => return ready_tx.send(Err(why.0)).unwrap_or(()),
@@ -227,84 +232,108 @@ impl Drop for RuntimeServer {
     }
 }
 
+fn bind_error(addr: SocketAddr, e: io::Error) -> String {
+    format!("cannot listen on {addr}: {e}")
+}
+
+/// A running echo server of any flavor, on a given address and CPUs; it
+/// stops (and joins its accept threads) when dropped. The benches start it
+/// on loopback, `rtbench serve` on any address, from the same code.
+#[derive(Debug)]
+pub struct EchoServer(Server);
+
 #[derive(Debug)]
 enum Server {
     Runtime(RuntimeServer),
     Std(StdEchoServer),
 }
 
-impl Server {
-    fn addr(&self) -> SocketAddr {
-        match self {
+impl EchoServer {
+    /// Thread-per-core: one executor (with its own `SO_REUSEPORT` listener)
+    /// pinned to each of `cpus`.
+    pub fn local<R: Runtime>(
+        addr: SocketAddr,
+        cpus: &[usize],
+        config: &Config,
+    ) -> Result<EchoServer, String> {
+        RuntimeServer::local::<R>(addr, config, cpus).map(|s| EchoServer(Server::Runtime(s)))
+    }
+
+    /// Work-stealing: one runtime with `config.workers` workers on `cpus`.
+    pub fn stealing<R: WorkStealing>(
+        addr: SocketAddr,
+        cpus: &[usize],
+        config: &Config,
+    ) -> Result<EchoServer, String> {
+        RuntimeServer::stealing::<R>(addr, config, cpus).map(|s| EchoServer(Server::Runtime(s)))
+    }
+
+    /// The no-runtime floor, `std-threads`, its threads on `cpus`.
+    pub fn std_threads(addr: SocketAddr, cpus: &[usize]) -> Result<EchoServer, String> {
+        StdEchoServer::start_on(addr, cpus)
+            .map(|s| EchoServer(Server::Std(s)))
+            .map_err(|e| bind_error(addr, e))
+    }
+
+    /// The address it listens on (the port chosen when `:0` was asked for).
+    pub fn addr(&self) -> SocketAddr {
+        match &self.0 {
             Server::Runtime(s) => s.addr,
             Server::Std(s) => s.addr(),
         }
     }
 }
 
+/// Loopback, any free port: where the benches' servers listen.
+const LOOPBACK: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+
 /// One echo benchmark: a started server and a connected load generator.
 ///
 /// The calling thread becomes the load generator: it is pinned to
-/// `placement.loadgen_cpu` and must be the one that calls [`EchoBench::run`].
+/// `placement.loadgen_cpu()` and must be the one that calls [`EchoBench::run`].
+/// The topology is the placement's (`1 core`, `N cores`) whatever the flavor.
 #[derive(Debug)]
 pub struct EchoBench {
     pub case: EchoCase,
     pub description: Description,
     pub topology: String,
-    /// Round-trip times of every round trip run so far, in ns.
+    /// Round-trip times of every round trip since it was built (or last
+    /// reset), in ns.
     pub hist: Histogram<u64>,
     loadgen: LoadGen,
     server_cpu: Duration,
     /// Kept for its `Drop`, and dropped last: the load generator's
     /// connections close first.
-    _server: Server,
+    _server: EchoServer,
 }
 
 impl EchoBench {
-    /// A thread-per-core runtime: one executor on each of `cores` CPUs.
+    /// A thread-per-core runtime: one executor on each server CPU.
     pub fn local<R: Runtime>(
         case: EchoCase,
-        placement: Placement,
-        cores: usize,
+        placement: &Placement,
         config: &Config,
     ) -> Result<EchoBench, String> {
-        let description = describe::<R>(config, &cpus(placement, cores))?;
-        let server = RuntimeServer::local::<R>(config, placement.server_cpu, cores)?;
-        Self::connect(
-            case,
-            placement,
-            description,
-            topology_tpc(cores),
-            Server::Runtime(server),
-        )
+        let description = describe::<R>(config, placement.server_cpus())?;
+        let server = EchoServer::local::<R>(LOOPBACK, placement.server_cpus(), config)?;
+        Self::connect(case, placement, description, server)
     }
 
-    /// A work-stealing runtime with `config.workers` workers on `cores` CPUs.
+    /// A work-stealing runtime with `config.workers` workers on the server CPUs.
     pub fn stealing<R: WorkStealing>(
         case: EchoCase,
-        placement: Placement,
-        cores: usize,
+        placement: &Placement,
         config: &Config,
     ) -> Result<EchoBench, String> {
-        let description = describe::<R>(config, &cpus(placement, cores))?;
-        let server = RuntimeServer::stealing::<R>(config, placement.server_cpu, cores)?;
-        let topology = if cores == 1 {
-            "1 core".to_string()
-        } else {
-            format!("{} workers work-stealing on {cores} cores", config.workers)
-        };
-        Self::connect(
-            case,
-            placement,
-            description,
-            topology,
-            Server::Runtime(server),
-        )
+        let description = describe::<R>(config, placement.server_cpus())?;
+        let server = EchoServer::stealing::<R>(LOOPBACK, placement.server_cpus(), config)?;
+        Self::connect(case, placement, description, server)
     }
 
-    /// The no-runtime floor: blocking thread-per-connection `std-threads`.
-    pub fn std_threads(case: EchoCase, placement: Placement) -> Result<EchoBench, String> {
-        let server = StdEchoServer::start(placement.server_cpu).map_err(|e| e.to_string())?;
+    /// The no-runtime floor: blocking thread-per-connection `std-threads`,
+    /// its threads on the server CPUs.
+    pub fn std_threads(case: EchoCase, placement: &Placement) -> Result<EchoBench, String> {
+        let server = EchoServer::std_threads(LOOPBACK, placement.server_cpus())?;
         let description = Description {
             name: "std-threads".into(),
             flavor: "reference".into(),
@@ -318,29 +347,22 @@ impl EchoBench {
             .into(),
             notes: vec!["no runtime: the machine's floor".into()],
         };
-        Self::connect(
-            case,
-            placement,
-            description,
-            "1 core".into(),
-            Server::Std(server),
-        )
+        Self::connect(case, placement, description, server)
     }
 
     fn connect(
         case: EchoCase,
-        placement: Placement,
+        placement: &Placement,
         description: Description,
-        topology: String,
-        server: Server,
+        server: EchoServer,
     ) -> Result<EchoBench, String> {
-        sys::pin_to_cpu(placement.loadgen_cpu);
+        sys::pin_to_cpu(placement.loadgen_cpu());
         let loadgen = LoadGen::connect(server.addr(), case.connections, case.msg_bytes)
             .map_err(|e| format!("load generator: {e}"))?;
         Ok(EchoBench {
             case,
             description,
-            topology,
+            topology: placement.topology(),
             hist: latency::histogram(),
             loadgen,
             server_cpu: Duration::ZERO,
@@ -385,6 +407,11 @@ impl EchoBench {
         }
     }
 
+    /// Server CPU time (user + system) so far.
+    pub fn server_cpu_time(&self) -> Duration {
+        self.server_cpu
+    }
+
     /// Server CPU time (user + system) per round trip so far, in ns.
     pub fn server_cpu_ns_per_op(&self) -> Option<f64> {
         let ops = self.loadgen.stats().round_trips;
@@ -407,15 +434,18 @@ pub fn describe<R: Runtime>(config: &Config, cpus: &[usize]) -> Result<Descripti
     .map_err(|e| e.0)
 }
 
-fn cpus(placement: Placement, cores: usize) -> Vec<usize> {
-    (placement.server_cpu..placement.server_cpu + cores).collect()
+impl crate::harness::Observed for EchoBench {
+    fn hist_mut(&mut self) -> Option<&mut Histogram<u64>> {
+        Some(&mut self.hist)
+    }
+    fn server_cpu(&self) -> Option<Duration> {
+        Some(self.server_cpu)
+    }
 }
 
-fn topology_tpc(cores: usize) -> String {
-    if cores == 1 {
-        "1 core".into()
-    } else {
-        format!("{cores} cores thread-per-core")
+impl crate::harness::Observed for BlockingClientBench {
+    fn hist_mut(&mut self) -> Option<&mut Histogram<u64>> {
+        Some(&mut self.hist)
     }
 }
 
@@ -445,6 +475,7 @@ impl crate::Routine for EchoBench {
 pub struct BlockingClientBench {
     pub case: EchoCase,
     pub description: Description,
+    pub topology: String,
     pub hist: Histogram<u64>,
     stream: std::net::TcpStream,
     payload: Vec<u8>,
@@ -455,12 +486,12 @@ pub struct BlockingClientBench {
 
 impl BlockingClientBench {
     /// Only for one connection: a blocking client serves one at a time.
-    pub fn new(case: EchoCase, placement: Placement) -> Result<BlockingClientBench, String> {
+    pub fn new(case: EchoCase, placement: &Placement) -> Result<BlockingClientBench, String> {
         if case.connections != 1 {
             return Err("the blocking client drives exactly one connection".into());
         }
-        let server = StdEchoServer::start(placement.server_cpu).map_err(|e| e.to_string())?;
-        sys::pin_to_cpu(placement.loadgen_cpu);
+        let server = StdEchoServer::start(placement.server_cpus()).map_err(|e| e.to_string())?;
+        sys::pin_to_cpu(placement.loadgen_cpu());
         let stream = std::net::TcpStream::connect(server.addr()).map_err(|e| e.to_string())?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
         stream
@@ -485,6 +516,7 @@ impl BlockingClientBench {
         Ok(BlockingClientBench {
             case,
             description,
+            topology: placement.topology(),
             hist: latency::histogram(),
             stream,
             payload: (0..case.msg_bytes).map(|i| (i * 7 + 1) as u8).collect(),

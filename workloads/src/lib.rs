@@ -2,15 +2,19 @@
 //! fan-out, timers. No runtime crate is a dependency here, and nothing here
 //! knows criterion: each workload is a routine `run(iters) -> elapsed` that
 //! honours `iters` exactly and counts the work it did, so the benches are
-//! thin and the tests can check the routines directly.
+//! thin and the tests can check the routines directly. [`harness`] holds
+//! the benches' own decisions (command line, skips, measured calls) as
+//! plain functions, so that they are tested too.
 
 use rtbench_runtimes::{Config, Runtime, WorkStealing};
 use std::future::Future;
 use std::marker::PhantomData;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 pub mod echo;
 pub mod fan_out;
+pub mod harness;
 pub mod latency;
 pub mod loadgen;
 pub mod placement;
@@ -19,7 +23,7 @@ pub mod sweep;
 mod sync;
 pub mod timers;
 
-pub use placement::Placement;
+pub use placement::{Placement, topology};
 
 /// Work a routine did, cumulative: the proof that it measured what it claims.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -124,7 +128,7 @@ pub struct InRuntime<R: Runtime, C> {
     pub topology: String,
     /// Work done by all calls so far.
     pub work: Work,
-    /// Lateness of all calls so far (timers), in ns.
+    /// Lateness of all calls so far, or since the last reset (timers), in ns.
     pub hist: hdrhistogram::Histogram<u64>,
     pub bytes_per_task: Option<f64>,
     pub timer_slack_ns: Option<u64>,
@@ -188,7 +192,7 @@ impl<R: Runtime, C: Case> Routine for InRuntime<R, C> {
 
 impl<R: Runtime, C: Copy> InRuntime<R, C> {
     /// Builds `R` on the calling thread (which should be pinned where the
-    /// runtime is meant to run).
+    /// runtime is meant to run: its topology is the CPUs that thread may use).
     pub fn new(
         config: &rtbench_runtimes::Config,
         case: C,
@@ -196,11 +200,7 @@ impl<R: Runtime, C: Copy> InRuntime<R, C> {
     ) -> Result<Self, String> {
         let rt = R::new(config).map_err(|e| e.0)?;
         let description = rt.describe();
-        let topology = if description.workers > 1 {
-            format!("{} workers work-stealing", description.workers)
-        } else {
-            "1 core".into()
-        };
+        let topology = placement::topology(rtbench_runtimes::sys::allowed_cpus().len());
         Ok(InRuntime {
             rt,
             case,
@@ -228,6 +228,12 @@ impl<R: Runtime, C: Copy> InRuntime<R, C> {
     }
 }
 
+impl<R: Runtime, C: Case> harness::Observed for InRuntime<R, C> {
+    fn hist_mut(&mut self) -> Option<&mut hdrhistogram::Histogram<u64>> {
+        Some(&mut self.hist)
+    }
+}
+
 impl<R: Runtime, C: std::fmt::Debug> std::fmt::Debug for InRuntime<R, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("InRuntime")
@@ -245,8 +251,13 @@ impl<R: Runtime, C: std::fmt::Debug> std::fmt::Debug for InRuntime<R, C> {
 /// Builds a workload of case `C` on runtime `R`.
 pub type Make<R, C> = fn(C, &Config) -> Result<InRuntime<R, C>, String>;
 
+/// Starts an echo server on an address and CPUs (`rtbench serve`).
+pub type StartServer = fn(SocketAddr, &[usize], &Config) -> Result<echo::EchoServer, String>;
+
 pub struct Workloads<R: Runtime> {
-    pub echo: fn(echo::EchoCase, Placement, usize, &Config) -> Result<echo::EchoBench, String>,
+    pub echo: fn(echo::EchoCase, &Placement, &Config) -> Result<echo::EchoBench, String>,
+    /// The echo workload's server alone.
+    pub server: StartServer,
     pub fan_out: Make<R, fan_out::FanOutCase>,
     pub timers: Make<R, timers::TimerCase>,
 }
@@ -255,6 +266,7 @@ impl<R: Runtime> Workloads<R> {
     pub fn local() -> Self {
         Workloads {
             echo: echo::EchoBench::local::<R>,
+            server: echo::EchoServer::local::<R>,
             fan_out: fan_out::local::<R>,
             timers: timers::local::<R>,
         }
@@ -265,6 +277,7 @@ impl<R: WorkStealing> Workloads<R> {
     pub fn stealing() -> Self {
         Workloads {
             echo: echo::EchoBench::stealing::<R>,
+            server: echo::EchoServer::stealing::<R>,
             fan_out: fan_out::stealing::<R>,
             timers: timers::stealing::<R>,
         }

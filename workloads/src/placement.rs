@@ -1,61 +1,197 @@
 //! Where the server and the load generator run (fairness rule 3: named,
-//! recorded, never mixed silently).
+//! recorded, never mixed silently), and the topology name that follows.
 
 use rtbench_runtimes::sys;
 
-/// CPU placement of one run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// CPU placement of one bench process: the server's CPU set and the load
+/// generator's CPU, computed together so that the name can never claim a
+/// separation that did not happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
-    /// First CPU of the runtime under test (servers, fan-out, timers).
-    pub server_cpu: usize,
+    /// CPUs of the runtime under test (servers, fan-out, timers), in order.
+    server_cpus: Vec<usize>,
     /// CPU of the load generator (and of criterion's thread in echo).
-    pub loadgen_cpu: usize,
+    loadgen_cpu: usize,
 }
 
 impl Placement {
-    /// `split`: server on the first allowed CPU, load generator on the next;
-    /// `shared`: both on the first. Split falls back to shared on one CPU.
-    pub fn new(shared: bool) -> Placement {
-        let cpus = sys::allowed_cpus();
-        let first = cpus.first().copied().unwrap_or(0);
-        let second = if shared {
-            first
-        } else {
-            cpus.get(1).copied().unwrap_or(first)
-        };
-        Placement {
-            server_cpu: first,
-            loadgen_cpu: second,
+    /// The server gets the first `server_cores` CPUs of `allowed`. The load
+    /// generator gets the next allowed CPU when one is left (or, with
+    /// `shared`, the server's first CPU); when none is left it takes the
+    /// server's last CPU, and the placement is then named `shared`.
+    pub fn new(allowed: &[usize], server_cores: usize, shared: bool) -> Result<Placement, String> {
+        if allowed.is_empty() {
+            return Err("no CPU is allowed to this process".into());
         }
+        if server_cores == 0 || server_cores > allowed.len() {
+            return Err(format!(
+                "{server_cores} server cores asked for, but this process may use {} CPU(s) ({})",
+                allowed.len(),
+                cpu_list(allowed)
+            ));
+        }
+        let server_cpus = allowed[..server_cores].to_vec();
+        let loadgen_cpu = match allowed.get(server_cores) {
+            Some(&next) if !shared => next,
+            _ if shared => server_cpus[0],
+            _ => server_cpus[server_cores - 1],
+        };
+        Ok(Placement {
+            server_cpus,
+            loadgen_cpu,
+        })
+    }
+
+    /// [`Placement::new`] over the CPUs the calling thread may use (call it
+    /// before pinning anything).
+    pub fn here(server_cores: usize, shared: bool) -> Result<Placement, String> {
+        Placement::new(&sys::allowed_cpus(), server_cores, shared)
     }
 
     /// From `RTBENCH_PLACEMENT` (`split`, the default, or `shared`).
-    pub fn from_env() -> Result<Placement, String> {
-        match std::env::var("RTBENCH_PLACEMENT").as_deref() {
-            Err(_) | Ok("") | Ok("split") => Ok(Placement::new(false)),
-            Ok("shared") => Ok(Placement::new(true)),
-            Ok(other) => Err(format!(
-                "RTBENCH_PLACEMENT={other:?} is not `split` or `shared`"
-            )),
-        }
+    /// `split` asks for the load generator on a CPU of its own, which it
+    /// gets only when one is left after `server_cores` (`RTBENCH_SERVER_CORES`).
+    pub fn from_env(server_cores: usize) -> Result<Placement, String> {
+        let shared = match std::env::var("RTBENCH_PLACEMENT").as_deref() {
+            Err(_) | Ok("") | Ok("split") => false,
+            Ok("shared") => true,
+            Ok(other) => {
+                return Err(format!(
+                    "RTBENCH_PLACEMENT={other:?} is not `split` or `shared`"
+                ));
+            }
+        };
+        Placement::here(server_cores, shared)
+            .map_err(|e| format!("RTBENCH_SERVER_CORES={server_cores}: {e}"))
     }
 
-    /// The name results carry: `split` or `shared`.
+    /// The server's CPUs, in order (never empty).
+    pub fn server_cpus(&self) -> &[usize] {
+        &self.server_cpus
+    }
+
+    pub fn server_cores(&self) -> usize {
+        self.server_cpus.len()
+    }
+
+    pub fn loadgen_cpu(&self) -> usize {
+        self.loadgen_cpu
+    }
+
+    /// The name results carry: `split` when the load generator's CPU is not
+    /// one of the server's, else `shared`.
     pub fn name(&self) -> &'static str {
-        if self.server_cpu == self.loadgen_cpu {
+        if self.server_cpus.contains(&self.loadgen_cpu) {
             "shared"
         } else {
             "split"
         }
     }
 
-    /// A one-line description for reports, e.g. `server cpu 0, load generator cpu 1`.
+    /// A one-line description for reports, e.g.
+    /// `split: server cpu 0, load generator cpu 1` or
+    /// `shared: server cpus 0-1, load generator cpu 1`.
     pub fn describe(&self) -> String {
         format!(
-            "{}: server cpu {}, load generator cpu {}",
+            "{}: server cpu{} {}, load generator cpu {}",
             self.name(),
-            self.server_cpu,
+            if self.server_cpus.len() == 1 { "" } else { "s" },
+            cpu_list(&self.server_cpus),
             self.loadgen_cpu
         )
+    }
+
+    /// The topology of a server on these CPUs (see [`topology`]).
+    pub fn topology(&self) -> String {
+        topology(self.server_cores())
+    }
+}
+
+/// The topology name of a server on `cores` CPUs: `1 core` or `N cores`,
+/// whatever its flavor (a column of its own), so that thread-per-core,
+/// work-stealing and the `std-threads` floor on the same CPUs share a table.
+pub fn topology(cores: usize) -> String {
+    if cores == 1 {
+        "1 core".into()
+    } else {
+        format!("{cores} cores")
+    }
+}
+
+/// `0-3,6,8-9`: runs of consecutive CPUs as ranges.
+fn cpu_list(cpus: &[usize]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < cpus.len() {
+        let mut j = i;
+        while j + 1 < cpus.len() && cpus[j + 1] == cpus[j] + 1 {
+            j += 1;
+        }
+        parts.push(if j > i {
+            format!("{}-{}", cpus[i], cpus[j])
+        } else {
+            cpus[i].to_string()
+        });
+        i = j + 1;
+    }
+    parts.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_server_core_on_two_cpus_is_split() {
+        let p = Placement::new(&[0, 1], 1, false).unwrap();
+        assert_eq!((p.server_cpus(), p.loadgen_cpu()), (&[0][..], 1));
+        assert_eq!(p.name(), "split");
+        assert_eq!(p.describe(), "split: server cpu 0, load generator cpu 1");
+    }
+
+    /// The bug: two server cores on a 2-CPU machine covered the generator's
+    /// CPU while every result said `split`.
+    #[test]
+    fn server_cores_over_the_generator_cpu_are_shared() {
+        let p = Placement::new(&[0, 1], 2, false).unwrap();
+        assert_eq!((p.server_cpus(), p.loadgen_cpu()), (&[0, 1][..], 1));
+        assert_eq!(p.name(), "shared");
+        assert_eq!(
+            p.describe(),
+            "shared: server cpus 0-1, load generator cpu 1"
+        );
+    }
+
+    #[test]
+    fn split_takes_the_next_allowed_cpu() {
+        let p = Placement::new(&[2, 3, 5, 7], 2, false).unwrap();
+        assert_eq!((p.server_cpus(), p.loadgen_cpu()), (&[2, 3][..], 5));
+        assert_eq!(p.describe(), "split: server cpus 2-3, load generator cpu 5");
+        let p = Placement::new(&[0, 2, 4], 2, false).unwrap();
+        assert_eq!(p.describe(), "split: server cpus 0,2, load generator cpu 4");
+    }
+
+    #[test]
+    fn shared_when_asked_or_on_one_cpu() {
+        let p = Placement::new(&[0, 1, 2, 3], 2, true).unwrap();
+        assert_eq!(p.loadgen_cpu(), 0);
+        assert_eq!(p.name(), "shared");
+        let p = Placement::new(&[4], 1, false).unwrap();
+        assert_eq!(p.describe(), "shared: server cpu 4, load generator cpu 4");
+    }
+
+    #[test]
+    fn more_cores_than_allowed_is_an_error() {
+        assert!(Placement::new(&[0, 1], 3, false).is_err());
+        assert!(Placement::new(&[0, 1], 0, false).is_err());
+        assert!(Placement::new(&[], 1, false).is_err());
+    }
+
+    #[test]
+    fn every_flavor_on_n_cores_has_one_topology_name() {
+        assert_eq!(topology(1), "1 core");
+        assert_eq!(topology(2), "2 cores");
+        let p = Placement::new(&[0, 1], 2, false).unwrap();
+        assert_eq!(p.topology(), "2 cores");
     }
 }

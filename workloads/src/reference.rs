@@ -71,22 +71,27 @@ impl Drop for Registration {
 }
 
 impl StdEchoServer {
-    /// Binds 127.0.0.1:0 and starts the accept thread pinned to `cpu`; every
+    /// Binds 127.0.0.1:0 and starts the accept thread pinned to `cpus`; every
     /// connection thread it spawns inherits that mask, so the whole server
-    /// stays on one core.
-    pub fn start(cpu: usize) -> io::Result<StdEchoServer> {
-        let listener = sys::reuseport_listener((Ipv4Addr::LOCALHOST, 0).into())?;
+    /// stays on the server's CPUs, as a runtime's would.
+    pub fn start(cpus: &[usize]) -> io::Result<StdEchoServer> {
+        Self::start_on((Ipv4Addr::LOCALHOST, 0).into(), cpus)
+    }
+
+    /// [`StdEchoServer::start`] on `addr` (`rtbench serve` listens anywhere).
+    pub fn start_on(addr: SocketAddr, cpus: &[usize]) -> io::Result<StdEchoServer> {
+        let listener = sys::reuseport_listener(addr)?;
         listener.set_nonblocking(false)?;
         let addr = listener.local_addr()?;
         let waker = listener.try_clone()?;
         let stop = Arc::new(AtomicBool::new(false));
         let threads = Arc::new(Mutex::new(Threads::default()));
         let accept = {
-            let (stop, threads) = (stop.clone(), threads.clone());
+            let (stop, threads, cpus) = (stop.clone(), threads.clone(), cpus.to_vec());
             std::thread::Builder::new()
                 .name("std-echo-accept".into())
                 .spawn(move || {
-                    sys::pin_to_cpu(cpu);
+                    sys::pin_to_cpus(&cpus);
                     let _reg = Registration::new(&threads);
                     accept_loop(listener, &stop, &threads);
                 })?

@@ -243,6 +243,12 @@ impl OsSleep {
     }
 }
 
+impl crate::harness::Observed for OsSleep {
+    fn hist_mut(&mut self) -> Option<&mut Histogram<u64>> {
+        Some(&mut self.hist)
+    }
+}
+
 impl crate::Routine for OsSleep {
     fn run(&mut self, iters: u64) -> Result<Duration, String> {
         OsSleep::run(self, iters)

@@ -28,7 +28,7 @@ fn hist() -> Histogram<u64> {
 }
 
 fn check(connections: usize, msg_bytes: usize, round_trips: u64) {
-    let server = StdEchoServer::start(0).unwrap();
+    let server = StdEchoServer::start(&[0]).unwrap();
     let mut lg = LoadGen::connect(server.addr(), connections, msg_bytes).unwrap();
     let mut h = hist();
     let wall = lg.run(round_trips, &mut h, STALL).unwrap();
@@ -82,7 +82,7 @@ fn exact_work_one_and_many_connections() {
 fn fewer_round_trips_than_connections_leaves_some_idle() {
     let _g = serial();
     check(16, 64, 5);
-    let server = StdEchoServer::start(0).unwrap();
+    let server = StdEchoServer::start(&[0]).unwrap();
     let mut lg = LoadGen::connect(server.addr(), 4, 64).unwrap();
     let mut h = hist();
     assert_eq!(lg.run(0, &mut h, STALL).unwrap(), Duration::ZERO);
@@ -92,7 +92,7 @@ fn fewer_round_trips_than_connections_leaves_some_idle() {
 #[test]
 fn a_thousand_connections_connect() {
     let _g = serial();
-    let server = StdEchoServer::start(0).unwrap();
+    let server = StdEchoServer::start(&[0]).unwrap();
     let mut lg = LoadGen::connect(server.addr(), 1024, 16384).unwrap();
     let mut h = hist();
     lg.run(2048, &mut h, STALL).unwrap();

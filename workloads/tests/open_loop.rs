@@ -114,7 +114,7 @@ fn coordinated_omission_is_corrected() {
 #[test]
 fn the_offered_rate_is_honoured() {
     let _g = serial();
-    let server = StdEchoServer::start(0).unwrap();
+    let server = StdEchoServer::start(&[0]).unwrap();
     let mut lg = LoadGen::connect(server.addr(), 16, 64).unwrap();
     for rate in [4000.0, 2000.0] {
         let before = lg.stats();

@@ -104,14 +104,14 @@ fn expect(cond: bool, what: impl FnOnce() -> String) -> Outcome {
 #[test]
 fn every_workload_checks_its_work_on_every_adapter() {
     let _guard = serial();
-    let placement = Placement::new(false);
+    let placement = Placement::here(1, false).unwrap();
     let mut failed = Vec::new();
     let mut ran = 0;
     macro_rules! one {
         ($ty:ty, $flavor:ident) => {{
             let w = workloads!($ty, $flavor);
             let name = <$ty as Runtime>::NAME;
-            let echo = |case| (w.echo)(case, placement, 1, &conf());
+            let echo = |case| (w.echo)(case, &placement, &conf());
             if let Err(e) = small_echo(&echo).and_then(|_| small_in_runtime(&w)) {
                 failed.push(format!("{name}: {e}"));
             }
@@ -119,7 +119,7 @@ fn every_workload_checks_its_work_on_every_adapter() {
         }};
     }
     for_each_runtime!(one);
-    if let Err(e) = small_echo(&|case| EchoBench::std_threads(case, placement)) {
+    if let Err(e) = small_echo(&|case| EchoBench::std_threads(case, &placement)) {
         failed.push(format!("std-threads: {e}"));
     }
     let blocking = BlockingClientBench::new(
@@ -127,7 +127,7 @@ fn every_workload_checks_its_work_on_every_adapter() {
             msg_bytes: 64,
             connections: 1,
         },
-        placement,
+        &placement,
     )
     .and_then(|mut b| {
         run_checked(&mut b, 1)?;
@@ -182,14 +182,14 @@ fn os_sleep_floor_honours_iters_and_never_wakes_early() {
 #[test]
 fn sweep_parameters_change_the_work_done() {
     let _guard = serial();
-    let placement = Placement::new(false);
+    let placement = Placement::here(1, false).unwrap();
     let echo_work = |msg_bytes, connections| {
         let mut b = EchoBench::std_threads(
             EchoCase {
                 msg_bytes,
                 connections,
             },
-            placement,
+            &placement,
         )
         .unwrap();
         run_checked(&mut b, 64).unwrap();
@@ -233,6 +233,53 @@ fn sweep_parameters_change_the_work_done() {
     }
     for_each_runtime!(first_adapter);
     assert!(checked);
+}
+
+/// On N server cores every flavor, and the `std-threads` floor, is named
+/// `N cores`: one table, flavor in its own column (fairness rule 3). Before,
+/// thread-per-core said `2 cores thread-per-core`, work-stealing `2 workers
+/// work-stealing on 2 cores` and std-threads `1 core`.
+#[test]
+fn every_flavor_on_two_cores_shares_one_topology() {
+    let _guard = serial();
+    let Ok(placement) = Placement::here(2, false) else {
+        eprintln!("skipped: fewer than 2 CPUs allowed");
+        return;
+    };
+    let case = EchoCase {
+        msg_bytes: 64,
+        connections: 4,
+    };
+    let mut topologies = Vec::new();
+    let mut floor = EchoBench::std_threads(case, &placement).unwrap();
+    run_checked(&mut floor, 16).unwrap();
+    topologies.push(("std-threads", floor.topology.clone()));
+    drop(floor);
+    // The first adapter of each flavor.
+    let mut flavors: Vec<&str> = Vec::new();
+    macro_rules! first_of_each_flavor {
+        ($ty:ty, $flavor:ident) => {
+            if !flavors.contains(&stringify!($flavor)) {
+                flavors.push(stringify!($flavor));
+                let w = workloads!($ty, $flavor);
+                let name = <$ty as Runtime>::NAME;
+                match (w.echo)(case, &placement, &Config::with_workers(2)) {
+                    Ok(mut b) => {
+                        run_checked(&mut b, 16).unwrap();
+                        topologies.push((name, b.topology.clone()));
+                    }
+                    Err(e) => eprintln!("{name} unavailable: {e}"),
+                }
+            }
+        };
+    }
+    for_each_runtime!(first_of_each_flavor);
+    assert!(topologies.len() >= 2, "{topologies:?}");
+    assert!(
+        topologies.iter().all(|(_, t)| t == "2 cores"),
+        "{topologies:?}"
+    );
+    assert_eq!(placement.topology(), rtbench_workloads::topology(2));
 }
 
 #[test]
