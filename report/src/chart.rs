@@ -147,7 +147,7 @@ fn draw_load(model: &Model, g: &LoadGroup, c: &ChartRef) -> Result<String, Strin
                             Some(x) => (x, c.bracket_hi.map(|hi| (x, hi)), None),
                             None => (0.0, None, Some(view::NO_CAPACITY.to_string())),
                         },
-                        None if r.status != "ok" => (0.0, None, Some("failed".to_string())),
+                        None if r.status != "ok" => (0.0, None, Some(r.status.clone())),
                         None => (0.0, None, Some("not measured".to_string())),
                     };
                     Bar {

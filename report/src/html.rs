@@ -3,8 +3,8 @@
 
 use crate::chart::Chart;
 use crate::fmt::html as esc;
-use crate::model::{LOAD_WORKLOAD, LoadGroup, Model, Scope, Table};
-use crate::view::{Column, Section, TableRow};
+use crate::model::{LOAD_WORKLOAD, LoadGroup, Model, Scope, Section, Table};
+use crate::view::{Anchor, Column, TableRow};
 use crate::{ReportError, Reporter, view, write_atomic};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -30,6 +30,11 @@ figure.chart{margin:.8em 0 1.6em}figure.chart svg{max-width:100%;height:auto;dis
 figcaption{font-size:13px;color:#555}
 .note{background:#fff8e1;border-left:4px solid #f0b400;padding:.5em .8em}
 .bad{background:#fff5f5;border-left:4px solid #d92d20;padding:.5em .8em}
+.noisy{color:#b54708;font-weight:700}
+table.overview{font-size:13px}table.overview th{vertical-align:bottom;min-width:3.2em;max-width:7em;font-size:12px}
+table.overview td{white-space:nowrap}table.overview td.best{font-weight:700}
+table.overview td.unmeasured{color:#a40000;background:#f3f4f6}
+.counts{font-size:14px}
 nav ul{columns:2;font-size:14px}code{font-size:13px}
 ";
 
@@ -69,6 +74,7 @@ pub fn page(model: &Model, charts: &[Chart]) -> String {
             model.problems.len()
         );
     }
+    overview(&mut h, model);
     toc(&mut h, model);
     h.push_str("<section id=\"how\"><h2>How to read this</h2>\n");
     for p in view::HOW_TO_READ {
@@ -83,7 +89,7 @@ pub fn page(model: &Model, charts: &[Chart]) -> String {
     h.push_str("</table></section>\n");
     runtimes(&mut h, model);
     lists(&mut h, model);
-    for section in view::sections(model) {
+    for section in model.sections() {
         match section {
             Section::Workload(w) => {
                 let _ = writeln!(
@@ -129,13 +135,45 @@ fn toc(h: &mut String, model: &Model) {
             esc(&s.topology)
         );
     };
-    for section in view::sections(model) {
+    for section in model.sections() {
         match section {
             Section::Workload(w) => w.tables.iter().for_each(|t| item(&t.id, &t.scope)),
             Section::LatencyUnderLoad(groups) => groups.iter().for_each(|g| item(&g.id, &g.scope)),
         }
     }
     h.push_str("</ul></nav>\n");
+}
+
+/// The matrix of ratios to each case's best, the counts of what did not
+/// run (linked to their lists), and the rounds, before anything else.
+fn overview(h: &mut String, model: &Model) {
+    let o = &model.overview;
+    h.push_str("<section id=\"overview\"><h2>Overview</h2>\n");
+    if let Some(line) = view::rounds_line(o) {
+        let _ = writeln!(h, "<p class=\"sub\">{}</p>", esc(&line));
+    }
+    if !o.cases.is_empty() {
+        rows_table(
+            h,
+            "overview",
+            "overview",
+            &view::overview_columns(o),
+            &o.runtimes,
+        );
+        let _ = writeln!(h, "<p class=\"caption\">{}</p>", esc(view::OVERVIEW_KEY));
+    }
+    let counts: Vec<String> = view::overview_counts(model)
+        .into_iter()
+        .map(|(text, anchor)| match anchor {
+            Some(a) => format!("<a href=\"#{}\">{}</a>", a.id, esc(&text)),
+            None => esc(&text),
+        })
+        .collect();
+    let _ = writeln!(
+        h,
+        "<p class=\"counts\">Results: {}.</p></section>",
+        counts.join(" · ")
+    );
 }
 
 fn missing_note(h: &mut String, model: &Model, workload: &str) {
@@ -217,14 +255,37 @@ fn runtimes(h: &mut String, model: &Model) {
     h.push_str("</table></div></section>\n");
 }
 
+/// Opens a list section with its anchor and heading.
+fn list_section(h: &mut String, a: &Anchor, intro: &str) {
+    let _ = write!(h, "<section id=\"{}\"><h2>{}</h2>", a.id, esc(a.heading));
+    if !intro.is_empty() {
+        let _ = write!(h, "<p>{}</p>", esc(intro));
+    }
+    h.push_str("<ul>\n");
+}
+
 fn lists(h: &mut String, model: &Model) {
+    if !model.failures.is_empty() {
+        list_section(h, &view::FAILURES, view::FAILURES_INTRO);
+        for f in &model.failures {
+            let (who, what) = view::failure_line(model, f);
+            let _ = writeln!(
+                h,
+                "<li><b>{}</b>: {} (<a href=\"#t-{}\">table</a>)</li>",
+                esc(&who),
+                esc(&what),
+                esc(&f.table)
+            );
+        }
+        h.push_str("</ul></section>\n");
+    }
     let skipped: Vec<_> = model
         .runtimes
         .iter()
         .filter(|r| r.reason.is_some())
         .collect();
     if !skipped.is_empty() {
-        h.push_str("<section id=\"skipped\"><h2>Skipped runtimes</h2><ul>\n");
+        list_section(h, &view::SKIPPED, "");
         for r in skipped {
             let _ = writeln!(
                 h,
@@ -236,7 +297,7 @@ fn lists(h: &mut String, model: &Model) {
         h.push_str("</ul></section>\n");
     }
     if !model.missing.is_empty() {
-        h.push_str("<section id=\"missing\"><h2>Missing results</h2><p>This run is partial: these runtimes have no bench file for a case that others have.</p><ul>\n");
+        list_section(h, &view::MISSING, view::MISSING_INTRO);
         for m in &model.missing {
             let _ = writeln!(
                 h,
@@ -249,7 +310,7 @@ fn lists(h: &mut String, model: &Model) {
         h.push_str("</ul></section>\n");
     }
     if !model.problems.is_empty() {
-        h.push_str("<section id=\"problems\"><h2>Problems</h2><p>These files could not be read; the report shows everything else.</p><ul>\n");
+        list_section(h, &view::PROBLEMS, view::PROBLEMS_INTRO);
         for p in &model.problems {
             let _ = writeln!(
                 h,
@@ -268,8 +329,7 @@ fn table(h: &mut String, model: &Model, t: &Table, charts: &[Chart]) {
     figures(h, &t.id, charts);
 }
 
-/// Opens a case's block (closed by [`figures`]): heading, caption, the table;
-/// a failed row shows its error in place of its figures.
+/// Opens a case's block (closed by [`figures`]): heading, caption, the table.
 fn case_table<R: TableRow>(
     h: &mut String,
     id: &str,
@@ -280,13 +340,41 @@ fn case_table<R: TableRow>(
 ) {
     let _ = write!(
         h,
-        "<div class=\"case\" id=\"t-{id}\"><h3>{}</h3><p class=\"caption\">{}</p>\
-         <div class=\"scroll\"><table class=\"results\" data-table=\"{id}\"><tr>",
+        "<div class=\"case\" id=\"t-{id}\"><h3>{}</h3><p class=\"caption\">{}</p>",
         esc(title),
         esc(caption),
     );
+    rows_table(h, "results", id, cols, rows);
+}
+
+/// A table of rows under their columns; a row that did not measure shows
+/// its status and error in place of its figures, a heading with an anchor
+/// links to that table, a cell with a heat is coloured by it.
+fn rows_table<R: TableRow>(
+    h: &mut String,
+    class: &str,
+    id: &str,
+    cols: &[Column<'_, R>],
+    rows: &[R],
+) {
+    let _ = write!(
+        h,
+        "<div class=\"scroll\"><table class=\"{class}\" data-table=\"{id}\"><tr>"
+    );
     for c in cols {
-        let _ = write!(h, "<th>{}</th>", esc(&c.header));
+        match &c.anchor {
+            Some(a) => {
+                let _ = write!(
+                    h,
+                    "<th><a href=\"#t-{}\">{}</a></th>",
+                    esc(a),
+                    esc(&c.header)
+                );
+            }
+            None => {
+                let _ = write!(h, "<th>{}</th>", esc(&c.header));
+            }
+        }
     }
     h.push_str("</tr>\n");
     for r in rows {
@@ -297,9 +385,10 @@ fn case_table<R: TableRow>(
         if let Some(error) = r.failure() {
             let _ = writeln!(
                 h,
-                "<tr class=\"failed\"><td>{swatch}{}</td><td colspan=\"{}\">failed: {}</td></tr>",
+                "<tr class=\"failed\"><td>{swatch}{}</td><td colspan=\"{}\">{}: {}</td></tr>",
                 esc(r.runtime()),
                 cols.len() - 1,
+                esc(r.status()),
                 esc(error)
             );
             continue;
@@ -325,15 +414,24 @@ fn case_table<R: TableRow>(
             } else {
                 format!(" class=\"{}\"", classes.join(" "))
             };
+            let style = cell.heat.map_or(String::new(), |x| {
+                format!(" style=\"background:{}\"", heat(x))
+            });
             let lead = if i == 0 { swatch.as_str() } else { "" };
             let sub = cell.sub.as_ref().map_or(String::new(), |s| {
                 format!("<br><span class=\"ci\">{}</span>", esc(s))
             });
-            let _ = write!(h, "<td{class}>{lead}{}{sub}</td>", esc(&cell.text));
+            let _ = write!(h, "<td{class}{style}>{lead}{}{sub}</td>", esc(&cell.text));
         }
         h.push_str("</tr>\n");
     }
     h.push_str("</table></div>\n");
+}
+
+/// A fixed colour scale for a ratio to the best: green at 1, yellow at 0.5,
+/// red at 0, so one colour means the same in every report.
+fn heat(ratio: f64) -> String {
+    format!("hsl({:.0},70%,82%)", 120.0 * ratio.clamp(0.0, 1.0))
 }
 
 /// The charts drawn for case `id`, inlined; closes the case's block.

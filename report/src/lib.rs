@@ -11,6 +11,7 @@ pub mod json;
 pub mod load;
 pub mod markdown;
 pub mod model;
+pub mod overview;
 pub mod view;
 
 pub use model::Model;
@@ -22,8 +23,13 @@ use std::path::{Path, PathBuf};
 
 /// Version of `results.json`; bumped whenever a field changes meaning, so old
 /// reports stay readable (iai-callgrind style, with `results.schema.json`).
-/// 2 added `latency_under_load` (the open-loop `latency` workload).
-pub const REPORT_SCHEMA_VERSION: u32 = 2;
+/// 2 added `latency_under_load` (the open-loop `latency` workload); 3 added
+/// rounds (`round`, `rounds`, `spread`, `noisy` on every row; `rounds`,
+/// `seed`, `orders` of a run), `failures` and `overview`.
+pub const REPORT_SCHEMA_VERSION: u32 = 3;
+
+/// The folder inside a run folder where its own report is rendered.
+pub const REPORT_DIR: &str = "report";
 
 /// The JSON Schema of `results.json`, committed beside this crate.
 pub const RESULTS_SCHEMA: &str = include_str!("../results.schema.json");
@@ -99,7 +105,10 @@ pub fn render(opts: &Options) -> Result<Rendered, ReportError> {
     let run = load::load(&opts.results)?;
     let baseline = opts.baseline.as_deref().map(load::load).transpose()?;
     for dir in std::iter::once(&run.dir).chain(baseline.as_ref().map(|b| &b.dir)) {
-        if load::is_inside(&opts.out, dir) {
+        // A run's own `report/` folder is its place for the rendered report
+        // (`rtbench run`); the loader reads only meta.json and bench/ there.
+        let own = load::is_inside(&opts.out, &dir.join(REPORT_DIR));
+        if load::is_inside(&opts.out, dir) && !own {
             return Err(ReportError::OutInsideResults {
                 out: opts.out.clone(),
                 run: dir.clone(),

@@ -2,8 +2,8 @@
 //! charts linked as images (they sit beside it).
 
 use crate::fmt::md;
-use crate::model::{ChartRef, LOAD_WORKLOAD, Model};
-use crate::view::{Column, Section, TableRow};
+use crate::model::{ChartRef, LOAD_WORKLOAD, Model, Section};
+use crate::view::{Anchor, Column, TableRow};
 use crate::{ReportError, Reporter, view, write_atomic};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -27,6 +27,7 @@ pub fn summary(model: &Model) -> String {
     for n in &model.notes {
         let _ = writeln!(m, "> **Note:** {}\n", md(n));
     }
+    overview(&mut m, model);
     m.push_str("## How to read this\n\n");
     for p in view::HOW_TO_READ {
         let _ = writeln!(m, "- {}", md(p));
@@ -40,15 +41,22 @@ pub fn summary(model: &Model) -> String {
         .iter()
         .filter(|r| r.reason.is_some())
         .collect();
+    if !model.failures.is_empty() {
+        list_heading(&mut m, &view::FAILURES, view::FAILURES_INTRO);
+        for f in &model.failures {
+            let (who, what) = view::failure_line(model, f);
+            let _ = writeln!(m, "- **{}**: {}", md(&who), md(&what));
+        }
+    }
     if !skipped.is_empty() {
-        m.push_str("\n## Skipped runtimes\n\n");
+        list_heading(&mut m, &view::SKIPPED, "");
         for r in skipped {
             let reason = r.reason.as_deref().unwrap_or("");
             let _ = writeln!(m, "- **{}**: {}", md(&r.name), md(reason));
         }
     }
     if !model.missing.is_empty() {
-        m.push_str("\n## Missing results\n\nThis run is partial: these runtimes have no bench file for a case that others have.\n\n");
+        list_heading(&mut m, &view::MISSING, view::MISSING_INTRO);
         for x in &model.missing {
             let _ = writeln!(
                 m,
@@ -60,14 +68,12 @@ pub fn summary(model: &Model) -> String {
         }
     }
     if !model.problems.is_empty() {
-        m.push_str(
-            "\n## Problems\n\nThese files could not be read; the report shows everything else.\n\n",
-        );
+        list_heading(&mut m, &view::PROBLEMS, view::PROBLEMS_INTRO);
         for p in &model.problems {
             let _ = writeln!(m, "- `{}`: {}", p.file.replace('`', "'"), md(&p.message));
         }
     }
-    for section in view::sections(model) {
+    for section in model.sections() {
         match section {
             Section::Workload(w) => {
                 let _ = writeln!(m, "\n## {}", md(&w.name));
@@ -132,7 +138,52 @@ pub fn summary(model: &Model) -> String {
     m
 }
 
-/// A GitHub table; a failed row shows its error in place of its figures.
+/// The matrix of ratios to each case's best and the counts of what did not
+/// run, each linked to its list.
+fn overview(m: &mut String, model: &Model) {
+    let o = &model.overview;
+    m.push_str("## Overview\n\n");
+    if let Some(line) = view::rounds_line(o) {
+        let _ = writeln!(m, "{}\n", md(&line));
+    }
+    if !o.cases.is_empty() {
+        table(m, &view::overview_columns(o), &o.runtimes);
+        let _ = writeln!(m, "\n_{}_\n", md(view::OVERVIEW_KEY));
+    }
+    let counts: Vec<String> = view::overview_counts(model)
+        .into_iter()
+        .map(|(text, anchor)| match anchor {
+            Some(a) => format!("[{}](#{})", md(&text), heading_anchor(a.heading)),
+            None => md(&text),
+        })
+        .collect();
+    let _ = writeln!(m, "Results: {}.\n", counts.join(" · "));
+}
+
+/// A list section's heading and its first paragraph.
+fn list_heading(m: &mut String, a: &Anchor, intro: &str) {
+    let _ = writeln!(m, "\n## {}\n", md(a.heading));
+    if !intro.is_empty() {
+        let _ = writeln!(m, "{}\n", md(intro));
+    }
+}
+
+/// The anchor GitHub gives a heading: lower case, punctuation dropped,
+/// spaces as hyphens.
+fn heading_anchor(heading: &str) -> String {
+    heading
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A GitHub table; a row that did not measure shows its status and error in
+/// place of its figures.
 fn table<R: TableRow>(m: &mut String, cols: &[Column<'_, R>], rows: &[R]) {
     let headers: Vec<String> = cols.iter().map(|c| md(&c.header)).collect();
     let aligns: Vec<&str> = cols
@@ -143,7 +194,7 @@ fn table<R: TableRow>(m: &mut String, cols: &[Column<'_, R>], rows: &[R]) {
     for r in rows {
         let cells: Vec<String> = if let Some(error) = r.failure() {
             let mut v = vec![md(r.runtime())];
-            v.push(format!("**failed**: {}", md(error)));
+            v.push(format!("**{}**: {}", md(r.status()), md(error)));
             v.resize(cols.len(), String::new());
             v
         } else {
@@ -151,7 +202,9 @@ fn table<R: TableRow>(m: &mut String, cols: &[Column<'_, R>], rows: &[R]) {
                 .map(|c| {
                     let cell = (c.cell)(r);
                     match cell.class {
-                        Some("faster") | Some("slower") => format!("**{}**", md(&cell.joined())),
+                        Some("faster" | "slower" | "noisy" | "best") => {
+                            format!("**{}**", md(&cell.joined()))
+                        }
                         _ => md(&cell.joined()),
                     }
                 })

@@ -3,6 +3,7 @@
 //! (`REPORT_SCHEMA_VERSION`, `results.schema.json`).
 
 use crate::load::LoadedRun;
+use crate::overview::Overview;
 use rtbench_results::{
     BenchResult, Capacity, Description, Environment, Estimate, FileError, OpenLoop, Slo,
 };
@@ -36,12 +37,17 @@ pub struct Model {
     /// The open-loop `latency` workload, one group per case, topology and
     /// placement; empty when the run did not measure it.
     pub latency_under_load: Vec<LoadGroup>,
+    /// Every result (one round of one id) that failed, hung or crashed, in
+    /// page order; a row whose other rounds measured still shows their figures.
+    pub failures: Vec<Failure>,
     /// Runtimes without a bench file for a case that others have.
     pub missing: Vec<Missing>,
     /// Unreadable files that were left out.
     pub problems: Vec<Problem>,
     /// Warnings about the comparison itself (e.g. baseline on another machine).
     pub notes: Vec<String>,
+    /// Every runtime across every case at a glance, and what went wrong.
+    pub overview: Overview,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -52,6 +58,12 @@ pub struct RunInfo {
     pub mode: Option<String>,
     pub placement: Option<String>,
     pub git_commit: Option<String>,
+    /// How many times the run repeated its matrix (1 for a single round).
+    pub rounds: u32,
+    /// Seed of the per-round runtime shuffle, when the run recorded one.
+    pub seed: Option<u64>,
+    /// The runtime order of each round, as run.
+    pub orders: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -117,14 +129,38 @@ pub struct Interval {
     pub upper: f64,
 }
 
+/// Above this spread between rounds a row is marked noisy (fairness rule 8).
+pub const NOISY_SPREAD: f64 = 0.05;
+
+/// How a row's rounds agreed. Its figures are one round's, the median one,
+/// rather than an average, so that every figure of a row comes from one
+/// measurement.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct RoundStats {
+    /// The round whose figures the row shows: the median of the rounds that
+    /// measured (the lower one of an even count), else the last round run.
+    pub round: u32,
+    /// Rounds that measured this row; failed, hung and crashed ones do not.
+    pub rounds: u32,
+    /// (max − min) / median of the row's figure over those rounds: throughput,
+    /// or capacity for latency under load. `None` for fewer than two rounds
+    /// or a median of 0 (no capacity at the target).
+    pub spread: Option<f64>,
+    /// The spread is above [`NOISY_SPREAD`], or the rounds disagree about
+    /// whether there is any capacity at all.
+    pub noisy: bool,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
     pub id: String,
     pub runtime: String,
     pub colour: String,
-    /// `ok` or `failed`.
+    /// `ok`, `failed`, `hung`, `crashed` or `skipped` (of the round shown).
     pub status: String,
     pub error: Option<String>,
+    #[serde(flatten)]
+    pub round_stats: RoundStats,
     pub flavor: String,
     pub is_reference: bool,
     pub workers: usize,
@@ -204,9 +240,11 @@ pub struct LoadRow {
     pub colour: String,
     pub flavor: String,
     pub is_reference: bool,
-    /// `ok` or `failed`.
+    /// `ok`, `failed`, `hung`, `crashed` or `skipped` (of the round shown).
     pub status: String,
     pub error: Option<String>,
+    #[serde(flatten)]
+    pub round_stats: RoundStats,
     /// `None` for failed rows; `rate` is `None` when even the lowest step missed.
     pub capacity: Option<Capacity>,
     /// The 50% and 90% sweep steps, corrected beside service time, so the
@@ -281,6 +319,22 @@ pub struct Missing {
     pub case: String,
 }
 
+/// One round of one benchmark id that did not measure.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    pub id: String,
+    pub runtime: String,
+    pub workload: String,
+    pub case: String,
+    pub round: u32,
+    /// `failed`, `hung` or `crashed`.
+    pub status: String,
+    pub error: String,
+    /// Id of the table (or latency group) holding the id's row; its anchor
+    /// in index.html is `t-<table>`.
+    pub table: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Problem {
     pub file: String,
@@ -324,10 +378,33 @@ impl Model {
             .find(|r| r.name == runtime)
             .map_or(PALETTE[0], |r| &r.colour)
     }
+
+    /// The results sections in page order: latency under load right after
+    /// echo (the same server, measured open loop), and only when the run
+    /// measured it.
+    pub fn sections(&self) -> Vec<Section<'_>> {
+        let mut out: Vec<Section> = self.workloads.iter().map(Section::Workload).collect();
+        if !self.latency_under_load.is_empty() {
+            let at = self
+                .workloads
+                .iter()
+                .take_while(|w| w.name == "echo")
+                .count();
+            out.insert(at, Section::LatencyUnderLoad(&self.latency_under_load));
+        }
+        out
+    }
+}
+
+/// A report section, in page order.
+pub enum Section<'a> {
+    Workload(&'a Workload),
+    LatencyUnderLoad(&'a [LoadGroup]),
 }
 
 fn run_info(run: &LoadedRun) -> RunInfo {
     let m = run.meta.as_ref();
+    let last_round = run.benches.iter().map(|b| b.round).max().unwrap_or(1);
     RunInfo {
         path: run.dir.display().to_string(),
         run_id: m.map(|m| m.run_id.clone()),
@@ -335,6 +412,9 @@ fn run_info(run: &LoadedRun) -> RunInfo {
         mode: m.map(|m| m.mode.clone()),
         placement: m.map(|m| m.placement.clone()),
         git_commit: m.and_then(|m| m.git_commit.clone()),
+        rounds: m.map_or(0, |m| m.rounds).max(last_round).max(1),
+        seed: m.and_then(|m| m.seed),
+        orders: m.map(|m| m.orders.clone()).unwrap_or_default(),
     }
 }
 
@@ -409,21 +489,15 @@ pub fn build(run: &LoadedRun, baseline: Option<&LoadedRun>, cargo_lock: Option<&
             .map_or(PALETTE[0].to_string(), |r| r.colour.clone())
     };
 
-    let base_rows: BTreeMap<&str, Interval> = baseline
-        .iter()
-        .flat_map(|b| &b.benches)
-        .filter_map(|b| Some((b.id.as_str(), throughput(b)?)))
+    let base_benches: Vec<&BenchResult> = baseline.iter().flat_map(|b| &b.benches).collect();
+    let base_rows: BTreeMap<&str, Interval> = merge_rounds(&base_benches)
+        .into_iter()
+        .filter_map(|m| Some((m.bench.id.as_str(), throughput(m.bench)?)))
         .collect();
 
-    // Group rows by (workload, case, topology, placement).
-    let mut groups: BTreeMap<(String, String, String, String), Vec<&BenchResult>> = BTreeMap::new();
-    for b in &run.benches {
-        let key = (
-            b.workload.clone(),
-            b.case.clone(),
-            b.topology.clone(),
-            b.placement.clone(),
-        );
+    // Group results, every round, by (workload, case, topology, placement).
+    let mut groups: BTreeMap<GroupKey, Vec<&BenchResult>> = BTreeMap::new();
+    for (b, key) in run.benches.iter().zip(group_keys(&run.benches)) {
         groups.entry(key).or_default().push(b);
     }
     let mut keys: Vec<_> = groups.keys().cloned().collect();
@@ -438,16 +512,25 @@ pub fn build(run: &LoadedRun, baseline: Option<&LoadedRun>, cargo_lock: Option<&
 
     let mut workloads: Vec<Workload> = Vec::new();
     let mut latency_under_load = Vec::new();
+    let mut failures = Vec::new();
     let mut notes = Vec::new();
     let mut used_ids = BTreeSet::new();
     for key in keys {
-        let benches = &groups[&key];
+        let all_rounds = &groups[&key];
         let (workload, case, topology, placement) = key;
         let mut id = slug(&format!("{workload}-{case}-{topology}-{placement}"));
         while !used_ids.insert(id.clone()) {
             id.push('x');
         }
-        let first = benches[0];
+        failures.extend(failures_of(all_rounds, &id));
+        let merged = merge_rounds(all_rounds);
+        let benches: Vec<&BenchResult> = merged.iter().map(|m| m.bench).collect();
+        // A hung or crashed record has no sweep parameters: describe the
+        // case from a result that ran.
+        let first = benches
+            .iter()
+            .find(|b| !b.op.is_empty())
+            .unwrap_or(&benches[0]);
         let scope = Scope {
             title: case_title(&workload, &case, &first.params),
             op: first.op.clone(),
@@ -457,14 +540,17 @@ pub fn build(run: &LoadedRun, baseline: Option<&LoadedRun>, cargo_lock: Option<&
             placement,
         };
         if workload == LOAD_WORKLOAD {
-            let group = load_group(id, scope, benches, &colour);
-            notes.extend(group_note(&group, benches));
+            let group = load_group(id, scope, &merged, &colour);
+            notes.extend(group_note(&group, &benches));
             latency_under_load.push(group);
             continue;
         }
-        let mut rows: Vec<Row> = benches
+        let mut rows: Vec<Row> = merged
             .iter()
-            .map(|b| row(b, colour(&b.runtime), base_rows.get(b.id.as_str())))
+            .map(|m| {
+                let b = m.bench;
+                row(m, colour(&b.runtime), base_rows.get(b.id.as_str()))
+            })
             .collect();
         let best = rows
             .iter()
@@ -525,7 +611,7 @@ pub fn build(run: &LoadedRun, baseline: Option<&LoadedRun>, cargo_lock: Option<&
         }
     }
 
-    Model {
+    let mut model = Model {
         schema_version: crate::REPORT_SCHEMA_VERSION,
         generator: format!("rtbench-report {}", env!("CARGO_PKG_VERSION")),
         run: run_info(run),
@@ -537,9 +623,132 @@ pub fn build(run: &LoadedRun, baseline: Option<&LoadedRun>, cargo_lock: Option<&
         runtimes,
         workloads,
         latency_under_load,
+        failures,
         problems,
         notes,
+        overview: Overview::default(),
+    };
+    model.overview = crate::overview::build(&model);
+    model
+}
+
+/// (workload, case, topology, placement): what makes rows comparable.
+type GroupKey = (String, String, String, String);
+
+/// Each result's group. The runner writes a hung or crashed result without
+/// the topology and placement the bench would have described, so such a
+/// result takes them from another round of its id, else from a result of
+/// its case and flavor, else of its case: its row then sits in its table
+/// instead of a table of its own.
+fn group_keys(benches: &[BenchResult]) -> Vec<GroupKey> {
+    let described = |f: &dyn Fn(&BenchResult) -> bool| {
+        benches
+            .iter()
+            .find(|o| !o.topology.is_empty() && f(o))
+            .map(|o| (o.topology.clone(), o.placement.clone()))
+    };
+    benches
+        .iter()
+        .map(|b| {
+            let (topology, placement) = if b.topology.is_empty() {
+                let same_case = |o: &BenchResult| o.workload == b.workload && o.case == b.case;
+                described(&|o| o.id == b.id)
+                    .or_else(|| {
+                        described(&|o| same_case(o) && o.description.flavor == b.description.flavor)
+                    })
+                    .or_else(|| described(&same_case))
+                    .unwrap_or_else(|| (b.topology.clone(), b.placement.clone()))
+            } else {
+                (b.topology.clone(), b.placement.clone())
+            };
+            (b.workload.clone(), b.case.clone(), topology, placement)
+        })
+        .collect()
+}
+
+/// The results of a group that failed, hung or crashed, by runtime and
+/// round (a `skipped` one never ran: its reason is in its row).
+fn failures_of(benches: &[&BenchResult], table: &str) -> Vec<Failure> {
+    let mut out: Vec<Failure> = benches
+        .iter()
+        .filter(|b| !matches!(b.status.as_str(), "ok" | "skipped"))
+        .map(|b| Failure {
+            id: b.id.clone(),
+            runtime: b.runtime.clone(),
+            workload: b.workload.clone(),
+            case: b.case.clone(),
+            round: b.round,
+            status: b.status.clone(),
+            error: row_error(b).unwrap_or_default(),
+            table: table.to_string(),
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.runtime, a.round).cmp(&(&b.runtime, b.round)));
+    out
+}
+
+/// One benchmark id over its rounds: the result that stands for it.
+struct Merged<'a> {
+    bench: &'a BenchResult,
+    stats: RoundStats,
+}
+
+/// The figure rounds are compared by: throughput, or for latency under load
+/// the capacity (0 when even the lowest rate missed the target). `None` for
+/// a round that did not measure.
+fn round_figure(b: &BenchResult) -> Option<f64> {
+    if b.workload == LOAD_WORKLOAD {
+        measured(b).map(|o| o.capacity.rate.unwrap_or(0.0))
+    } else {
+        throughput(b).map(|t| t.value)
     }
+}
+
+/// Merges the rounds of each id (in first-seen order) into its median round
+/// (fairness rule 8); without one that measured, its last ok round, else its
+/// last round, which then shows its status.
+fn merge_rounds<'a>(benches: &[&'a BenchResult]) -> Vec<Merged<'a>> {
+    let mut ids: Vec<&str> = Vec::new();
+    let mut by_id: BTreeMap<&str, Vec<&'a BenchResult>> = BTreeMap::new();
+    for &b in benches {
+        let rounds = by_id.entry(b.id.as_str()).or_default();
+        if rounds.is_empty() {
+            ids.push(b.id.as_str());
+        }
+        rounds.push(b);
+    }
+    ids.iter()
+        .map(|id| {
+            let mut all = by_id.remove(id).unwrap_or_default();
+            all.sort_by_key(|b| b.round);
+            let mut figures: Vec<(f64, &BenchResult)> = all
+                .iter()
+                .filter_map(|b| Some((round_figure(b)?, *b)))
+                .collect();
+            figures.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.round.cmp(&y.1.round)));
+            let Some(&(median, bench)) = figures.get(figures.len().saturating_sub(1) / 2) else {
+                let bench = all.iter().rev().find(|b| b.status == "ok");
+                let bench = bench.or(all.last()).expect("an id has a result");
+                let stats = RoundStats {
+                    round: bench.round,
+                    rounds: 0,
+                    spread: None,
+                    noisy: false,
+                };
+                return Merged { bench, stats };
+            };
+            let (min, max) = (figures[0].0, figures[figures.len() - 1].0);
+            let several = figures.len() > 1;
+            let spread = (several && median > 0.0).then(|| (max - min) / median);
+            let stats = RoundStats {
+                round: bench.round,
+                rounds: figures.len() as u32,
+                spread,
+                noisy: spread.map_or(several && max > min, |s| s > NOISY_SPREAD),
+            };
+            Merged { bench, stats }
+        })
+        .collect()
 }
 
 /// Ops per second with its interval; `None` for failed or unestimated rows.
@@ -557,7 +766,8 @@ fn throughput(b: &BenchResult) -> Option<Interval> {
     })
 }
 
-fn row(b: &BenchResult, colour: String, base: Option<&Interval>) -> Row {
+fn row(m: &Merged, colour: String, base: Option<&Interval>) -> Row {
+    let b = m.bench;
     let ok = b.status == "ok";
     let throughput = throughput(b);
     let time_per_op_ns = throughput.and(b.estimate).map(|e| Interval {
@@ -584,6 +794,7 @@ fn row(b: &BenchResult, colour: String, base: Option<&Interval>) -> Row {
         colour,
         status: b.status.clone(),
         error: row_error(b),
+        round_stats: m.stats,
         is_reference: d.flavor == "reference",
         flavor: d.flavor.clone(),
         workers: d.workers,
@@ -614,23 +825,26 @@ fn row(b: &BenchResult, colour: String, base: Option<&Interval>) -> Row {
 fn load_group(
     id: String,
     scope: Scope,
-    benches: &[&BenchResult],
+    merged: &[Merged],
     colour: &dyn Fn(&str) -> String,
 ) -> LoadGroup {
-    let setup = benches.iter().find_map(|b| measured(b)).map(|o| LoadSetup {
-        slo: o.slo,
-        slo_label: slo_label(&o.slo),
-        reference_rate: o.reference_rate,
-        reference_source: o.reference_source.clone(),
-        arrivals: o.arrivals.clone(),
-        seed: o.seed,
-        step_secs: o.step_secs,
-        warmup_secs: o.warmup_secs,
-        generator_wait: o.generator_wait.clone(),
-    });
-    let mut rows: Vec<LoadRow> = benches
+    let setup = merged
         .iter()
-        .map(|b| {
+        .find_map(|m| measured(m.bench))
+        .map(|o| LoadSetup {
+            slo: o.slo,
+            slo_label: slo_label(&o.slo),
+            reference_rate: o.reference_rate,
+            reference_source: o.reference_source.clone(),
+            arrivals: o.arrivals.clone(),
+            seed: o.seed,
+            step_secs: o.step_secs,
+            warmup_secs: o.warmup_secs,
+            generator_wait: o.generator_wait.clone(),
+        });
+    let mut rows: Vec<LoadRow> = merged
+        .iter()
+        .map(|&Merged { bench: b, stats }| {
             let mut steps: Vec<LoadStep> = measured(b)
                 .iter()
                 .flat_map(|o| &o.steps)
@@ -672,6 +886,7 @@ fn load_group(
                 is_reference: d.flavor == "reference",
                 status: b.status.clone(),
                 error: row_error(b),
+                round_stats: stats,
                 capacity: measured(b).map(|o| o.capacity.clone()),
                 at_50: at(0.5),
                 at_90: at(0.9),

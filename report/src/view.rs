@@ -3,15 +3,19 @@
 
 use crate::fmt;
 use crate::model::{
-    LoadGroup, LoadPoint, LoadRow, Model, Percentiles, Row, Scope, Table, Workload,
+    LoadGroup, LoadPoint, LoadRow, Model, NOISY_SPREAD, Percentiles, RoundStats, Row, Scope, Table,
 };
+use crate::overview::{Overview, OverviewCell, OverviewRuntime};
 
-/// One formatted cell; `class` marks baseline verdicts for CSS, `sub` is a
-/// secondary figure (the 95% interval) that HTML prints small below the value.
+/// One formatted cell; `class` marks what stands out (baseline verdicts,
+/// noisy rows, the best of a case) for CSS and bold in Markdown, `sub` is a
+/// secondary figure (the 95% interval) that HTML prints small below the
+/// value, `heat` a ratio to the best that HTML colours on a fixed scale.
 pub struct Cell {
     pub text: String,
     pub sub: Option<String>,
     pub class: Option<&'static str>,
+    pub heat: Option<f64>,
 }
 
 impl From<String> for Cell {
@@ -20,6 +24,7 @@ impl From<String> for Cell {
             text,
             sub: None,
             class: None,
+            heat: None,
         }
     }
 }
@@ -36,6 +41,8 @@ impl Cell {
 
 pub struct Column<'a, R = Row> {
     pub header: String,
+    /// The id of the table this column stands for, which HTML links to.
+    pub anchor: Option<String>,
     pub numeric: bool,
     pub cell: Box<dyn Fn(&R) -> Cell + 'a>,
 }
@@ -47,23 +54,37 @@ fn col<'a, R>(
 ) -> Column<'a, R> {
     Column {
         header: header.into(),
+        anchor: None,
         numeric,
         cell: Box::new(f),
     }
 }
 
 /// What the table writers need of a row beyond its columns, so closed-loop
-/// and open-loop tables share one writer per format.
+/// tables, open-loop tables and the overview share one writer per format.
 pub trait TableRow {
     fn runtime(&self) -> &str;
     fn colour(&self) -> &str;
     fn is_reference(&self) -> bool;
-    /// The error of a failed row, which then shows in place of its figures.
-    fn failure(&self) -> Option<&str>;
+    /// `ok`, `failed`, `hung`, `crashed` or `skipped`; a line of the
+    /// overview is always `ok`.
+    fn status(&self) -> &str {
+        "ok"
+    }
+    fn error(&self) -> Option<&str> {
+        None
+    }
+    /// The error of a row that did not measure, which then shows in place
+    /// of its figures.
+    fn failure(&self) -> Option<&str> {
+        (self.status() != "ok").then(|| self.error().unwrap_or(""))
+    }
 }
 
+/// Implements [`TableRow`] from a row's fields; `status` names rows that
+/// carry a status and an error.
 macro_rules! table_row {
-    ($t:ty) => {
+    ($t:ty $(, $status:ident)?) => {
         impl TableRow for $t {
             fn runtime(&self) -> &str {
                 &self.runtime
@@ -74,14 +95,20 @@ macro_rules! table_row {
             fn is_reference(&self) -> bool {
                 self.is_reference
             }
-            fn failure(&self) -> Option<&str> {
-                (self.status != "ok").then(|| self.error.as_deref().unwrap_or(""))
-            }
+            $(
+                fn $status(&self) -> &str {
+                    &self.status
+                }
+                fn error(&self) -> Option<&str> {
+                    self.error.as_deref()
+                }
+            )?
         }
     };
 }
-table_row!(Row);
-table_row!(LoadRow);
+table_row!(Row, status);
+table_row!(LoadRow, status);
+table_row!(OverviewRuntime);
 
 /// The first column of every table: the runtime, references marked.
 fn runtime_col<'a, R: TableRow>() -> Column<'a, R> {
@@ -93,6 +120,27 @@ fn runtime_col<'a, R: TableRow>() -> Column<'a, R> {
 
 fn or_dash<T>(v: Option<T>, f: impl Fn(T) -> String) -> Cell {
     v.map_or_else(|| "—".to_string(), f).into()
+}
+
+/// The between-round spread of a table's rows, when any row has more than
+/// one round (a single-round table gets no such column). A row measured by
+/// fewer rounds than the table's most says so beneath.
+fn spread_col<'a, R: 'a>(rows: &[R], stats: fn(&R) -> &RoundStats) -> Option<Column<'a, R>> {
+    let most = rows.iter().map(|r| stats(r).rounds).max().unwrap_or(0);
+    (most > 1).then(|| {
+        col("Round spread", true, move |r: &R| {
+            let s = stats(r);
+            let mut cell = or_dash(s.spread, |x| format!("± {}%", fmt::sig3(x * 100.0)));
+            if s.noisy {
+                cell.text.push_str(" noisy");
+                cell.class = Some("noisy");
+            }
+            if s.rounds < most {
+                cell.sub = Some(format!("{} of {most} rounds", s.rounds));
+            }
+            cell
+        })
+    })
 }
 
 /// The columns of `table`: fixed identity columns, then only the figures that
@@ -126,9 +174,11 @@ pub fn columns(table: &Table, with_baseline: bool) -> Vec<Column<'_>> {
                 text: fmt::si(t.value),
                 sub: Some(format!("{} – {}", fmt::si(t.lower), fmt::si(t.upper))),
                 class: None,
+                heat: None,
             },
         },
     ));
+    c.extend(spread_col(rows, |r| &r.round_stats));
     c.push(col("vs best", true, |r: &Row| {
         or_dash(r.ratio_to_best, fmt::ratio)
     }));
@@ -178,6 +228,7 @@ pub fn columns(table: &Table, with_baseline: bool) -> Vec<Column<'_>> {
                     text: format!("{mark} {}", fmt::percent(ch.percent)),
                     sub: None,
                     class: Some(class),
+                    heat: None,
                 }
             }
         }));
@@ -257,20 +308,22 @@ pub fn load_columns(g: &LoadGroup) -> Vec<Column<'_, LoadRow>> {
                         text: "—".into(),
                         sub: Some(NO_CAPACITY.into()),
                         class: None,
+                        heat: None,
                     },
                 },
             },
         ),
-        col("Bracket", true, |r: &LoadRow| {
-            or_dash(r.capacity.as_ref(), |c| match c.bracket_hi {
-                Some(hi) => format!("{} – {}", fmt::si(c.bracket_lo), fmt::si(hi)),
-                None => format!("≥ {} (all met)", fmt::si(c.bracket_lo)),
-            })
-        }),
-        col("Probes", true, |r: &LoadRow| {
-            or_dash(r.capacity.as_ref(), |c| c.probes.to_string())
-        }),
     ];
+    c.extend(spread_col(&g.rows, |r| &r.round_stats));
+    c.push(col("Bracket", true, |r: &LoadRow| {
+        or_dash(r.capacity.as_ref(), |c| match c.bracket_hi {
+            Some(hi) => format!("{} – {}", fmt::si(c.bracket_lo), fmt::si(hi)),
+            None => format!("≥ {} (all met)", fmt::si(c.bracket_lo)),
+        })
+    }));
+    c.push(col("Probes", true, |r: &LoadRow| {
+        or_dash(r.capacity.as_ref(), |c| c.probes.to_string())
+    }));
     type Pick = fn(&Percentiles) -> u64;
     let picks: [(&str, Pick); 3] = [
         ("p50", |p| p.p50_ns),
@@ -295,6 +348,7 @@ pub fn load_columns(g: &LoadGroup) -> Vec<Column<'_, LoadRow>> {
                         ),
                         sub: Some(format!("svc {}", fmt::ns(pick(&p.service) as f64))),
                         class: None,
+                        heat: None,
                     },
                 },
             ));
@@ -306,6 +360,7 @@ pub fn load_columns(g: &LoadGroup) -> Vec<Column<'_, LoadRow>> {
                 text: fmt::ns(at as f64),
                 sub: (max > at).then(|| format!("max {}", fmt::ns(max as f64))),
                 class: None,
+                heat: None,
             },
             _ => "—".to_string().into(),
         }
@@ -344,25 +399,157 @@ pub fn missing_here(model: &Model, workload: &str) -> Vec<String> {
         .collect()
 }
 
-/// A report section, in page order.
-pub enum Section<'a> {
-    Workload(&'a Workload),
-    LatencyUnderLoad(&'a [LoadGroup]),
+/// A list section of the report: its id in index.html and its heading
+/// (summary.md links by heading, as GitHub does).
+pub struct Anchor {
+    pub id: &'static str,
+    pub heading: &'static str,
 }
 
-/// The results sections in order: latency under load right after echo (the
-/// same server, measured open loop), and only when the run measured it.
-pub fn sections(model: &Model) -> Vec<Section<'_>> {
-    let mut out: Vec<Section> = model.workloads.iter().map(Section::Workload).collect();
-    if !model.latency_under_load.is_empty() {
-        let at = model
-            .workloads
-            .iter()
-            .take_while(|w| w.name == "echo")
-            .count();
-        out.insert(at, Section::LatencyUnderLoad(&model.latency_under_load));
+pub const FAILURES: Anchor = Anchor {
+    id: "failures",
+    heading: "Failed, hung and crashed results",
+};
+pub const SKIPPED: Anchor = Anchor {
+    id: "skipped",
+    heading: "Skipped runtimes",
+};
+pub const MISSING: Anchor = Anchor {
+    id: "missing",
+    heading: "Missing results",
+};
+pub const PROBLEMS: Anchor = Anchor {
+    id: "problems",
+    heading: "Problems",
+};
+
+pub const FAILURES_INTRO: &str = "These results did not measure. A row whose other rounds did still shows their figures; a row with no such round shows its last round's error.";
+pub const MISSING_INTRO: &str =
+    "This run is partial: these runtimes have no bench file for a case that others have.";
+pub const PROBLEMS_INTRO: &str = "These files could not be read; the report shows everything else.";
+
+/// The overview matrix: runtime, median rank, then one column per case
+/// (linked to its table), each cell the ratio to the case's best.
+pub fn overview_columns(o: &Overview) -> Vec<Column<'_, OverviewRuntime>> {
+    let mut c = vec![
+        runtime_col(),
+        col("Median rank", true, |r: &OverviewRuntime| Cell {
+            sub: r.median_rank.map(|_| {
+                let s = if r.ranked_cases == 1 { "" } else { "s" };
+                format!("{} case{s}", r.ranked_cases)
+            }),
+            // A median of ranks is a whole or a half.
+            ..or_dash(r.median_rank, |m| {
+                format!("{m:.*}", usize::from(m.fract() != 0.0))
+            })
+        }),
+    ];
+    for (i, case) in o.cases.iter().enumerate() {
+        c.push(Column {
+            anchor: Some(case.id.clone()),
+            ..col(case.label.clone(), true, move |r: &OverviewRuntime| {
+                r.cells[i]
+                    .as_ref()
+                    .map_or_else(|| String::new().into(), overview_cell)
+            })
+        });
+    }
+    c
+}
+
+/// A cell of the overview: the ratio (bold where best), the status of a
+/// row that did not measure, or `none` for a rank without a ratio (no
+/// capacity at the target).
+fn overview_cell(c: &OverviewCell) -> Cell {
+    match (c.ratio, c.rank) {
+        _ if c.status != "ok" => Cell {
+            class: Some("unmeasured"),
+            ..c.status.clone().into()
+        },
+        (Some(ratio), rank) => Cell {
+            class: (rank == Some(1)).then_some("best"),
+            heat: Some(ratio),
+            ..fmt::sig3(ratio).into()
+        },
+        (None, Some(_)) => Cell {
+            heat: Some(0.0),
+            ..NO_CAPACITY_SHORT.to_string().into()
+        },
+        (None, _) => "—".to_string().into(),
+    }
+}
+
+/// The line above the overview of a run with rounds.
+pub fn rounds_line(o: &Overview) -> Option<String> {
+    (o.rounds > 1).then(|| {
+        format!(
+            "{} rounds; every figure is its row's median round.",
+            o.rounds
+        )
+    })
+}
+
+/// An overview cell whose runtime met the target at no rate tried.
+pub const NO_CAPACITY_SHORT: &str = "none";
+
+/// Under the overview matrix: what its cells are.
+pub const OVERVIEW_KEY: &str = "Each cell divides a runtime's figure by the best of that case: throughput for the closed-loop cases, capacity at the latency target for latency under load (\"none\": not even the lowest rate met it). 1.00 is the best; the colours run on a fixed scale from green (1.00) through yellow (0.50) to red (0). A case's column heading leads to its table. Median rank: the middle of the runtime's places in the cases it measured (1 = best, references included).";
+
+/// The counts under the overview, each with the list it links to when it
+/// has one to show.
+pub fn overview_counts(model: &Model) -> Vec<(String, Option<&'static Anchor>)> {
+    let c = &model.overview.counts;
+    let linked = |n: usize, a: &'static Anchor| (n > 0).then_some(a);
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut out = vec![
+        (format!("{} failed", c.failed), linked(c.failed, &FAILURES)),
+        (format!("{} hung", c.hung), linked(c.hung, &FAILURES)),
+        (
+            format!("{} crashed", c.crashed),
+            linked(c.crashed, &FAILURES),
+        ),
+        (
+            plural(c.skipped, "skipped runtime", "skipped runtimes"),
+            linked(c.skipped, &SKIPPED),
+        ),
+    ];
+    if c.missing > 0 {
+        out.push((format!("{} missing", c.missing), Some(&MISSING)));
+    }
+    if c.problems > 0 {
+        out.push((
+            plural(c.problems, "unreadable file", "unreadable files"),
+            Some(&PROBLEMS),
+        ));
+    }
+    if model.overview.rounds > 1 {
+        let noisy = plural(model.overview.noisy_rows, "noisy row", "noisy rows");
+        out.push((
+            format!(
+                "{noisy} (rounds disagree by more than {:.0}%)",
+                NOISY_SPREAD * 100.0
+            ),
+            None,
+        ));
     }
     out
+}
+
+/// One line of the failures list: who, which case, which round, what happened.
+pub fn failure_line(model: &Model, f: &crate::model::Failure) -> (String, String) {
+    let round = if model.run.rounds > 1 {
+        format!(", round {}", f.round)
+    } else {
+        String::new()
+    };
+    (
+        f.runtime.clone(),
+        format!(
+            "{} {}{round}: {}: {}",
+            f.workload, f.case, f.status, f.error
+        ),
+    )
 }
 
 /// The Environment block as (label, value) pairs.
@@ -375,6 +562,25 @@ pub fn environment(model: &crate::Model) -> Vec<(String, String)> {
     v.push(("Mode".into(), opt(&run.mode)));
     v.push(("Placement".into(), opt(&run.placement)));
     v.push(("Git commit".into(), opt(&run.git_commit)));
+    v.push((
+        "Rounds".into(),
+        match run.seed {
+            Some(seed) => format!(
+                "{}, runtime order shuffled per round from seed {seed}",
+                run.rounds
+            ),
+            None => run.rounds.to_string(),
+        },
+    ));
+    if !run.orders.is_empty() {
+        let orders: Vec<String> = run
+            .orders
+            .iter()
+            .enumerate()
+            .map(|(i, o)| format!("round {}: {}", i + 1, o.join(", ")))
+            .collect();
+        v.push(("Runtime order".into(), orders.join("; ")));
+    }
     match &model.environment {
         Some(e) => {
             v.push(("Kernel".into(), e.kernel.clone()));
@@ -436,6 +642,8 @@ pub const HOW_TO_READ: &[&str] = &[
     "Latency percentiles come from an HdrHistogram of every operation: round-trip time for echo, lateness (how long after its deadline a timer fired) for timers. The percentile charts put p on a log scale of 1/(1−p), so each step right is ten times rarer.",
     "Timer class matters: 1ms-wheel runtimes round sleeps up to the next millisecond tick, fine ones use sub-millisecond timers, os is the OS sleep itself. Timer slack is the Linux slack the sleeping thread had; it adds directly to lateness.",
     "Server CPU per operation is user + system time of the server threads divided by the operations; above the time per operation means more than one core was busy.",
+    "When the run repeated its matrix in rounds, every row shows its median round: the round whose throughput (capacity, for latency under load) is the median of the rounds that measured it, the lower of the two middle ones for an even count. \"Round spread\" is (max − min) / median of that figure over those rounds; above 5% the row is marked noisy, and differences smaller than its spread are noise. A failed, hung or crashed round does not count; it is listed under Failed, hung and crashed results.",
+    "The overview at the top divides each runtime's figure by the best of each case and ranks it there; the median rank sums a runtime up across cases, the tables say why.",
     "With a baseline, Δ is the change in throughput against the row with the same id; ▲ (faster) and ▼ (slower) mark only changes whose two 95% intervals do not overlap, \"~\" marks overlapping ones, which are noise until shown otherwise.",
 ];
 

@@ -159,3 +159,46 @@ fn the_latency_section_is_in_the_browser_dom() {
     assert!(dom.contains("<a href=\"#latency-under-load\">Latency under load</a>"));
     assert!(dom.contains("none below lowest step"));
 }
+
+/// The overview of a run with rounds: first on the page, one row per
+/// runtime and one linked column per case, and every link it holds lands on
+/// an element of the page.
+#[test]
+fn the_overview_is_in_the_browser_dom() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let (o, _cleanup) = rounds::render();
+    let mut all = tables(&o.json);
+    all.extend(o.json["latency_under_load"].as_array().unwrap());
+    let (dom, _) = check_page(&chromium, &o, &all);
+    let start = dom
+        .find("<section id=\"overview\"><h2>Overview</h2>")
+        .expect("overview in the DOM");
+    assert!(start < dom.find("<nav>").unwrap(), "before the contents");
+    let end = start + dom[start..].find("</section>").unwrap();
+    let section = &dom[start..end];
+    let ov = &o.json["overview"];
+    let matrix = &section[section.find("<table class=\"overview\"").unwrap()..];
+    let matrix = &matrix[..matrix.find("</table>").unwrap()];
+    assert_eq!(
+        matrix.matches("<tr").count(),
+        ov["runtimes"].as_array().unwrap().len() + 1,
+        "header + one row per runtime"
+    );
+    let cases = ov["cases"].as_array().unwrap();
+    assert_eq!(matrix.matches("<th>").count(), 2 + cases.len());
+    assert!(matrix.contains("style=\"background:hsl(120,70%,82%)\""));
+    // Every link of the overview has its target in the page.
+    let targets: Vec<&str> = section
+        .split("href=\"#")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect();
+    assert_eq!(targets.len(), cases.len() + 5, "cases and five counts");
+    for t in targets {
+        assert!(dom.contains(&format!("id=\"{t}\"")), "#{t} has no element");
+    }
+    assert!(section.contains("2 noisy rows"));
+    assert!(dom.contains("± 15.0% noisy"));
+}

@@ -7,15 +7,6 @@ use common::*;
 use rtbench_report::fmt::si;
 use serde_json::Value;
 
-fn group<'a>(json: &'a Value, case: &str) -> &'a Value {
-    json["latency_under_load"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["case"] == case)
-        .unwrap_or_else(|| panic!("no latency group {case}"))
-}
-
 fn runtimes(g: &Value) -> Vec<&str> {
     g["rows"]
         .as_array()
@@ -30,7 +21,7 @@ fn the_model_groups_latency_apart_sorted_by_capacity() {
     let (o, _c) = latency::render();
     assert!(o.rendered.problems.is_empty(), "{:?}", o.rendered.problems);
     let j = &o.json;
-    assert_eq!(j["schema_version"], 2);
+    assert_eq!(j["schema_version"], 3);
     let workloads: Vec<&str> = j["workloads"]
         .as_array()
         .unwrap()
@@ -41,7 +32,7 @@ fn the_model_groups_latency_apart_sorted_by_capacity() {
     let groups = j["latency_under_load"].as_array().unwrap();
     assert_eq!(groups.len(), 2);
     assert_eq!(groups[0]["case"], "64B-16c", "natural case order");
-    let g = group(j, "64B-16c");
+    let g = load_group(j, "64B-16c");
     assert_eq!(g["title"], "latency 64 B × 16 connections");
     assert_eq!(g["topology"], "1 core");
     assert_eq!(g["setup"]["slo_label"], "p99 ≤ 1 ms");
@@ -94,7 +85,7 @@ fn the_model_groups_latency_apart_sorted_by_capacity() {
     assert_eq!(glommio["capacity"]["bracket_lo"], 0.0);
     assert!(close(&glommio["capacity"]["bracket_hi"], 10_000.0));
     // Every rate met the target: no upper bracket; the failed row last.
-    let g = group(j, "64B-256c");
+    let g = load_group(j, "64B-256c");
     assert_eq!(runtimes(g), ["smol", "std-threads", "tokio-mt", "glommio"]);
     assert_eq!(g["rows"][0]["capacity"]["bracket_hi"], Value::Null);
     assert_eq!(g["rows"][3]["status"], "failed");
@@ -203,19 +194,9 @@ fn no_capacity_and_failed_rows_say_so() {
     )));
     assert!(!o.html.contains("<got 63"), "raw text reached the page");
 
-    let g16 = group(&o.json, "64B-16c");
-    let g256 = group(&o.json, "64B-256c");
-    let svg = |g: &Value, kind: &str| {
-        let file = g["charts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["kind"] == kind)
-            .unwrap()["file"]
-            .as_str()
-            .unwrap();
-        std::fs::read_to_string(o.dir.join(file)).unwrap()
-    };
+    let g16 = load_group(&o.json, "64B-16c");
+    let g256 = load_group(&o.json, "64B-256c");
+    let svg = |g: &Value, kind: &str| o.chart(g, kind);
     let capacity = svg(g16, "capacity");
     for label in [
         "none below lowest step",
@@ -245,7 +226,7 @@ fn no_capacity_and_failed_rows_say_so() {
 #[test]
 fn the_reference_is_dashed_and_behind_steps_are_crossed() {
     let (o, _c) = latency::render();
-    let g = group(&o.json, "64B-16c");
+    let g = load_group(&o.json, "64B-16c");
     let file = g["charts"][0]["file"].as_str().unwrap();
     let svg = std::fs::read_to_string(o.dir.join(file)).unwrap();
     let colour = |name: &str| row(g, name)["colour"].as_str().unwrap().to_uppercase();
@@ -292,7 +273,7 @@ fn runs_without_latency_results_have_no_section() {
 #[test]
 fn a_repeated_step_shows_the_attempt_that_decided_it() {
     let (o, _c) = latency::render();
-    let g = group(&o.json, "64B-16c");
+    let g = load_group(&o.json, "64B-16c");
     let std = row(g, "std-threads");
     assert_eq!(std["at_50"]["repeated"], true);
     assert_eq!(std["at_90"]["repeated"], false);

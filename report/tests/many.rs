@@ -60,6 +60,9 @@ pub fn write_run() -> std::path::PathBuf {
                 description: Some(desc(n)),
             })
             .collect(),
+        rounds: 0,
+        seed: None,
+        orders: Vec::new(),
     })
     .unwrap();
     for (i, name) in NAMES.iter().enumerate() {
@@ -114,6 +117,7 @@ pub fn write_run() -> std::path::PathBuf {
             server_cpu_ns_per_op: Some(8_000.0),
             extra: BTreeMap::new(),
             open_loop: None,
+            round: 1,
         })
         .unwrap();
     }

@@ -12,7 +12,7 @@ use std::path::Path;
 fn complete_run_throughput_ratios_and_latency() {
     let o = render_ok("a-complete", None);
     assert!(o.rendered.problems.is_empty());
-    assert_eq!(o.json["schema_version"], 2);
+    assert_eq!(o.json["schema_version"], 3);
     let echo = table(&o.json, "echo", "64B-16c");
     assert_eq!(echo["title"], "echo 64 B × 16 connections");
     assert_eq!(echo["topology"], "N workers work-stealing");
@@ -432,10 +432,11 @@ fn results_folders_are_never_written() {
     let before = snapshot(&fixture(""));
     render_ok("a-complete", Some("f-baseline"));
     render_ok("d-corrupt-bench", None);
-    let inside = fixture("a-complete/report");
-    let e = render(&opts("a-complete", None, inside.clone())).unwrap_err();
-    assert!(matches!(e, ReportError::OutInsideResults { .. }), "{e}");
-    assert!(!inside.exists());
+    for inside in [fixture("a-complete/bench/out"), fixture("a-complete/html")] {
+        let e = render(&opts("a-complete", None, inside.clone())).unwrap_err();
+        assert!(matches!(e, ReportError::OutInsideResults { .. }), "{e}");
+        assert!(!inside.exists());
+    }
     let e = render(&opts(
         "b-partial",
         Some("a-complete"),
@@ -495,4 +496,38 @@ fn a_corrupt_meta_beside_good_benches_is_listed_and_the_rest_rendered() {
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(md.contains("meta.json was unreadable (see Problems)"));
     assert!(md_row(&md, "### echo 64 B", "tokio-mt").contains("| 100 k (99.0 k – 101 k) |"));
+}
+
+/// A run's own `report/` folder is where `rtbench run` renders it: allowed,
+/// and it leaves the run's results as they were.
+#[test]
+fn a_run_renders_into_its_own_report_folder() {
+    let run = out_dir("own-report");
+    let _cleanup = Cleanup(run.clone());
+    std::fs::create_dir_all(&run).unwrap();
+    for f in ["meta.json", "bench"] {
+        let status = std::process::Command::new("cp")
+            .arg("-r")
+            .arg(fixture("a-complete").join(f))
+            .arg(&run)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let before = snapshot(&run);
+    let own = run.join(rtbench_report::REPORT_DIR);
+    render(&rtbench_report::Options {
+        results: run.clone(),
+        out: own.clone(),
+        baseline: None,
+        cargo_lock: None,
+    })
+    .unwrap();
+    assert!(own.join("index.html").is_file());
+    let own_prefix = own.display().to_string();
+    let after: BTreeMap<_, _> = snapshot(&run)
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(&own_prefix))
+        .collect();
+    assert_eq!(before, after);
 }

@@ -10,6 +10,13 @@ fn validator() -> jsonschema::Validator {
     jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).expect("schema compiles")
 }
 
+/// Every way `json` breaks the schema, each with where.
+fn errors(v: &jsonschema::Validator, json: &serde_json::Value) -> Vec<String> {
+    v.iter_errors(json)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
 #[test]
 fn rendered_results_validate_against_the_committed_schema() {
     let v = validator();
@@ -20,10 +27,7 @@ fn rendered_results_validate_against_the_committed_schema() {
         ("d-corrupt-bench", None),
     ] {
         let o = render_ok(run, base);
-        let errors: Vec<String> = v
-            .iter_errors(&o.json)
-            .map(|e| format!("{} at {}", e, e.instance_path()))
-            .collect();
+        let errors = errors(&v, &o.json);
         assert!(errors.is_empty(), "{run}: {errors:#?}");
         let written = std::fs::read_to_string(o.dir.join("results.schema.json")).unwrap();
         assert_eq!(written, rtbench_report::RESULTS_SCHEMA);
@@ -36,13 +40,32 @@ fn a_run_with_latency_under_load_validates() {
     let (o, _cleanup) = latency::render();
     let mut o = o.json;
     assert!(!o["latency_under_load"].as_array().unwrap().is_empty());
-    let errors: Vec<String> = v
-        .iter_errors(&o)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
+    let errors = errors(&v, &o);
     assert!(errors.is_empty(), "{errors:#?}");
     o["latency_under_load"][0]["rows"][0]["steps"][0]["surprise"] = 1.into();
     assert!(!v.is_valid(&o), "unknown fields are caught in steps");
+}
+
+#[test]
+fn a_run_with_rounds_and_unfinished_results_validates() {
+    let v = validator();
+    let (o, _cleanup) = rounds::render();
+    let mut o = o.json;
+    assert!(!o["failures"].as_array().unwrap().is_empty());
+    let errors = errors(&v, &o);
+    assert!(errors.is_empty(), "{errors:#?}");
+    for (path, what) in [
+        ("/overview/runtimes/0/cells/0", "overview cells"),
+        ("/overview/counts", "overview counts"),
+        ("/failures/0", "failures"),
+        ("/latency_under_load/0/rows/0", "latency rows"),
+    ] {
+        let mut bad = o.clone();
+        bad.pointer_mut(path).unwrap()["surprise"] = 1.into();
+        assert!(!v.is_valid(&bad), "unknown fields are caught in {what}");
+    }
+    o["workloads"][0]["tables"][0]["rows"][0]["status"] = "lost".into();
+    assert!(!v.is_valid(&o), "statuses are a closed set");
 }
 
 #[test]
@@ -52,7 +75,7 @@ fn the_schema_rejects_drift() {
     assert!(v.is_valid(&o));
     o["schema_version"] = 1.into();
     assert!(!v.is_valid(&o), "schema_version is pinned");
-    o["schema_version"] = 2.into();
+    o["schema_version"] = 3.into();
     o["workloads"][0]["tables"][0]["rows"][0]["throughput"]["surprise"] = 1.into();
     assert!(!v.is_valid(&o), "unknown fields are caught");
 }

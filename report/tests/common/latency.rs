@@ -193,6 +193,7 @@ pub fn bench(case: &str, runtime: &str, server: Option<Server>) -> BenchResult {
             }
             o
         }),
+        round: 1,
     }
 }
 

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod latency;
+pub mod rounds;
 
 use rtbench_report::{Options, Rendered, ReportError, render};
 use std::path::{Path, PathBuf};
@@ -99,12 +100,32 @@ pub fn table<'a>(json: &'a serde_json::Value, workload: &str, case: &str) -> &'a
 }
 
 pub fn row<'a>(table: &'a serde_json::Value, runtime: &str) -> &'a serde_json::Value {
-    table["rows"]
+    find(&table["rows"], "runtime", runtime)
+}
+
+/// The item of a results.json array whose `key` is `value`.
+pub fn find<'a>(items: &'a serde_json::Value, key: &str, value: &str) -> &'a serde_json::Value {
+    items
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["runtime"] == runtime)
-        .unwrap_or_else(|| panic!("no row {runtime}"))
+        .find(|x| x[key] == value)
+        .unwrap_or_else(|| panic!("no {key} {value}"))
+}
+
+/// The latency-under-load group in results.json with this case.
+pub fn load_group<'a>(json: &'a serde_json::Value, case: &str) -> &'a serde_json::Value {
+    find(&json["latency_under_load"], "case", case)
+}
+
+impl Out {
+    /// The SVG of a table's (or group's) chart of this kind.
+    pub fn chart(&self, table: &serde_json::Value, kind: &str) -> String {
+        let file = find(&table["charts"], "kind", kind)["file"]
+            .as_str()
+            .unwrap();
+        std::fs::read_to_string(self.dir.join(file)).unwrap()
+    }
 }
 
 /// A figure in results.json equals `want` up to float rounding.

@@ -1,0 +1,255 @@
+//! The overview at the top of the report: every runtime across every case on
+//! one screen, as ratios to each case's best, and what went wrong, so a
+//! reader knows where to look before reading any table.
+
+use crate::model::{LOAD_WORKLOAD, Model, Section};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overview {
+    /// How many times the run repeated its matrix (1 for a single round).
+    pub rounds: u32,
+    /// One column per closed-loop table and latency group, in page order.
+    pub cases: Vec<OverviewCase>,
+    /// One line per runtime with a row in any case, best median rank first;
+    /// runtimes ranked nowhere last.
+    pub runtimes: Vec<OverviewRuntime>,
+    pub counts: Counts,
+    /// Rows whose rounds disagree by more than 5% (see `RoundStats::noisy`).
+    pub noisy_rows: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OverviewCase {
+    /// The table's (or latency group's) id; its anchor in index.html is `t-<id>`.
+    pub id: String,
+    /// Workload and case, e.g. `echo 64B-16c`; the topology is added when a
+    /// case has tables in several.
+    pub label: String,
+    pub workload: String,
+    pub case: String,
+    /// What the ratios divide: `throughput` (what closed-loop tables rank
+    /// by) or `capacity` (latency under load).
+    pub figure: String,
+    /// How many rows have a rank here.
+    pub ranked: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OverviewRuntime {
+    pub runtime: String,
+    pub colour: String,
+    pub is_reference: bool,
+    /// The median of its ranks over the cases that ranked it.
+    pub median_rank: Option<f64>,
+    pub ranked_cases: u32,
+    /// One per case, in `cases` order; `None` where it has no row.
+    pub cells: Vec<Option<OverviewCell>>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OverviewCell {
+    /// The row's status: `ok`, `failed`, `hung`, `crashed` or `skipped`.
+    pub status: String,
+    /// Its figure over the case's best (1 = best); `None` when it has no
+    /// figure, or no capacity at the target.
+    pub ratio: Option<f64>,
+    /// Its place in the case, 1 = best, ties sharing one. A row with no
+    /// capacity at the target ranks after those with one; a row that did not
+    /// measure has no rank.
+    pub rank: Option<u32>,
+}
+
+/// What did not run, and where the report lists it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    /// Results (one round of one id each) by status.
+    pub failed: usize,
+    pub hung: usize,
+    pub crashed: usize,
+    /// Runtimes that could not start here.
+    pub skipped: usize,
+    /// Runtimes without a result for a case others have.
+    pub missing: usize,
+    /// Files that could not be read.
+    pub problems: usize,
+}
+
+/// Builds the overview from a model whose tables and groups are complete.
+pub fn build(model: &Model) -> Overview {
+    let mut cases = Vec::new();
+    let mut topologies = Vec::new();
+    let mut columns: Vec<BTreeMap<&str, OverviewCell>> = Vec::new();
+    let mut noisy_rows = 0;
+    let mut add = |id: &str, workload: &str, s: &crate::model::Scope, figure: &str, rows| {
+        let (cells, ranked) = rank(rows);
+        topologies.push(s.topology.clone());
+        cases.push(OverviewCase {
+            id: id.to_string(),
+            label: format!("{workload} {}", s.case),
+            workload: workload.to_string(),
+            case: s.case.clone(),
+            figure: figure.to_string(),
+            ranked,
+        });
+        columns.push(cells);
+    };
+    for section in model.sections() {
+        match section {
+            // Closed-loop tables rank by throughput: `ratio_to_best` is the ratio.
+            Section::Workload(w) => {
+                for t in &w.tables {
+                    noisy_rows += t.rows.iter().filter(|r| r.round_stats.noisy).count();
+                    let rows = t
+                        .rows
+                        .iter()
+                        .map(|r| (r.runtime.as_str(), r.status.as_str(), r.ratio_to_best))
+                        .collect();
+                    add(&t.id, &w.name, &t.scope, "throughput", rows);
+                }
+            }
+            Section::LatencyUnderLoad(groups) => {
+                for g in groups {
+                    noisy_rows += g.rows.iter().filter(|r| r.round_stats.noisy).count();
+                    let rows = g
+                        .rows
+                        .iter()
+                        .map(|r| {
+                            let capacity = r.capacity.as_ref().map(|c| c.rate.unwrap_or(0.0));
+                            (r.runtime.as_str(), r.status.as_str(), capacity)
+                        })
+                        .collect();
+                    add(&g.id, LOAD_WORKLOAD, &g.scope, "capacity", rows);
+                }
+            }
+        }
+    }
+    // A case measured in several topologies says which.
+    let labels: Vec<String> = cases.iter().map(|c| c.label.clone()).collect();
+    for (c, topology) in cases.iter_mut().zip(topologies) {
+        if labels.iter().filter(|l| **l == c.label).count() > 1 {
+            c.label = format!("{} ({topology})", c.label);
+        }
+    }
+
+    let mut runtimes: Vec<OverviewRuntime> = model
+        .runtimes
+        .iter()
+        .filter_map(|info| {
+            let cells: Vec<Option<OverviewCell>> = columns
+                .iter()
+                .map(|c| c.get(info.name.as_str()).cloned())
+                .collect();
+            if cells.iter().all(Option::is_none) {
+                return None;
+            }
+            let mut ranks: Vec<u32> = cells.iter().flatten().filter_map(|c| c.rank).collect();
+            ranks.sort_unstable();
+            Some(OverviewRuntime {
+                runtime: info.name.clone(),
+                colour: info.colour.clone(),
+                is_reference: info
+                    .description
+                    .as_ref()
+                    .is_some_and(|d| d.flavor == "reference"),
+                median_rank: median(&ranks),
+                ranked_cases: ranks.len() as u32,
+                cells,
+            })
+        })
+        .collect();
+    runtimes.sort_by(|a, b| {
+        let key = |r: &OverviewRuntime| r.median_rank.unwrap_or(f64::INFINITY);
+        key(a)
+            .total_cmp(&key(b))
+            .then(b.ranked_cases.cmp(&a.ranked_cases))
+            .then_with(|| a.runtime.cmp(&b.runtime))
+    });
+
+    let count = |status: &str| model.failures.iter().filter(|f| f.status == status).count();
+    Overview {
+        rounds: model.run.rounds,
+        cases,
+        runtimes,
+        counts: Counts {
+            failed: count("failed"),
+            hung: count("hung"),
+            crashed: count("crashed"),
+            skipped: model
+                .runtimes
+                .iter()
+                .filter(|r| r.status == "skipped")
+                .count(),
+            missing: model.missing.len(),
+            problems: model.problems.len(),
+        },
+        noisy_rows,
+    }
+}
+
+/// Ratios to the best figure and ranks of one case's rows, given as
+/// (runtime, status, figure); also how many rows were ranked.
+fn rank<'a>(rows: Vec<(&'a str, &str, Option<f64>)>) -> (BTreeMap<&'a str, OverviewCell>, u32) {
+    let figures: Vec<f64> = rows
+        .iter()
+        .filter(|r| r.1 == "ok")
+        .filter_map(|r| r.2)
+        .collect();
+    let best = figures.iter().copied().fold(0.0, f64::max);
+    let cells = rows
+        .into_iter()
+        .map(|(runtime, status, figure)| {
+            let figure = figure.filter(|_| status == "ok");
+            let cell = OverviewCell {
+                status: status.to_string(),
+                ratio: figure.filter(|f| *f > 0.0 && best > 0.0).map(|f| f / best),
+                rank: figure.map(|f| 1 + figures.iter().filter(|o| **o > f).count() as u32),
+            };
+            (runtime, cell)
+        })
+        .collect();
+    (cells, figures.len() as u32)
+}
+
+/// The middle value, or the mean of the two middle ones.
+fn median(sorted: &[u32]) -> Option<f64> {
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(f64::from(sorted[n / 2])),
+        _ => Some(f64::from(sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_share_ties_and_skip_rows_that_did_not_measure() {
+        let (cells, ranked) = rank(vec![
+            ("a", "ok", Some(200.0)),
+            ("b", "ok", Some(100.0)),
+            ("c", "ok", Some(200.0)),
+            ("d", "hung", None),
+            ("e", "ok", Some(0.0)),
+        ]);
+        assert_eq!(ranked, 4);
+        let at = |n: &str| (cells[n].ratio, cells[n].rank);
+        assert_eq!(at("a"), (Some(1.0), Some(1)));
+        assert_eq!(at("c"), (Some(1.0), Some(1)));
+        assert_eq!(at("b"), (Some(0.5), Some(3)));
+        assert_eq!(at("e"), (None, Some(4)), "no capacity ranks last");
+        assert_eq!(at("d"), (None, None));
+        assert_eq!(cells["d"].status, "hung");
+    }
+
+    #[test]
+    fn medians_of_ranks() {
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[2]), Some(2.0));
+        assert_eq!(median(&[1, 2]), Some(1.5));
+        assert_eq!(median(&[1, 1, 2, 3, 3]), Some(2.0));
+    }
+}
