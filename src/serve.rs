@@ -1,0 +1,222 @@
+//! `rtbench serve RUNTIME`: one configuration's echo server (the benches'
+//! own, from the one adapter list) as a process of its own, so that `rtbench
+//! load` can drive it from another process or another host.
+
+use anyhow::{Context, bail};
+use clap::Args;
+use rtbench_runtimes::{Config, Runtime, for_each_runtime, sys};
+use rtbench_workloads::echo::EchoServer;
+use rtbench_workloads::{StartServer, workloads};
+use std::io::{Read, Write};
+use std::net::ToSocketAddrs;
+use std::sync::mpsc;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// A configuration from `rtbench list`, or `std-threads`.
+    runtime: String,
+    /// Executors (thread-per-core) or workers (work-stealing); default 1, or
+    /// as many as --cpus names.
+    #[arg(long)]
+    cores: Option<usize>,
+    /// The CPUs to pin to, e.g. `0-1` or `0,2`; default: the first --cores allowed CPUs.
+    #[arg(long)]
+    cpus: Option<String>,
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    addr: String,
+    /// Allow listening outside loopback (for load from a second host).
+    #[arg(long)]
+    allow_remote: bool,
+}
+
+/// CPU time of this process, printed as its last line.
+#[derive(Debug, serde::Serialize)]
+struct CpuTime {
+    user_ns: u64,
+    sys_ns: u64,
+    cpu_ns: u64,
+}
+
+/// Every server `serve` can start, by configuration name: the adapter list
+/// through the workloads' constructors, then the `std-threads` floor.
+fn servers() -> Vec<(&'static str, StartServer)> {
+    let mut out: Vec<(&'static str, StartServer)> = Vec::new();
+    macro_rules! add {
+        ($ty:ty, $flavor:ident) => {
+            out.push((<$ty as Runtime>::NAME, workloads!($ty, $flavor).server))
+        };
+    }
+    for_each_runtime!(add);
+    out.push(("std-threads", |addr, cpus, _| {
+        EchoServer::std_threads(addr, cpus)
+    }));
+    out
+}
+
+pub fn run(a: ServeArgs) -> anyhow::Result<()> {
+    let all = servers();
+    let Some(&(_, start)) = all.iter().find(|(name, _)| *name == a.runtime) else {
+        let names: Vec<&str> = all.iter().map(|(n, _)| *n).collect();
+        bail!(
+            "unknown runtime {:?}; one of: {}",
+            a.runtime,
+            names.join(", ")
+        );
+    };
+    let addr = a
+        .addr
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut it| it.next())
+        .with_context(|| format!("--addr {:?} is not a host:port address", a.addr))?;
+    if !addr.ip().is_loopback() && !a.allow_remote {
+        bail!("--addr {addr} is not a loopback address; pass --allow-remote to serve other hosts");
+    }
+    let cpus = pick_cpus(a.cores, a.cpus.as_deref(), &sys::allowed_cpus())?;
+    // Before any thread exists, so that every thread inherits the mask and
+    // only the waiter below takes these signals.
+    let signals = block_stop_signals();
+    let config = Config::with_workers(cpus.len());
+    let server =
+        start(addr, &cpus, &config).map_err(|why| anyhow::anyhow!("{}: {why}", a.runtime))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", server.addr())?;
+    out.flush()?;
+    wait_for_stop(signals);
+    drop(server);
+    let cpu = own_cpu_time();
+    writeln!(out, "{}", serde_json::to_string(&cpu)?)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The CPUs to serve on: `--cpus` (every one allowed to this process, no
+/// repeats, as many as `--cores` when both are given), else the first
+/// `--cores` allowed ones. Checked here because pinning takes a CPU number
+/// modulo the CPUs online and would silently land elsewhere.
+fn pick_cpus(
+    cores: Option<usize>,
+    list: Option<&str>,
+    allowed: &[usize],
+) -> anyhow::Result<Vec<usize>> {
+    if cores == Some(0) {
+        bail!("--cores must be at least 1");
+    }
+    let Some(list) = list else {
+        let n = cores.unwrap_or(1);
+        if n > allowed.len() {
+            bail!(
+                "--cores {n} asked for, but this process may use {} CPU(s)",
+                allowed.len()
+            );
+        }
+        return Ok(allowed[..n].to_vec());
+    };
+    let bad = || format!("--cpus {list:?} is not a CPU list such as 0-1 or 0,2");
+    let mut cpus = Vec::new();
+    for part in list.split(',') {
+        let (lo, hi) = part.split_once('-').unwrap_or((part, part));
+        let lo: usize = lo.trim().parse().ok().with_context(bad)?;
+        let hi: usize = hi.trim().parse().ok().with_context(bad)?;
+        if lo > hi || hi - lo >= 4096 {
+            bail!(bad());
+        }
+        for cpu in lo..=hi {
+            if !allowed.contains(&cpu) {
+                bail!("--cpus {list:?}: CPU {cpu} is not allowed to this process");
+            }
+            if cpus.contains(&cpu) {
+                bail!("--cpus {list:?} names CPU {cpu} twice");
+            }
+            cpus.push(cpu);
+        }
+    }
+    if let Some(n) = cores
+        && n != cpus.len()
+    {
+        bail!(
+            "--cpus {list:?} names {} CPU(s) but --cores is {n}",
+            cpus.len()
+        );
+    }
+    Ok(cpus)
+}
+
+/// SIGTERM and SIGINT, blocked in the calling thread (and so in every thread
+/// it starts afterwards) so that [`wait_for_stop`] can take them with `sigwait`.
+fn block_stop_signals() -> libc::sigset_t {
+    // SAFETY: a zeroed sigset_t is initialised by sigemptyset before use.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
+    }
+}
+
+/// Returns at SIGTERM, SIGINT or end of stdin, whichever comes first. The
+/// waiting threads are left blocked: the process is about to exit.
+fn wait_for_stop(signals: libc::sigset_t) {
+    let (tx, rx) = mpsc::channel::<()>();
+    let on_signal = tx.clone();
+    std::thread::spawn(move || {
+        let mut sig = 0;
+        // SAFETY: `signals` is blocked in every thread, so sigwait takes them.
+        unsafe { libc::sigwait(&signals, &mut sig) };
+        let _ = on_signal.send(());
+    });
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        let mut stdin = std::io::stdin().lock();
+        while matches!(stdin.read(&mut buf), Ok(n) if n > 0) {}
+        let _ = tx.send(());
+    });
+    let _ = rx.recv();
+}
+
+/// User and system CPU time of the whole process (its ended threads included).
+fn own_cpu_time() -> CpuTime {
+    // SAFETY: getrusage fills the zeroed struct it is given.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let ns = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1_000;
+    let (user_ns, sys_ns) = (ns(usage.ru_utime), ns(usage.ru_stime));
+    CpuTime {
+        user_ns,
+        sys_ns,
+        cpu_ns: user_ns + sys_ns,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pick_cpus;
+
+    #[test]
+    fn cpu_lists() {
+        let allowed = [0, 1, 2, 3];
+        assert_eq!(pick_cpus(None, None, &allowed).unwrap(), [0]);
+        assert_eq!(pick_cpus(Some(2), None, &allowed).unwrap(), [0, 1]);
+        assert_eq!(pick_cpus(None, Some("0-1"), &allowed).unwrap(), [0, 1]);
+        assert_eq!(pick_cpus(None, Some("0,2-3"), &allowed).unwrap(), [0, 2, 3]);
+        assert_eq!(pick_cpus(Some(2), Some("1,3"), &allowed).unwrap(), [1, 3]);
+        for (cores, list) in [
+            (None, "x"),
+            (None, "2-1"),
+            (None, "0,0"),
+            (None, "7"),
+            (None, ""),
+            (Some(1), "0-1"),
+            (Some(0), "0"),
+        ] {
+            assert!(pick_cpus(cores, Some(list), &allowed).is_err(), "{list}");
+        }
+        assert!(pick_cpus(Some(5), None, &allowed).is_err());
+    }
+}
