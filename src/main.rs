@@ -3,6 +3,8 @@
 //! from raw results.
 
 mod load;
+mod run;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use rtbench_runtimes::{Config, entries, env};
@@ -33,6 +35,12 @@ enum Command {
     /// Drive an echo server with rtbench's load generator: closed loop, or open
     /// loop at --rate with latency from the intended send time.
     Load(load::LoadArgs),
+    /// One configuration's echo server as its own process: prints its address,
+    /// serves until SIGTERM or end of stdin, then prints its CPU time as JSON.
+    Serve(serve::ServeArgs),
+    /// Run the suite: a process per (bench, runtime), shuffled rounds, a
+    /// watchdog, a progress bar; renders the report into the run folder.
+    Run(run::RunArgs),
     /// Render the report (HTML, Markdown, JSON, SVG) from raw results.
     Report {
         /// A run folder, or a folder of runs (the newest is used).
@@ -102,16 +110,24 @@ fn run(command: Command) -> anyhow::Result<()> {
             }
         }
         Command::Load(args) => load::run(args)?,
+        Command::Serve(args) => serve::run(args)?,
+        Command::Run(args) => run::run(args)?,
         Command::Report {
             results,
             out,
             baseline,
-        } => report(results, out, baseline)?,
+        } => report(results, out, baseline, true)?,
     }
     Ok(())
 }
 
-fn report(results: PathBuf, out: PathBuf, baseline: Option<PathBuf>) -> anyhow::Result<()> {
+/// Renders `results` into `out`, listing the files written when `list`.
+fn report(
+    results: PathBuf,
+    out: PathBuf,
+    baseline: Option<PathBuf>,
+    list: bool,
+) -> anyhow::Result<()> {
     let lock = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock");
     let rendered = rtbench_report::render(&rtbench_report::Options {
         results,
@@ -122,7 +138,7 @@ fn report(results: PathBuf, out: PathBuf, baseline: Option<PathBuf>) -> anyhow::
     for problem in &rendered.problems {
         eprintln!("warning: skipped unreadable {problem}");
     }
-    for file in &rendered.files {
+    for file in rendered.files.iter().filter(|_| list) {
         println!("{}", file.display());
     }
     Ok(())

@@ -1,0 +1,565 @@
+//! `rtbench run`: the whole suite, a process per (bench, runtime) group, K
+//! rounds in a shuffled runtime order, under a watchdog, with a progress bar,
+//! a log per process, a summary, and the report rendered into the run folder.
+//!
+//! A process per group keeps what one runtime leaves behind (async-std's
+//! process-wide pool, allocator state, idle threads) from taxing the next,
+//! and lets a hang or a crash cost one group instead of the suite.
+
+use anyhow::{Context, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use rand::seq::SliceRandom;
+use rtbench_results::{BenchResult, Description, RunDir, RunMeta};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+/// The bench targets, in the order a round runs them.
+const BENCHES: &[&str] = &["echo", "fan_out", "timers", "latency"];
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The CI-sized run (`RTBENCH_QUICK=1`): one round by default.
+    #[arg(long, conflicts_with = "full")]
+    quick: bool,
+    /// The widest matrix (`RTBENCH_FULL=1`).
+    #[arg(long)]
+    full: bool,
+    /// Repeat the whole matrix this many times (default: 1 quick, 3 otherwise).
+    #[arg(long)]
+    rounds: Option<u32>,
+    /// Seed of the runtime order shuffle (default: from the clock; recorded).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Kill a benchmark process that prints nothing for this long (recorded as hung).
+    #[arg(long, default_value = "120s", value_parser = humantime::parse_duration,
+          env = "RTBENCH_WATCHDOG")]
+    watchdog: Duration,
+    /// Root of the run folders.
+    #[arg(long, env = "RTBENCH_RESULTS_DIR", default_value = "target/rtbench")]
+    results: PathBuf,
+    /// Also render the report here (the committed one is `reports/`).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Also render into `reports/`: `--out reports`.
+    #[arg(long, conflicts_with = "out")]
+    publish: bool,
+    /// Only these bench targets, comma-separated (echo, fan_out, timers, latency).
+    #[arg(long, value_delimiter = ',')]
+    bench: Vec<String>,
+    /// Only benchmark ids containing this, e.g. `echo/tokio` or `/64B-16c`.
+    filter: Option<String>,
+}
+
+/// One process: a bench target's benchmarks of one runtime.
+#[derive(Debug, Clone)]
+struct Group {
+    bench: String,
+    exe: PathBuf,
+    runtime: String,
+    ids: Vec<String>,
+}
+
+/// What a group's process did.
+enum Outcome {
+    Exited(ExitStatus),
+    Hung { id: Option<String> },
+}
+
+pub fn run(a: RunArgs) -> anyhow::Result<()> {
+    let root = std::env::current_dir()?.join(&a.results);
+    let mode_env: Vec<(&str, &str)> = if a.quick {
+        vec![("RTBENCH_QUICK", "1")]
+    } else if a.full {
+        vec![("RTBENCH_FULL", "1")]
+    } else {
+        vec![]
+    };
+    let rounds = a.rounds.unwrap_or(if a.quick { 1 } else { 3 });
+    if rounds == 0 {
+        bail!("--rounds must be at least 1");
+    }
+    let seed = a.seed.unwrap_or_else(|| {
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+    });
+    let exes = build_benches()?;
+    let wanted: Vec<&str> = BENCHES
+        .iter()
+        .copied()
+        .filter(|b| a.bench.is_empty() || a.bench.iter().any(|w| w == b))
+        .collect();
+    if let Some(unknown) = a.bench.iter().find(|b| !BENCHES.contains(&b.as_str())) {
+        bail!("--bench {unknown} is not one of {}", BENCHES.join(", "));
+    }
+    let mut groups = Vec::new();
+    for bench in wanted {
+        let exe = exes
+            .get(bench)
+            .with_context(|| format!("cargo built no `{bench}` bench"))?;
+        groups.extend(list_groups(bench, exe, &mode_env, a.filter.as_deref())?);
+    }
+    if groups.is_empty() {
+        bail!("no benchmark matches the filter");
+    }
+    let run_id = format!(
+        "{}-{}",
+        humantime::format_rfc3339_seconds(SystemTime::now())
+            .to_string()
+            .replace([':', '-'], "")
+            .trim_end_matches('Z'),
+        std::process::id()
+    );
+    let run = RunDir {
+        path: root.join(&run_id),
+    };
+    let logs = run.path.join("logs");
+    std::fs::create_dir_all(&logs).with_context(|| logs.display().to_string())?;
+    let per_round: usize = groups.iter().map(|g| g.ids.len()).sum();
+    let total = per_round as u64 * u64::from(rounds);
+    eprintln!(
+        "rtbench: run {run_id}: {} benchmarks in {} processes × {rounds} round(s), seed {seed}; logs in {}",
+        per_round,
+        groups.len(),
+        logs.display()
+    );
+    let bar = ProgressBar::new(total).with_style(
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:32}] {pos}/{len} benchmarks, ETA {eta}  {msg}",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
+    );
+    let say = |line: String| {
+        if bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            bar.println(line);
+        }
+    };
+    let runtimes: Vec<String> = groups
+        .iter()
+        .map(|g| g.runtime.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut orders = Vec::new();
+    let mut done_before = 0u64;
+    for round in 1..=rounds {
+        let mut order = runtimes.clone();
+        order.shuffle(&mut SmallRng::seed_from_u64(
+            seed.wrapping_add(u64::from(round)),
+        ));
+        orders.push(order.clone());
+        let rank: BTreeMap<&str, usize> = order
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.as_str(), i))
+            .collect();
+        let mut round_groups = groups.clone();
+        round_groups.sort_by_key(|g| {
+            (
+                BENCHES.iter().position(|b| *b == g.bench),
+                rank[g.runtime.as_str()],
+            )
+        });
+        for g in &round_groups {
+            let started = Instant::now();
+            let env = [
+                ("RTBENCH_RUN_ID", run_id.clone()),
+                ("RTBENCH_RESULTS_DIR", root.display().to_string()),
+                ("RTBENCH_ROUND", round.to_string()),
+            ];
+            let log = logs.join(format!("r{round}-{}-{}.log", g.bench, g.runtime));
+            let outcome = run_group(g, &mode_env, &env, &log, a.watchdog, &bar, done_before)?;
+            let written = files_of(&run, g, round);
+            let what = match &outcome {
+                Outcome::Exited(s) if s.success() => "ok".to_string(),
+                Outcome::Exited(s) => match s.signal() {
+                    Some(sig) => {
+                        let id = last_started(&log).filter(|id| !written.contains(id));
+                        record(&run, g, round, id.as_deref(), "crashed", &signal_text(sig))?;
+                        format!("CRASHED ({})", signal_text(sig))
+                    }
+                    None => format!("exit {}", s.code().unwrap_or(-1)),
+                },
+                Outcome::Hung { id } => {
+                    let why = format!(
+                        "no output for {}; killed by the watchdog",
+                        humantime::format_duration(a.watchdog)
+                    );
+                    record(&run, g, round, id.as_deref(), "hung", &why)?;
+                    format!("HUNG ({why})")
+                }
+            };
+            done_before += g.ids.len() as u64;
+            bar.set_position(done_before);
+            say(format!(
+                "round {round}/{rounds} {:<8} {:<16} {what} ({:.1} s)",
+                g.bench,
+                g.runtime,
+                started.elapsed().as_secs_f64()
+            ));
+        }
+    }
+    bar.finish_and_clear();
+    let mut meta = run
+        .read_meta()
+        .with_context(|| "the run wrote no meta.json")?;
+    meta.rounds = rounds;
+    meta.seed = Some(seed);
+    meta.orders = orders;
+    run.write_meta(&meta)
+        .with_context(|| run.meta_path().display().to_string())?;
+    let mut outs = vec![run.path.join("report")];
+    if a.publish {
+        outs.push(PathBuf::from("reports"));
+    }
+    outs.extend(a.out.clone());
+    for out in &outs {
+        crate::report(run.path.clone(), out.clone(), None, false)?;
+    }
+    summary(&outs[0])?;
+    eprintln!("report: {}", outs[0].join("index.html").display());
+    Ok(())
+}
+
+/// Builds the bench targets (release, as `cargo bench` does) and returns each
+/// one's executable.
+fn build_benches() -> anyhow::Result<BTreeMap<String, PathBuf>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!("rtbench: building the benches (cargo bench --no-run)");
+    let out = Command::new(cargo)
+        .args([
+            "bench",
+            "--no-run",
+            "--message-format=json-render-diagnostics",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stderr(Stdio::inherit())
+        .output()
+        .context("cannot start cargo")?;
+    if !out.status.success() {
+        bail!("cargo bench --no-run failed");
+    }
+    let mut exes = BTreeMap::new();
+    for line in out.stdout.split(|&b| b == b'\n') {
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(line) else {
+            continue;
+        };
+        let is_bench = v["target"]["kind"]
+            .as_array()
+            .is_some_and(|k| k.iter().any(|k| k == "bench"));
+        if let (true, Some(name), Some(exe)) = (
+            is_bench,
+            v["target"]["name"].as_str(),
+            v["executable"].as_str(),
+        ) {
+            exes.insert(name.to_string(), PathBuf::from(exe));
+        }
+    }
+    Ok(exes)
+}
+
+/// The bench's benchmark ids (its own `--list`), grouped by runtime.
+fn list_groups(
+    bench: &str,
+    exe: &Path,
+    mode_env: &[(&str, &str)],
+    filter: Option<&str>,
+) -> anyhow::Result<Vec<Group>> {
+    let out = Command::new(exe)
+        .args(["--bench", "--list"])
+        .envs(mode_env.iter().copied())
+        .stderr(Stdio::null())
+        .output()
+        .with_context(|| format!("cannot list {}", exe.display()))?;
+    let mut by_runtime: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Some(id) = line.strip_suffix(": benchmark") else {
+            continue;
+        };
+        if filter.is_some_and(|f| !id.contains(f)) {
+            continue;
+        }
+        if let Some(runtime) = id.split('/').nth(1) {
+            by_runtime
+                .entry(runtime.to_string())
+                .or_default()
+                .push(id.to_string());
+        }
+    }
+    Ok(by_runtime
+        .into_iter()
+        .map(|(runtime, ids)| Group {
+            bench: bench.to_string(),
+            exe: exe.to_path_buf(),
+            runtime,
+            ids,
+        })
+        .collect())
+}
+
+/// Runs one group's process, its output appended to `log`; kills it (its
+/// whole process group) after `watchdog` without a line of output.
+fn run_group(
+    g: &Group,
+    mode_env: &[(&str, &str)],
+    env: &[(&str, String); 3],
+    log: &Path,
+    watchdog: Duration,
+    bar: &ProgressBar,
+    done_before: u64,
+) -> anyhow::Result<Outcome> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .with_context(|| log.display().to_string())?;
+    let mut child = Command::new(&g.exe)
+        .args(["--bench", &format!("{}/{}/", g.bench, g.runtime)])
+        .envs(mode_env.iter().copied())
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .with_context(|| format!("cannot start {}", g.exe.display()))?;
+    // Last output time, the benchmark now running, benchmarks finished.
+    let state = Arc::new(Mutex::new((Instant::now(), None::<String>, 0u64)));
+    let log = Arc::new(Mutex::new(file));
+    let readers: Vec<_> = [
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|pipe| {
+        let (state, log) = (state.clone(), log.clone());
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                let _ = writeln!(log.lock().unwrap_or_else(|e| e.into_inner()), "{line}");
+                let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+                s.0 = Instant::now();
+                if let Some(id) = started(&line) {
+                    s.1 = Some(id);
+                }
+                if finished(&line) {
+                    s.2 += 1;
+                }
+            }
+        })
+    })
+    .collect();
+    let outcome = loop {
+        if let Some(status) = child.try_wait()? {
+            break Outcome::Exited(status);
+        }
+        let (quiet, id, done) = {
+            let s = state.lock().unwrap_or_else(|e| e.into_inner());
+            (s.0.elapsed(), s.1.clone(), s.2)
+        };
+        bar.set_position(done_before + done.min(g.ids.len() as u64));
+        bar.set_message(
+            id.clone()
+                .unwrap_or_else(|| format!("{} {}", g.bench, g.runtime)),
+        );
+        if quiet >= watchdog {
+            // SAFETY: plain syscall; the child leads its own process group.
+            unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+            let _ = child.wait();
+            break Outcome::Hung { id };
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    for r in readers {
+        let _ = r.join();
+    }
+    Ok(outcome)
+}
+
+/// The id a line says is starting: criterion's `Benchmarking <id>`, the
+/// latency bench's `Testing <id>` / `Measuring <id>`.
+fn started(line: &str) -> Option<String> {
+    let rest = line
+        .strip_prefix("Benchmarking ")
+        .or_else(|| line.strip_prefix("Testing "))
+        .or_else(|| line.strip_prefix("rtbench: measuring "))?;
+    let id = rest.split(':').next()?.trim();
+    (id.split('/').count() == 3).then(|| id.to_string())
+}
+
+/// Whether a line says a benchmark finished (criterion's analysis, or the
+/// latency bench's result line).
+fn finished(line: &str) -> bool {
+    (line.starts_with("Benchmarking ") && line.ends_with(": Analyzing"))
+        || (line.starts_with("rtbench: latency/") && line.contains(": capacity "))
+        || line.contains(" skipped: ")
+}
+
+/// The last benchmark the log says started.
+fn last_started(log: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(log).ok()?;
+    text.lines().rev().find_map(started)
+}
+
+/// Ids of `g` whose results file for `round` exists.
+fn files_of(run: &RunDir, g: &Group, round: u32) -> BTreeSet<String> {
+    g.ids
+        .iter()
+        .filter(|id| {
+            run.bench_dir()
+                .join(rtbench_results::bench_file_name_in_round(id, round))
+                .exists()
+        })
+        .cloned()
+        .collect()
+}
+
+fn signal_text(sig: i32) -> String {
+    let name = match sig {
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGILL => "SIGILL",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGTERM => "SIGTERM",
+        _ => "signal",
+    };
+    format!("killed by signal {sig} ({name})")
+}
+
+/// Writes a hung or crashed result for `id` (or, when no benchmark had
+/// started, for the group's first id without a results file).
+fn record(
+    run: &RunDir,
+    g: &Group,
+    round: u32,
+    id: Option<&str>,
+    status: &str,
+    why: &str,
+) -> anyhow::Result<()> {
+    let written = files_of(run, g, round);
+    let Some(id) = id
+        .map(str::to_string)
+        .or_else(|| g.ids.iter().find(|i| !written.contains(*i)).cloned())
+    else {
+        return Ok(());
+    };
+    let mut parts = id.splitn(3, '/');
+    let (workload, runtime, case) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    let meta: Option<RunMeta> = run.read_meta().ok();
+    let description = meta
+        .as_ref()
+        .and_then(|m| m.runtimes.iter().find(|r| r.name == runtime))
+        .and_then(|r| r.description.clone())
+        .unwrap_or_else(|| Description {
+            name: runtime.into(),
+            flavor: String::new(),
+            workers: 0,
+            timer_class: String::new(),
+            driver: String::new(),
+            knobs: BTreeMap::new(),
+            notes: Vec::new(),
+        });
+    let result = BenchResult {
+        schema_version: rtbench_results::SCHEMA_VERSION,
+        id: id.clone(),
+        workload: workload.into(),
+        case: case.into(),
+        runtime: runtime.into(),
+        topology: String::new(),
+        placement: meta.map(|m| m.placement).unwrap_or_default(),
+        description,
+        params: BTreeMap::new(),
+        op: String::new(),
+        ops_per_iter: 1.0,
+        status: status.into(),
+        error: Some(format!("{why} (while running {id})")),
+        estimate: None,
+        latency: None,
+        ops_checked: 0,
+        server_cpu_ns_per_op: None,
+        extra: BTreeMap::new(),
+        open_loop: None,
+        round,
+    };
+    run.write_bench(&result)
+        .with_context(|| format!("cannot record {id} as {status}"))
+}
+
+/// Per table of the rendered report, the runtimes ranked with their figure.
+fn summary(report: &Path) -> anyhow::Result<()> {
+    let path = report.join("results.json");
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).with_context(|| path.display().to_string())?,
+    )?;
+    eprintln!("\nSummary (best first):");
+    let empty = Vec::new();
+    for t in json["workloads"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .flat_map(|w| w["tables"].as_array().unwrap_or(&empty))
+    {
+        let rows: Vec<String> = t["rows"]
+            .as_array()
+            .unwrap_or(&empty)
+            .iter()
+            .filter_map(|r| {
+                let v = r["throughput"]["value"].as_f64()?;
+                Some((r["runtime"].as_str()?.to_string(), v))
+            })
+            .map(|(n, v)| format!("{n} {}", si(v)))
+            .take(6)
+            .collect();
+        eprintln!(
+            "  {:<36} {}",
+            t["title"].as_str().unwrap_or("?"),
+            rows.join(", ")
+        );
+    }
+    for g in json["latency_under_load"].as_array().unwrap_or(&empty) {
+        let rows: Vec<String> = g["rows"]
+            .as_array()
+            .unwrap_or(&empty)
+            .iter()
+            .filter_map(|r| {
+                let v = r["capacity"]["rate"].as_f64()?;
+                Some(format!("{} {}", r["runtime"].as_str()?, si(v)))
+            })
+            .take(6)
+            .collect();
+        eprintln!(
+            "  {:<36} {}",
+            format!("{} (capacity)", g["title"].as_str().unwrap_or("?")),
+            rows.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// `1234567.0` -> `1.23M/s`.
+fn si(v: f64) -> String {
+    format!("{}/s", rtbench_report::fmt::si(v))
+}
