@@ -92,7 +92,9 @@ fn main() {
     let (warmup, step_time) = match settings.mode {
         "quick" => (Duration::from_millis(30), Duration::from_millis(250)),
         "full" => (Duration::from_millis(500), Duration::from_secs(5)),
-        _ => (Duration::from_millis(200), Duration::from_secs(1)),
+        // Default runs 3 rounds (`rtbench run`): 0.4 s steps keep them near
+        // 20 minutes, and the rounds show the spread.
+        _ => (Duration::from_millis(100), Duration::from_millis(400)),
     };
     let wait = if settings.placement.name() == "split" {
         Wait::SleepThenSpin(SPIN)
@@ -321,7 +323,24 @@ fn measure(
     result.topology = bench.topology.clone();
     result.description = bench.description.clone();
     let searched = sweep::search(reference.rate, |kind, rate| {
-        sweep::run_step(&mut bench, base, rate, kind, reference.rate, slo)
+        let s = sweep::run_step(&mut bench, base, rate, kind, reference.rate, slo)?;
+        // A line per step: the log's record, and progress for the watchdog.
+        eprintln!(
+            "  {kind:<6} {:>5.1}% {rate:>9.0}/s achieved {:>9.0}/s  p99 {:>9.1} us  service p99 {:>8.1} us  lag p99 {:>6.1} us  {}",
+            100.0 * rate / reference.rate,
+            s.achieved_rate,
+            s.latency.p99_ns as f64 / 1e3,
+            s.service.p99_ns as f64 / 1e3,
+            s.lag.p99_ns as f64 / 1e3,
+            if s.meets_slo {
+                "met"
+            } else if s.behind {
+                "BEHIND"
+            } else {
+                "missed"
+            }
+        );
+        Ok(s)
     });
     match searched {
         Ok((steps, capacity)) => {

@@ -46,9 +46,10 @@ enum Command {
         /// A run folder, or a folder of runs (the newest is used).
         #[arg(long, default_value = "target/rtbench")]
         results: PathBuf,
-        /// Where to write the report.
-        #[arg(long, default_value = "reports")]
-        out: PathBuf,
+        /// Where to write the report (default: the run's own `report/`
+        /// folder; the committed report is `--out reports`).
+        #[arg(long)]
+        out: Option<PathBuf>,
         /// A run (or folder of runs) to compare against.
         #[arg(long)]
         baseline: Option<PathBuf>,
@@ -116,7 +117,15 @@ fn run(command: Command) -> anyhow::Result<()> {
             results,
             out,
             baseline,
-        } => report(results, out, baseline, true)?,
+        } => {
+            let out = match out {
+                Some(out) => out,
+                None => rtbench_report::load::resolve(&results)?
+                    .path
+                    .join(rtbench_report::REPORT_DIR),
+            };
+            report(results, out, baseline, true)?
+        }
     }
     Ok(())
 }

@@ -160,4 +160,14 @@ fn load_drives_an_echo_server_and_writes_results() {
     let rendered = rtbench("", &format!("report --results {d}/runs --out {d}/report"));
     assert!(rendered.status.success(), "{}", text(&rendered.stderr));
     assert!(dir.path().join("report/index.html").is_file());
+    // Without --out, a run renders into its own report/ folder, never reports/.
+    let rendered = rtbench("", &format!("report --results {d}/runs"));
+    assert!(rendered.status.success(), "{}", text(&rendered.stderr));
+    let run = std::fs::read_dir(dir.path().join("runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(run.join("report/index.html").is_file());
 }

@@ -88,7 +88,9 @@ impl Settings {
         let faults = Faults::from_env().unwrap_or_else(fail);
         let sample_size = args.sample_size.unwrap_or(match mode {
             "quick" => 10,
-            "default" => 20,
+            // The default run repeats the matrix in 3 rounds (`rtbench run`),
+            // which show the spread: shorter samples keep it near 20 minutes.
+            "default" => 15,
             _ => 100, // criterion's default
         });
         let config = Config::with_workers(server_cores);
@@ -146,8 +148,8 @@ impl Settings {
                 .measurement_time(Duration::from_millis(300))
                 .nresamples(1_000),
             "default" => c
-                .warm_up_time(Duration::from_millis(500))
-                .measurement_time(Duration::from_millis(1500))
+                .warm_up_time(Duration::from_millis(200))
+                .measurement_time(Duration::from_millis(600))
                 .nresamples(10_000),
             _ => c,
         };
