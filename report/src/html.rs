@@ -171,9 +171,14 @@ fn overview(h: &mut String, model: &Model) {
         .collect();
     let _ = writeln!(
         h,
-        "<p class=\"counts\">Results: {}.</p></section>",
+        "<p class=\"counts\">Results: {}.</p>",
         counts.join(" · ")
     );
+    if let Some((line, passed)) = view::generator_check_line(o) {
+        let class = if passed { "sub" } else { "bad" };
+        let _ = writeln!(h, "<p class=\"{class}\">{}</p>", esc(&line));
+    }
+    h.push_str("</section>\n");
 }
 
 fn missing_note(h: &mut String, model: &Model, workload: &str) {

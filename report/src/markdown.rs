@@ -158,6 +158,10 @@ fn overview(m: &mut String, model: &Model) {
         })
         .collect();
     let _ = writeln!(m, "Results: {}.\n", counts.join(" · "));
+    if let Some((line, passed)) = view::generator_check_line(o) {
+        let mark = if passed { "" } else { "**Warning:** " };
+        let _ = writeln!(m, "{mark}{}\n", md(&line));
+    }
 }
 
 /// A list section's heading and its first paragraph.

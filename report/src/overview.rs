@@ -18,6 +18,49 @@ pub struct Overview {
     pub counts: Counts,
     /// Rows whose rounds disagree by more than 5% (see `RoundStats::noisy`).
     pub noisy_rows: usize,
+    /// The load generator's own check per echo case that ran it: it must drive
+    /// `std-threads` at least as fast as a plain blocking client does.
+    pub generator_checks: Vec<GeneratorCheck>,
+}
+
+/// One case of the load generator's check (fairness rule 1).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GeneratorCheck {
+    /// The echo table's id (anchor `t-<id>`).
+    pub table: String,
+    pub case: String,
+    /// Round trips/s the load generator drove `std-threads` at.
+    pub load_generator: f64,
+    /// Round trips/s a blocking std client drove it at.
+    pub blocking_client: f64,
+    /// The load generator was at least as fast: the case measures the server.
+    pub passed: bool,
+}
+
+/// Echo tables that ran both `std-threads` and the `blocking-client` check.
+fn generator_checks(model: &Model) -> Vec<GeneratorCheck> {
+    let figure = |t: &crate::model::Table, name: &str| {
+        t.rows
+            .iter()
+            .find(|r| r.runtime == name && r.status == "ok")
+            .and_then(|r| r.throughput.map(|i| i.value))
+    };
+    model
+        .workloads
+        .iter()
+        .filter(|w| w.name == "echo")
+        .flat_map(|w| &w.tables)
+        .filter_map(|t| {
+            let (g, b) = (figure(t, "std-threads")?, figure(t, "blocking-client")?);
+            Some(GeneratorCheck {
+                table: t.id.clone(),
+                case: t.scope.case.clone(),
+                load_generator: g,
+                blocking_client: b,
+                passed: g >= b,
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -185,6 +228,7 @@ pub fn build(model: &Model) -> Overview {
             problems: model.problems.len(),
         },
         noisy_rows,
+        generator_checks: generator_checks(model),
     }
 }
 

@@ -652,3 +652,44 @@ fn capitalize(s: &str) -> String {
     c.next()
         .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
 }
+
+/// The overview's line on the load generator's check: each failed case named
+/// (its figures may be the generator's limit, not the server's), or how many
+/// passed. `None` when no echo case ran the check. The bool is "all passed".
+pub fn generator_check_line(o: &crate::overview::Overview) -> Option<(String, bool)> {
+    let checks = &o.generator_checks;
+    if checks.is_empty() {
+        return None;
+    }
+    let failed: Vec<String> = checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| {
+            format!(
+                "echo {}: a blocking client drove std-threads at {}/s, the load generator at {}/s",
+                c.case,
+                fmt::si(c.blocking_client),
+                fmt::si(c.load_generator)
+            )
+        })
+        .collect();
+    Some(if failed.is_empty() {
+        (
+            format!(
+                "Load generator check passed in {} case(s): it drove std-threads at least as fast as a blocking client.",
+                checks.len()
+            ),
+            true,
+        )
+    } else {
+        (
+            format!(
+                "Load generator check FAILED in {} of {} case(s) ({}): there the load generator, not the server, may set the figures.",
+                failed.len(),
+                checks.len(),
+                failed.join("; ")
+            ),
+            false,
+        )
+    })
+}

@@ -99,7 +99,13 @@ pub const ORDERS: [[&str; 4]; 3] = [
 /// A result of a closed-loop workload that measured `throughput`: an
 /// estimate at ±1%, and a closed-loop latency that follows it (Little's law),
 /// so each round's figures differ.
-fn closed(workload: &str, case: &str, runtime: &str, round: u32, outcome: Outcome) -> BenchResult {
+pub fn closed(
+    workload: &str,
+    case: &str,
+    runtime: &str,
+    round: u32,
+    outcome: Outcome,
+) -> BenchResult {
     let (params, op, ops_per_iter): (BTreeMap<String, f64>, &str, f64) = match workload {
         "echo" => {
             let bytes: f64 = case.split('B').next().unwrap().parse().unwrap();

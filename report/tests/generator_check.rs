@@ -1,0 +1,51 @@
+//! The load generator's check (fairness rule 1) is flagged in the overview:
+//! where a plain blocking client drove `std-threads` faster than the load
+//! generator did, the report says so at the top instead of printing it in a
+//! table row no one compares.
+
+mod common;
+use common::rounds::{Outcome, closed};
+use common::*;
+use rtbench_results::RunDir;
+
+fn render_with_check(blocking: f64) -> (Out, Cleanup) {
+    let dir = rounds::write_run();
+    let run = RunDir { path: dir.clone() };
+    for round in 1..=3 {
+        let b = closed(
+            "echo",
+            "64B-16c",
+            "blocking-client",
+            round,
+            Outcome::Ok(blocking),
+        );
+        run.write_bench(&b).unwrap();
+    }
+    (render_run(&dir), Cleanup(dir))
+}
+
+#[test]
+fn a_failed_generator_check_is_flagged_in_the_overview() {
+    // std-threads ran at ~50k round trips/s under the load generator.
+    let (o, _c) = render_with_check(55e3);
+    let checks = o.json["overview"]["generator_checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 1);
+    assert_eq!(checks[0]["case"], "64B-16c");
+    assert_eq!(checks[0]["passed"], false);
+    let overview = &o.html[o.html.find("id=\"overview\"").unwrap()..];
+    let overview = &overview[..overview.find("</section>").unwrap()];
+    assert!(
+        overview.contains("Load generator check FAILED"),
+        "{overview}"
+    );
+    assert!(overview.contains("class=\"bad\""));
+    assert!(o.md.contains("**Warning:** Load generator check FAILED in 1 of 1"));
+}
+
+#[test]
+fn a_passed_generator_check_says_so_quietly() {
+    let (o, _c) = render_with_check(40e3);
+    assert_eq!(o.json["overview"]["generator_checks"][0]["passed"], true);
+    assert!(o.html.contains("Load generator check passed in 1 case(s)"));
+    assert!(!o.md.contains("FAILED"));
+}
