@@ -473,36 +473,14 @@ fn record(
         .as_ref()
         .and_then(|m| m.runtimes.iter().find(|r| r.name == runtime))
         .and_then(|r| r.description.clone())
-        .unwrap_or_else(|| Description {
-            name: runtime.into(),
-            flavor: String::new(),
-            workers: 0,
-            timer_class: String::new(),
-            driver: String::new(),
-            knobs: BTreeMap::new(),
-            notes: Vec::new(),
-        });
+        .unwrap_or_else(|| Description::named(runtime));
     let result = BenchResult {
-        schema_version: rtbench_results::SCHEMA_VERSION,
-        id: id.clone(),
-        workload: workload.into(),
-        case: case.into(),
-        runtime: runtime.into(),
-        topology: String::new(),
         placement: meta.map(|m| m.placement).unwrap_or_default(),
         description,
-        params: BTreeMap::new(),
-        op: String::new(),
         ops_per_iter: 1.0,
         status: status.into(),
         error: Some(format!("{why} (while running {id})")),
-        estimate: None,
-        latency: None,
-        ops_checked: 0,
-        server_cpu_ns_per_op: None,
-        extra: BTreeMap::new(),
-        open_loop: None,
-        round,
+        ..BenchResult::blank(workload, runtime, case, round)
     };
     run.write_bench(&result)
         .with_context(|| format!("cannot record {id} as {status}"))

@@ -169,34 +169,14 @@ impl Settings {
             .find(|e| e.name == runtime)
             .map_or("", |e| e.flavor.as_str());
         BenchResult {
-            schema_version: rtbench_results::SCHEMA_VERSION,
-            id: format!("{workload}/{runtime}/{case}"),
-            workload: workload.into(),
-            case: case.into(),
-            runtime: runtime.into(),
             topology: self.placement.topology(),
             placement: self.placement.describe(),
             description: Description {
-                name: runtime.into(),
                 flavor: flavor.into(),
                 workers: self.config.workers,
-                timer_class: String::new(),
-                driver: String::new(),
-                knobs: BTreeMap::new(),
-                notes: Vec::new(),
+                ..Description::named(runtime)
             },
-            params: BTreeMap::new(),
-            op: String::new(),
-            ops_per_iter: 0.0,
-            status: "ok".into(),
-            error: None,
-            estimate: None,
-            latency: None,
-            ops_checked: 0,
-            server_cpu_ns_per_op: None,
-            extra: BTreeMap::new(),
-            open_loop: None,
-            round: self.round,
+            ..BenchResult::blank(workload, runtime, case, self.round)
         }
     }
 

@@ -236,6 +236,50 @@ pub struct Capacity {
     pub probes: u32,
 }
 
+impl Description {
+    /// All that is known of a configuration that has not described itself.
+    pub fn named(name: &str) -> Description {
+        Description {
+            name: name.into(),
+            flavor: String::new(),
+            workers: 0,
+            timer_class: String::new(),
+            driver: String::new(),
+            knobs: BTreeMap::new(),
+            notes: Vec::new(),
+        }
+    }
+}
+
+impl BenchResult {
+    /// The result of `workload/runtime/case` in `round` before anything is
+    /// known of it: status `ok`, no figures. Writers fill in what they have.
+    pub fn blank(workload: &str, runtime: &str, case: &str, round: u32) -> BenchResult {
+        BenchResult {
+            schema_version: SCHEMA_VERSION,
+            id: format!("{workload}/{runtime}/{case}"),
+            workload: workload.into(),
+            case: case.into(),
+            runtime: runtime.into(),
+            topology: String::new(),
+            placement: String::new(),
+            description: Description::named(runtime),
+            params: BTreeMap::new(),
+            op: String::new(),
+            ops_per_iter: 0.0,
+            status: "ok".into(),
+            error: None,
+            estimate: None,
+            latency: None,
+            ops_checked: 0,
+            server_cpu_ns_per_op: None,
+            extra: BTreeMap::new(),
+            open_loop: None,
+            round,
+        }
+    }
+}
+
 /// Time per iteration, in ns, computed as criterion does from the samples
 /// its `iter_custom` routine measured (each sample's elapsed / iters): mean
 /// with a 95% bootstrap interval, median, and the number of samples.

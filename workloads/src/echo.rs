@@ -38,6 +38,11 @@ impl EchoCase {
         } else {
             (&[64, 4096], &[1, 16, 256])
         };
+        EchoCase::cross(sizes, conns)
+    }
+
+    /// Every size with every connection count, sizes outermost.
+    pub fn cross(sizes: &[usize], conns: &[usize]) -> Vec<EchoCase> {
         sizes
             .iter()
             .flat_map(|&msg_bytes| {

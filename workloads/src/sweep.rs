@@ -30,15 +30,7 @@ pub fn cases(full: bool) -> Vec<EchoCase> {
     } else {
         (&[64], &[16, 256])
     };
-    sizes
-        .iter()
-        .flat_map(|&msg_bytes| {
-            conns.iter().map(move |&connections| EchoCase {
-                msg_bytes,
-                connections,
-            })
-        })
-        .collect()
+    EchoCase::cross(sizes, conns)
 }
 
 /// Parses a latency target such as `p99:1ms` or `p99.9:500us`.
