@@ -199,14 +199,7 @@ fn main() {
             eprintln!("  {case}: {}", line.join(", "));
         }
     }
-    if !failed.is_empty() {
-        eprintln!(
-            "rtbench: {} benchmark(s) failed: {}",
-            failed.len(),
-            failed.join(", ")
-        );
-        std::process::exit(1);
-    }
+    common::exit_if_failed(&failed);
 }
 
 /// `--test`: one short step at a low rate; it must do exactly the work scheduled.

@@ -446,7 +446,11 @@ thread_local! {
 /// it); in measuring mode failures are recorded and the run goes on.
 pub fn finish(c: &mut Criterion) {
     c.final_summary();
-    let failed = FAILED.with(|f| f.borrow().clone());
+    exit_if_failed(&FAILED.with(|f| f.borrow().clone()));
+}
+
+/// Names the benchmarks that failed under `--test` and exits non-zero.
+pub fn exit_if_failed(failed: &[String]) {
     if !failed.is_empty() {
         eprintln!(
             "rtbench: {} benchmark(s) failed: {}",

@@ -118,26 +118,13 @@ pub fn closed(
         }
     };
     let mut b = BenchResult {
-        schema_version: SCHEMA_VERSION,
-        id: format!("{workload}/{runtime}/{case}"),
-        workload: workload.into(),
-        case: case.into(),
-        runtime: runtime.into(),
         topology: "1 core".into(),
         placement: PLACEMENT.into(),
         description: desc(runtime),
         params,
         op: op.into(),
         ops_per_iter,
-        status: "ok".into(),
-        error: None,
-        estimate: None,
-        latency: None,
-        ops_checked: 0,
-        server_cpu_ns_per_op: None,
-        extra: BTreeMap::new(),
-        open_loop: None,
-        round,
+        ..BenchResult::blank(workload, runtime, case, round)
     };
     match outcome {
         Ok(throughput) => {
