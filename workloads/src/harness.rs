@@ -627,6 +627,17 @@ mod tests {
         }
     }
 
+    impl Default for Counting {
+        fn default() -> Self {
+            Counting {
+                work: Work::default(),
+                hist: latency::histogram(),
+                calls: 0,
+                cpu: Duration::ZERO,
+            }
+        }
+    }
+
     impl Observed for Counting {
         fn hist_mut(&mut self) -> Option<&mut Histogram<u64>> {
             Some(&mut self.hist)
@@ -640,12 +651,7 @@ mod tests {
     /// `ops_checked`. Only the sample calls may count.
     #[test]
     fn figures_come_from_the_measured_calls_only() {
-        let mut r = Counting {
-            work: Work::default(),
-            hist: latency::histogram(),
-            calls: 0,
-            cpu: Duration::ZERO,
-        };
+        let mut r = Counting::default();
         let mut m = Measured::new(10);
         let warm_up = [1u64, 2, 4, 8, 16, 32];
         let sampled: Vec<u64> = (1..=10).map(|k| 3 * k).collect();
@@ -666,12 +672,7 @@ mod tests {
 
     #[test]
     fn a_window_that_never_filled_gives_no_figures() {
-        let mut r = Counting {
-            work: Work::default(),
-            hist: latency::histogram(),
-            calls: 0,
-            cpu: Duration::ZERO,
-        };
+        let mut r = Counting::default();
         let mut m = Measured::new(10);
         for iters in [1, 2, 3] {
             call(&mut r, iters, &mut m).unwrap();

@@ -409,12 +409,7 @@ impl LoadGen {
                 }
                 let i = event.token().0;
                 let conn = &mut self.conns[i];
-                if event.is_writable() && conn.busy && conn.written < conn.payload.len() {
-                    conn.write(i, &mut self.stats)?;
-                }
-                if (event.is_readable() || event.is_read_closed() || event.is_error())
-                    && let Some(done) = conn.read(i, &mut self.scratch, &mut self.stats)?
-                {
+                if let Some(done) = conn.on_event(i, event, &mut self.scratch, &mut self.stats)? {
                     busy -= 1;
                     out.completed += 1;
                     if recorded(conn.intended_ns) {
