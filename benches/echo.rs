@@ -1,14 +1,13 @@
 //! Echo: round trips per second and round-trip latency of a TCP echo server
 //! on each runtime, driven over loopback by the one fixed load generator.
 //! Not a test of HTTP or TLS. The default topology is one server core, with
-//! the load generator on another (`RTBENCH_PLACEMENT`, `RTBENCH_SERVER_CORES`).
+//! the load generator on another (`RTBENCH_PLACEMENT`, `RTBENCH_SERVER_CORES`);
+//! each server is `rtbench serve`, a process of its own.
 
 mod common;
 
-use common::{Settings, Spec, bench};
-use rtbench_runtimes::{Runtime, for_each_runtime};
-use rtbench_workloads::echo::{BlockingClientBench, EchoBench, EchoCase};
-use rtbench_workloads::workloads;
+use common::{Settings, Spec, bench, serve_command};
+use rtbench_workloads::echo::{BlockingClientBench, EchoCase};
 
 fn spec(runtime: &str, case: EchoCase) -> Spec {
     Spec {
@@ -32,26 +31,16 @@ fn main() {
     let mut group = c.benchmark_group("echo");
     let placement = &settings.placement;
     for case in EchoCase::matrix(settings.full()) {
-        macro_rules! one {
-            ($ty:ty, $flavor:ident) => {{
-                let w = workloads!($ty, $flavor);
-                let config = settings.config.clone();
-                bench(
-                    &mut group,
-                    &settings,
-                    spec(<$ty as Runtime>::NAME, case),
-                    || (w.echo)(case, placement, &config),
-                );
-            }};
+        // Each server is `rtbench serve`, a process of its own.
+        for name in settings.echo_servers() {
+            bench(&mut group, &settings, spec(&name, case), || {
+                settings.served_echo(&name, case)
+            });
         }
-        for_each_runtime!(one);
-        bench(&mut group, &settings, spec("std-threads", case), || {
-            EchoBench::std_threads(case, placement)
-        });
         if case.connections == 1 && placement.server_cores() == 1 {
             // The load generator's check: it must drive std-threads at least this fast.
             bench(&mut group, &settings, spec("blocking-client", case), || {
-                BlockingClientBench::new(case, placement)
+                BlockingClientBench::served(&serve_command(), case, placement)
             });
         }
     }

@@ -10,11 +10,11 @@ mod common;
 
 use common::Settings;
 use rtbench_results::{BenchResult, OpenLoop as OpenLoopResult, Reference, Slo};
-use rtbench_runtimes::{Runtime, for_each_runtime, sys};
+use rtbench_runtimes::sys;
 use rtbench_workloads::echo::{EchoBench, EchoCase};
 use rtbench_workloads::harness::{self, BenchArgs, Mode, Plan};
 use rtbench_workloads::loadgen::{Arrivals, OpenLoop, Wait};
-use rtbench_workloads::{sweep, workloads};
+use rtbench_workloads::sweep;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -34,25 +34,22 @@ struct Target {
     make: Box<dyn Fn(EchoCase) -> Result<EchoBench, String>>,
 }
 
+/// Every configuration, then `std-threads`, each served by `rtbench serve`.
 fn targets(settings: &Settings) -> Vec<Target> {
-    let mut out: Vec<Target> = Vec::new();
-    macro_rules! add {
-        ($ty:ty, $flavor:ident) => {{
-            let w = workloads!($ty, $flavor);
-            let (config, placement) = (settings.config.clone(), settings.placement.clone());
-            out.push(Target {
-                name: <$ty as Runtime>::NAME.to_string(),
-                make: Box::new(move |case| (w.echo)(case, &placement, &config)),
-            });
-        }};
-    }
-    for_each_runtime!(add);
-    let placement = settings.placement.clone();
-    out.push(Target {
-        name: "std-threads".into(),
-        make: Box::new(move |case| EchoBench::std_threads(case, &placement)),
-    });
-    out
+    settings
+        .echo_servers()
+        .into_iter()
+        .map(|name| {
+            let settings = settings.clone();
+            Target {
+                make: Box::new({
+                    let name = name.clone();
+                    move |case| settings.served_echo(&name, case)
+                }),
+                name,
+            }
+        })
+        .collect()
 }
 
 fn id(name: &str, case: EchoCase) -> String {
@@ -92,9 +89,9 @@ fn main() {
     let (warmup, step_time) = match settings.mode {
         "quick" => (Duration::from_millis(30), Duration::from_millis(250)),
         "full" => (Duration::from_millis(500), Duration::from_secs(5)),
-        // Default runs 3 rounds (`rtbench run`): 0.4 s steps keep them near
-        // 20 minutes, and the rounds show the spread.
-        _ => (Duration::from_millis(100), Duration::from_millis(400)),
+        // Default runs 3 rounds (`rtbench run`): 0.3 s steps keep them
+        // within 20 minutes, and the rounds show the spread.
+        _ => (Duration::from_millis(75), Duration::from_millis(300)),
     };
     let wait = if settings.placement.name() == "split" {
         Wait::SleepThenSpin(SPIN)

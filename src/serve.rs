@@ -74,6 +74,9 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
         bail!("--addr {addr} is not a loopback address; pass --allow-remote to serve other hosts");
     }
     let cpus = pick_cpus(a.cores, a.cpus.as_deref(), &sys::allowed_cpus())?;
+    // Every thread started from here on (a process-wide pool such as
+    // async-std's included) inherits the server's CPUs.
+    sys::pin_to_cpus(&cpus);
     // Before any thread exists, so that every thread inherits the mask and
     // only the waiter below takes these signals.
     let signals = block_stop_signals();

@@ -129,3 +129,59 @@ fn an_unavailable_configuration_is_one_line() {
         "{stderr}"
     );
 }
+
+/// The benches' way to serve: `ServeCommand` starts `rtbench serve` on the
+/// server CPUs, and the server's CPU time is that process's own clock (what
+/// it reports at exit bounds it), so none of the load generator's counts.
+#[test]
+fn a_served_echo_counts_its_own_process_cpu() {
+    use rtbench_results::Description;
+    use rtbench_workloads::Placement;
+    use rtbench_workloads::echo::{EchoBench, EchoCase};
+    use rtbench_workloads::served::ServeCommand;
+
+    let cmd = ServeCommand::new(BIN);
+    let server = cmd.start("tokio-ct", &[0]).unwrap();
+    let idle = server.cpu_time().unwrap();
+    let mut conn = std::net::TcpStream::connect(server.addr()).unwrap();
+    conn.set_nodelay(true).unwrap();
+    for i in 0..500u32 {
+        use std::io::{Read, Write};
+        let msg = i.to_le_bytes();
+        conn.write_all(&msg).unwrap();
+        let mut back = [0u8; 4];
+        conn.read_exact(&mut back).unwrap();
+        assert_eq!(back, msg);
+    }
+    let served = server.cpu_time().unwrap();
+    assert!(served > idle, "{served:?} after serving, {idle:?} before");
+    drop(conn);
+    let reported = server.stop().expect("a CPU line at exit");
+    assert!(
+        Duration::from_nanos(reported.cpu_ns) + Duration::from_millis(20) >= served,
+        "the clock read {served:?}, the server reported {reported:?}"
+    );
+
+    // Through the bench type, on whatever CPUs this machine has.
+    let placement = Placement::here(1, true).unwrap();
+    let case = EchoCase {
+        msg_bytes: 64,
+        connections: 2,
+    };
+    let mut b = EchoBench::served(
+        &cmd,
+        "tokio-ct",
+        Description::named("tokio-ct"),
+        case,
+        &placement,
+    )
+    .unwrap();
+    b.run(1000).unwrap();
+    assert_eq!(b.work().ops, 1000);
+    assert!(b.server_cpu_time() > Duration::ZERO);
+
+    // A configuration that cannot start says why, in one line.
+    let err = cmd.start("no-such-runtime", &[0]).unwrap_err();
+    assert!(err.contains("unknown runtime"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

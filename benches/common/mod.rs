@@ -9,7 +9,9 @@
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput, measurement::WallTime};
 use rtbench_results::{BenchResult, Description, RunDir, RunMeta, RuntimeEntry};
 use rtbench_runtimes::{Config, env};
+use rtbench_workloads::echo::{EchoBench, EchoCase, std_threads_description};
 use rtbench_workloads::harness::{self, BenchArgs, Faults, Measured, Mode, Observed, Plan};
+use rtbench_workloads::served::ServeCommand;
 use rtbench_workloads::{Placement, latency};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -38,12 +40,19 @@ pub struct Settings {
     /// per process (not under `--list`), recorded in meta.json, and skipped
     /// before criterion sees them.
     pub unavailable: BTreeMap<String, String>,
+    /// Descriptions of the configurations that start here, from the probe.
+    pub descriptions: BTreeMap<String, Description>,
     /// criterion's sample size: the calls whose figures are recorded.
     pub sample_size: usize,
     /// `RTBENCH_ROUND` (1-based), recorded with every result.
     pub round: u32,
     /// `RTBENCH_TEST_FAULT`, for the watchdog's tests only.
     pub faults: Faults,
+}
+
+/// `rtbench serve`, built beside the benches.
+pub fn serve_command() -> ServeCommand {
+    ServeCommand::new(env!("CARGO_BIN_EXE_rtbench"))
 }
 
 /// Exits with a one-line error (a bad setting is not worth a backtrace).
@@ -115,6 +124,10 @@ impl Settings {
                 .iter()
                 .filter_map(|(name, p)| p.as_ref().err().map(|e| (name.clone(), e.clone())))
                 .collect(),
+            descriptions: probes
+                .iter()
+                .filter_map(|(name, p)| p.as_ref().ok().map(|d| (name.clone(), d.clone())))
+                .collect(),
             sample_size,
             round,
             faults,
@@ -147,7 +160,9 @@ impl Settings {
                 .warm_up_time(Duration::from_millis(100))
                 .measurement_time(Duration::from_millis(300))
                 .nresamples(1_000),
+            // Plots cost seconds per benchmark: only the full run makes them.
             "default" => c
+                .without_plots()
                 .warm_up_time(Duration::from_millis(200))
                 .measurement_time(Duration::from_millis(600))
                 .nresamples(10_000),
@@ -158,6 +173,29 @@ impl Settings {
 
     pub fn full(&self) -> bool {
         self.mode == "full"
+    }
+
+    /// What the echo server runs on: every configuration, then `std-threads`.
+    pub fn echo_servers(&self) -> Vec<String> {
+        rtbench_runtimes::entries()
+            .into_iter()
+            .map(|e| e.name.to_string())
+            .chain(["std-threads".to_string()])
+            .collect()
+    }
+
+    /// Configuration `name`'s echo server for `case` as `rtbench serve`, a
+    /// process of its own on the server CPUs, driven from this thread.
+    pub fn served_echo(&self, name: &str, case: EchoCase) -> Result<EchoBench, String> {
+        let description = match name {
+            "std-threads" => std_threads_description(case),
+            _ => self
+                .descriptions
+                .get(name)
+                .cloned()
+                .ok_or_else(|| format!("{name} did not start here"))?,
+        };
+        EchoBench::served(&serve_command(), name, description, case, &self.placement)
     }
 
     /// A result for `workload/runtime/case` with this run's placement, round

@@ -112,6 +112,27 @@ pub fn process_cpu_time() -> Duration {
     clock(libc::CLOCK_PROCESS_CPUTIME_ID)
 }
 
+/// CPU time (user + system) so far of another process of this user, all its
+/// threads (ended ones included), read from its CPU-time clock: the
+/// server's own figure when it runs as a process of its own.
+pub fn process_cpu_time_of(pid: u32) -> io::Result<Duration> {
+    let mut id: libc::clockid_t = 0;
+    // SAFETY: clock_getcpuclockid writes a clock id into `id` or fails.
+    let err = unsafe { libc::clock_getcpuclockid(pid as libc::pid_t, &mut id) };
+    if err != 0 {
+        return Err(io::Error::from_raw_os_error(err));
+    }
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime fills `ts` or fails.
+    if unsafe { libc::clock_gettime(id, &mut ts) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+}
+
 /// CPU time (user + system) of the calling thread so far.
 pub fn thread_cpu_time() -> Duration {
     clock(libc::CLOCK_THREAD_CPUTIME_ID)

@@ -4,6 +4,7 @@
 use crate::latency;
 use crate::loadgen::{LoadGen, OpenHists, OpenLoop, OpenOutcome};
 use crate::reference::StdEchoServer;
+use crate::served::{ServeCommand, ServerProcess};
 use crate::{Placement, Work};
 use hdrhistogram::Histogram;
 use rtbench_results::Description;
@@ -251,6 +252,7 @@ pub struct EchoServer(Server);
 enum Server {
     Runtime(RuntimeServer),
     Std(StdEchoServer),
+    Process(ServerProcess),
 }
 
 impl EchoServer {
@@ -280,13 +282,54 @@ impl EchoServer {
             .map_err(|e| bind_error(addr, e))
     }
 
+    /// Configuration `name` (or `std-threads`) as `rtbench serve`, a process
+    /// of its own on `cpus`.
+    pub fn process(cmd: &ServeCommand, name: &str, cpus: &[usize]) -> Result<EchoServer, String> {
+        cmd.start(name, cpus)
+            .map(|p| EchoServer(Server::Process(p)))
+    }
+
     /// The address it listens on (the port chosen when `:0` was asked for).
     pub fn addr(&self) -> SocketAddr {
         match &self.0 {
             Server::Runtime(s) => s.addr,
             Server::Std(s) => s.addr(),
+            Server::Process(p) => p.addr(),
         }
     }
+
+    /// Marks the server's CPU time now, for [`EchoServer::cpu_since`] on the
+    /// same thread.
+    fn cpu_mark(&self) -> CpuMark {
+        match &self.0 {
+            Server::Process(p) => CpuMark::Own(p.cpu_time().unwrap_or_default()),
+            _ => CpuMark::Shared {
+                process: sys::process_cpu_time(),
+                thread: sys::thread_cpu_time(),
+            },
+        }
+    }
+
+    /// The server's CPU time since `mark`: its own process's, or, in this
+    /// process, the process's minus this (load generator) thread's.
+    fn cpu_since(&self, mark: CpuMark) -> Duration {
+        match (mark, &self.0) {
+            (CpuMark::Own(then), Server::Process(p)) => {
+                p.cpu_time().unwrap_or(then).saturating_sub(then)
+            }
+            (CpuMark::Shared { process, thread }, _) => {
+                (sys::process_cpu_time() - process).saturating_sub(sys::thread_cpu_time() - thread)
+            }
+            (CpuMark::Own(_), _) => Duration::ZERO,
+        }
+    }
+}
+
+/// A server's CPU clock at the start of a run (see [`EchoServer::cpu_mark`]).
+#[derive(Debug, Clone, Copy)]
+enum CpuMark {
+    Own(Duration),
+    Shared { process: Duration, thread: Duration },
 }
 
 /// Loopback, any free port: where the benches' servers listen.
@@ -339,19 +382,20 @@ impl EchoBench {
     /// its threads on the server CPUs.
     pub fn std_threads(case: EchoCase, placement: &Placement) -> Result<EchoBench, String> {
         let server = EchoServer::std_threads(LOOPBACK, placement.server_cpus())?;
-        let description = Description {
-            name: "std-threads".into(),
-            flavor: "reference".into(),
-            workers: case.connections,
-            timer_class: "os".into(),
-            driver: "blocking".into(),
-            knobs: [(
-                "threads".to_string(),
-                "one per connection, 64 KiB buffer".to_string(),
-            )]
-            .into(),
-            notes: vec!["no runtime: the machine's floor".into()],
-        };
+        Self::connect(case, placement, std_threads_description(case), server)
+    }
+
+    /// Configuration `name` (or `std-threads`) served by `rtbench serve` on
+    /// the placement's server CPUs, as the benches run it; `description` is
+    /// the configuration's own (see [`std_threads_description`]).
+    pub fn served(
+        cmd: &ServeCommand,
+        name: &str,
+        description: Description,
+        case: EchoCase,
+        placement: &Placement,
+    ) -> Result<EchoBench, String> {
+        let server = EchoServer::process(cmd, name, placement.server_cpus())?;
         Self::connect(case, placement, description, server)
     }
 
@@ -376,27 +420,26 @@ impl EchoBench {
     }
 
     /// Runs exactly `iters` round trips (spread over the connections) and
-    /// returns their wall time. Server CPU time is the process's CPU time
-    /// minus this (load generator) thread's, over the same interval.
+    /// returns their wall time. Server CPU time is the server process's own
+    /// (in-process servers: the process's minus this load generator
+    /// thread's), over the same interval.
     pub fn run(&mut self, iters: u64) -> io::Result<Duration> {
-        let (p0, t0) = (sys::process_cpu_time(), sys::thread_cpu_time());
+        let mark = self._server.cpu_mark();
         let elapsed = self.loadgen.run(iters, &mut self.hist, STALL)?;
-        let (p1, t1) = (sys::process_cpu_time(), sys::thread_cpu_time());
-        self.server_cpu += (p1 - p0).saturating_sub(t1 - t0);
+        self.server_cpu += self._server.cpu_since(mark);
         Ok(elapsed)
     }
 
     /// One open-loop run (see [`LoadGen::run_open`]); also returns the server's
-    /// CPU time (process minus this thread) per completed round trip, in ns.
+    /// CPU time (as in [`EchoBench::run`]) per completed round trip, in ns.
     pub fn run_open(
         &mut self,
         cfg: &OpenLoop,
         hists: &mut OpenHists,
     ) -> io::Result<(OpenOutcome, Option<f64>)> {
-        let (p0, t0) = (sys::process_cpu_time(), sys::thread_cpu_time());
+        let mark = self._server.cpu_mark();
         let out = self.loadgen.run_open(cfg, hists)?;
-        let (p1, t1) = (sys::process_cpu_time(), sys::thread_cpu_time());
-        let cpu = (p1 - p0).saturating_sub(t1 - t0);
+        let cpu = self._server.cpu_since(mark);
         let per_op = (out.completed > 0).then(|| cpu.as_nanos() as f64 / out.completed as f64);
         Ok((out, per_op))
     }
@@ -421,6 +464,23 @@ impl EchoBench {
     pub fn server_cpu_ns_per_op(&self) -> Option<f64> {
         let ops = self.loadgen.stats().round_trips;
         (ops > 0).then(|| self.server_cpu.as_nanos() as f64 / ops as f64)
+    }
+}
+
+/// `std-threads`, the no-runtime floor, serving `case`: one thread per connection.
+pub fn std_threads_description(case: EchoCase) -> Description {
+    Description {
+        name: "std-threads".into(),
+        flavor: "reference".into(),
+        workers: case.connections,
+        timer_class: "os".into(),
+        driver: "blocking".into(),
+        knobs: [(
+            "threads".to_string(),
+            "one per connection, 64 KiB buffer".to_string(),
+        )]
+        .into(),
+        notes: vec!["no runtime: the machine's floor".into()],
     }
 }
 
@@ -486,16 +546,36 @@ pub struct BlockingClientBench {
     payload: Vec<u8>,
     back: Vec<u8>,
     work: Work,
-    _server: StdEchoServer,
+    _server: EchoServer,
 }
 
 impl BlockingClientBench {
     /// Only for one connection: a blocking client serves one at a time.
+    /// `std-threads` runs in this process.
     pub fn new(case: EchoCase, placement: &Placement) -> Result<BlockingClientBench, String> {
+        let server = EchoServer::std_threads(LOOPBACK, placement.server_cpus())?;
+        Self::with_server(case, placement, server)
+    }
+
+    /// As the benches run it: `std-threads` as `rtbench serve`, like the
+    /// load generator's own `std-threads` row.
+    pub fn served(
+        cmd: &ServeCommand,
+        case: EchoCase,
+        placement: &Placement,
+    ) -> Result<BlockingClientBench, String> {
+        let server = EchoServer::process(cmd, "std-threads", placement.server_cpus())?;
+        Self::with_server(case, placement, server)
+    }
+
+    fn with_server(
+        case: EchoCase,
+        placement: &Placement,
+        server: EchoServer,
+    ) -> Result<BlockingClientBench, String> {
         if case.connections != 1 {
             return Err("the blocking client drives exactly one connection".into());
         }
-        let server = StdEchoServer::start(placement.server_cpus()).map_err(|e| e.to_string())?;
         sys::pin_to_cpu(placement.loadgen_cpu());
         let stream = std::net::TcpStream::connect(server.addr()).map_err(|e| e.to_string())?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;

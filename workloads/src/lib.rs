@@ -19,6 +19,7 @@ pub mod latency;
 pub mod loadgen;
 pub mod placement;
 pub mod reference;
+pub mod served;
 pub mod sweep;
 mod sync;
 pub mod timers;

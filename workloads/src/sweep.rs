@@ -11,13 +11,15 @@ use std::time::Duration;
 
 /// The sweep's offered rates, as fractions of the reference capacity.
 pub const FRACTIONS: &[f64] = &[0.1, 0.25, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0, 1.1];
-/// The search stops when its bracket is this narrow, relative to its low end.
-pub const RESOLUTION: f64 = 0.02;
+/// The search stops when its bracket is this narrow, relative to its low end:
+/// capacities at p99 here differ far more than this between rounds, so a
+/// finer bracket would only cost time.
+pub const RESOLUTION: f64 = 0.05;
 /// A runtime that meets the target at every sweep step is probed at up to
 /// this many further rates, each this factor above the last.
 const EXTEND: (usize, f64) = (4, 1.25);
-/// Most bisection probes: the widest sweep bracket (25% to 50%) needs 6 to
-/// reach 2%; the cap only bounds a noisy search.
+/// Most bisection probes: the widest sweep bracket (25% to 50%) needs 5 to
+/// reach 5%; the cap only bounds a noisy search.
 const MAX_BISECT: u32 = 8;
 /// Achieved below this share of offered is falling behind.
 const ACHIEVED_MIN: f64 = 0.99;
@@ -274,7 +276,7 @@ mod tests {
     }
 
     #[test]
-    fn search_brackets_then_bisects_to_two_percent() {
+    fn search_brackets_then_bisects_to_the_resolution() {
         for capacity in [12_345.0, 50_000.0, 99_999.0, 104_000.0, 180_000.0] {
             let mut rates = Vec::new();
             let (steps, cap) = search(100_000.0, |_, r| {

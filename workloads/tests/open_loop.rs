@@ -142,8 +142,9 @@ fn the_offered_rate_is_honoured() {
 /// timeline, 1 ms each, so exactly 1,000 round trips/s whatever the wake-up
 /// delays (they shift replies, not the timeline). The search, with a target
 /// of p99 ≤ 10 ms (wide against a loaded machine's wake-ups of up to a few
-/// ms), must find it within 5%: below it the queue stays near empty; above
-/// it achieved falls short of 99% of offered.
+/// ms), must find it from below: not above it (achieved falls short of 99%
+/// of offered there), and within twice the search's resolution under it (at
+/// 96% of a 1 ms server, a loaded machine's queueing can miss a step).
 #[test]
 fn capacity_search_finds_a_capacity_set_by_hand() {
     let _g = serial();
@@ -175,11 +176,11 @@ fn capacity_search_finds_a_capacity_set_by_hand() {
     .unwrap();
     let got = cap.rate.expect("a capacity");
     assert!(
-        (got / 1000.0 - 1.0).abs() <= 0.05,
+        got <= 1010.0 && got >= 1000.0 * (1.0 - 2.0 * sweep::RESOLUTION),
         "found {got}: {cap:?}\n{steps:#?}"
     );
     let hi = cap.bracket_hi.unwrap();
-    assert!(cap.bracket_lo <= got && got < hi && hi - got <= 0.02 * got);
+    assert!(cap.bracket_lo <= got && got < hi && hi - got <= sweep::RESOLUTION * got);
     assert!(steps.iter().any(|s| s.behind), "the 110% step fell behind");
 }
 
