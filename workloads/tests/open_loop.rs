@@ -176,7 +176,7 @@ fn capacity_search_finds_a_capacity_set_by_hand() {
     .unwrap();
     let got = cap.rate.expect("a capacity");
     assert!(
-        got <= 1010.0 && got >= 1000.0 * (1.0 - 2.0 * sweep::RESOLUTION),
+        (1000.0 * (1.0 - 2.0 * sweep::RESOLUTION)..=1010.0).contains(&got),
         "found {got}: {cap:?}\n{steps:#?}"
     );
     let hi = cap.bracket_hi.unwrap();
