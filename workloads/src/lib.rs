@@ -23,6 +23,7 @@ pub mod served;
 pub mod sweep;
 mod sync;
 pub mod timers;
+pub mod work;
 
 pub use placement::{Placement, topology};
 

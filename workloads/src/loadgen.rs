@@ -20,6 +20,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
 use crate::latency;
+use crate::work::{self, Cost, Mix, Picker};
 
 mod open;
 use open::now_ns;
@@ -44,11 +45,21 @@ pub struct Stats {
     pub bytes_verified: u64,
 }
 
+/// One message a connection can send, and the only reply it accepts.
+#[derive(Debug)]
+struct Msg {
+    send: Box<[u8]>,
+    expect: Box<[u8]>,
+}
+
 #[derive(Debug)]
 struct Conn {
     stream: TcpStream,
-    /// This connection's message; distinct per connection so misrouted echoes show.
-    payload: Box<[u8]>,
+    /// This connection's messages (echo: one, its reply itself), distinct
+    /// per connection so that replies landing on the wrong socket show.
+    msgs: Vec<Msg>,
+    /// The message of the current round trip.
+    cur: usize,
     /// Round trips still to start in the current run (not counting the one in flight).
     queued: u64,
     /// A round trip is in flight.
@@ -78,6 +89,13 @@ pub struct LoadGen {
     /// Set by the first failed run: the connections are then in an unknown
     /// state, so later runs refuse instead of measuring garbage.
     failed: Option<String>,
+    /// The `work` workload: which message each round trip sends.
+    picker: Option<Picker>,
+}
+
+/// The message of connection `i`'s next round trip.
+fn pick(picker: &mut Option<Picker>, i: usize) -> usize {
+    picker.as_mut().map_or(0, |p| p.pick(i))
 }
 
 impl LoadGen {
@@ -101,6 +119,65 @@ impl LoadGen {
         addr: SocketAddr,
         connections: usize,
         msg_bytes: usize,
+    ) -> io::Result<LoadGen> {
+        Self::open(addr, connections, msg_bytes, None, |i| {
+            let p = payload(i, msg_bytes);
+            vec![Msg {
+                send: p.clone(),
+                expect: p,
+            }]
+        })
+    }
+
+    /// The `work` workload's client: every round trip sends a request whose
+    /// cost [`Picker`] draws from `mix` (reproducibly from `seed`), and
+    /// checks the reply's digest against one computed here once per
+    /// connection and class. `rounds_per_us` turns costs into rounds.
+    pub fn connect_work(
+        addr: SocketAddr,
+        connections: usize,
+        msg_bytes: usize,
+        mix: Mix,
+        seed: u64,
+        rounds_per_us: f64,
+    ) -> io::Result<LoadGen> {
+        if !(work::HEADER..=work::MAX_LEN).contains(&msg_bytes) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "a work request is {} to {} bytes, not {msg_bytes}",
+                    work::HEADER,
+                    work::MAX_LEN
+                ),
+            ));
+        }
+        let classes = mix.classes();
+        let picker = Picker::new(mix, connections, seed);
+        Self::open(addr, connections, msg_bytes, Some(picker), |i| {
+            classes
+                .iter()
+                .map(|c| {
+                    let cost = Cost {
+                        rounds: (c.work_us * rounds_per_us).round() as u32,
+                        block: c.block,
+                    };
+                    let send = work::request(msg_bytes, cost, seed ^ (i as u64 + 1));
+                    let expect = work::reply(&send).into_boxed_slice();
+                    Msg {
+                        send: send.into_boxed_slice(),
+                        expect,
+                    }
+                })
+                .collect()
+        })
+    }
+
+    fn open(
+        addr: SocketAddr,
+        connections: usize,
+        msg_bytes: usize,
+        picker: Option<Picker>,
+        msgs: impl Fn(usize) -> Vec<Msg>,
     ) -> io::Result<LoadGen> {
         if connections == 0 || msg_bytes == 0 {
             return Err(io::Error::new(
@@ -132,7 +209,8 @@ impl LoadGen {
             )?;
             conns.push(Conn {
                 stream,
-                payload: payload(i, msg_bytes),
+                msgs: msgs(i),
+                cur: 0,
                 queued: 0,
                 busy: false,
                 written: 0,
@@ -150,6 +228,7 @@ impl LoadGen {
             scratch: vec![0; READ_BUF.max(msg_bytes)].into_boxed_slice(),
             stats: Stats::default(),
             failed: None,
+            picker,
         })
     }
 
@@ -160,7 +239,7 @@ impl LoadGen {
 
     /// Bytes per message.
     pub fn msg_bytes(&self) -> usize {
-        self.conns[0].payload.len()
+        self.conns[0].msgs[0].send.len()
     }
 
     /// Counters since `connect`.
@@ -214,7 +293,7 @@ impl LoadGen {
             conn.queued = each + u64::from((i as u64) < extra);
             if conn.queued > 0 {
                 conn.queued -= 1;
-                conn.start(i, &mut self.stats, now_ns())?;
+                conn.start(i, pick(&mut self.picker, i), &mut self.stats, now_ns())?;
             }
         }
         // When the last poll that moved no bytes began to look idle; `None`
@@ -246,7 +325,7 @@ impl LoadGen {
                     last = done;
                     if conn.queued > 0 {
                         conn.queued -= 1;
-                        conn.start(i, &mut self.stats, now_ns())?;
+                        conn.start(i, pick(&mut self.picker, i), &mut self.stats, now_ns())?;
                     }
                 }
             }
@@ -277,7 +356,7 @@ impl Conn {
         scratch: &mut [u8],
         stats: &mut Stats,
     ) -> io::Result<Option<u64>> {
-        if event.is_writable() && self.busy && self.written < self.payload.len() {
+        if event.is_writable() && self.busy && self.written < self.msgs[self.cur].send.len() {
             self.write(i, stats)?;
         }
         if event.is_readable() || event.is_read_closed() || event.is_error() {
@@ -286,8 +365,10 @@ impl Conn {
         Ok(None)
     }
 
-    /// Starts a round trip sent at `now` (ns): writes what the socket takes.
-    fn start(&mut self, i: usize, stats: &mut Stats, now: u64) -> io::Result<()> {
+    /// Starts a round trip with message `cur`, sent at `now` (ns): writes
+    /// what the socket takes.
+    fn start(&mut self, i: usize, cur: usize, stats: &mut Stats, now: u64) -> io::Result<()> {
+        self.cur = cur;
         self.busy = true;
         self.written = 0;
         self.verified = 0;
@@ -298,8 +379,9 @@ impl Conn {
     /// Writes the rest of the message until done or the socket is full
     /// (edge-triggered: stopping early would lose the next writable edge).
     fn write(&mut self, i: usize, stats: &mut Stats) -> io::Result<()> {
-        while self.written < self.payload.len() {
-            match self.stream.write(&self.payload[self.written..]) {
+        let send = &self.msgs[self.cur].send;
+        while self.written < send.len() {
+            match self.stream.write(&send[self.written..]) {
                 Ok(0) => return Err(conn_err(i, io::ErrorKind::WriteZero, "write returned 0")),
                 Ok(n) => {
                     self.written += n;
@@ -331,7 +413,7 @@ impl Conn {
                             "peer closed the connection early ({} of {} bytes of the current \
                              message echoed, {} round trips left on it)",
                             self.verified,
-                            self.payload.len(),
+                            self.msgs[self.cur].expect.len(),
                             self.queued + u64::from(self.busy)
                         ),
                     ));
@@ -341,7 +423,7 @@ impl Conn {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(conn_err(i, e.kind(), &format!("read failed: {e}"))),
             };
-            let expected = &self.payload[self.verified..self.written];
+            let expected = &self.msgs[self.cur].expect[self.verified..self.written];
             if n > expected.len() {
                 return Err(conn_err(
                     i,
@@ -363,7 +445,7 @@ impl Conn {
                     i,
                     io::ErrorKind::InvalidData,
                     &format!(
-                        "echo mismatch at byte {} of the message: sent {:#04x}, got {:#04x}",
+                        "reply mismatch at byte {} of the message: expected {:#04x}, got {:#04x}",
                         self.verified + at,
                         expected[at],
                         got[at]
@@ -372,7 +454,7 @@ impl Conn {
             }
             self.verified += n;
             stats.bytes_verified += n as u64;
-            if self.verified == self.payload.len() {
+            if self.verified == self.msgs[self.cur].expect.len() {
                 stats.round_trips += 1;
                 self.busy = false;
                 return Ok(Some(now_ns()));

@@ -70,6 +70,15 @@ impl Drop for Registration {
     }
 }
 
+/// What each connection thread of a [`StdEchoServer`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// Echo every byte back.
+    Echo,
+    /// Answer `work` requests with their digest.
+    Work,
+}
+
 impl StdEchoServer {
     /// Binds 127.0.0.1:0 and starts the accept thread pinned to `cpus`; every
     /// connection thread it spawns inherits that mask, so the whole server
@@ -80,6 +89,15 @@ impl StdEchoServer {
 
     /// [`StdEchoServer::start`] on `addr` (`rtbench serve` listens anywhere).
     pub fn start_on(addr: SocketAddr, cpus: &[usize]) -> io::Result<StdEchoServer> {
+        Self::serving(addr, cpus, Service::Echo)
+    }
+
+    /// A thread per connection on `addr`, each serving `service`.
+    pub fn serving(
+        addr: SocketAddr,
+        cpus: &[usize],
+        service: Service,
+    ) -> io::Result<StdEchoServer> {
         let listener = sys::reuseport_listener(addr)?;
         listener.set_nonblocking(false)?;
         let addr = listener.local_addr()?;
@@ -93,7 +111,7 @@ impl StdEchoServer {
                 .spawn(move || {
                     sys::pin_to_cpus(&cpus);
                     let _reg = Registration::new(&threads);
-                    accept_loop(listener, &stop, &threads);
+                    accept_loop(listener, &stop, &threads, service);
                 })?
         };
         Ok(StdEchoServer {
@@ -129,7 +147,12 @@ impl StdEchoServer {
     }
 }
 
-fn accept_loop(listener: TcpListener, stop: &AtomicBool, threads: &Arc<Mutex<Threads>>) {
+fn accept_loop(
+    listener: TcpListener,
+    stop: &AtomicBool,
+    threads: &Arc<Mutex<Threads>>,
+    service: Service,
+) {
     loop {
         let accepted = listener.accept();
         if stop.load(Ordering::Acquire) {
@@ -149,10 +172,63 @@ fn accept_loop(listener: TcpListener, stop: &AtomicBool, threads: &Arc<Mutex<Thr
             .name("std-echo-conn".into())
             .spawn(move || {
                 let _reg = Registration::new(&threads);
-                echo(stream);
+                match service {
+                    Service::Echo => echo(stream),
+                    Service::Work => work(stream),
+                }
             });
         // A failed spawn drops the stream: the client sees the close.
         drop(spawned);
+    }
+}
+
+/// Serves `work` requests until EOF or an error (see [`crate::work`]).
+fn work(stream: TcpStream) {
+    serve_work(stream, None);
+}
+
+/// One request as the server saw it: what it asked for, and the CPU and
+/// wall time its handling took on the serving thread.
+#[derive(Debug, Clone, Copy)]
+pub struct Served {
+    pub cost: crate::work::Cost,
+    pub cpu: Duration,
+    pub wall: Duration,
+}
+
+/// Serves `work` requests on `stream`, blocking, until EOF or an error;
+/// `observe` (tests) sees each request's [`Served`], timed only when asked.
+pub fn serve_work(mut stream: TcpStream, mut observe: Option<&mut dyn FnMut(Served)>) {
+    if stream.set_nonblocking(false).is_err() || stream.set_nodelay(true).is_err() {
+        return;
+    }
+    let mut buf = vec![0u8; crate::work::MAX_LEN];
+    loop {
+        if stream.read_exact(&mut buf[..4]).is_err() {
+            return;
+        }
+        let len = u32::from_le_bytes(buf[..4].try_into().expect("4 bytes")) as usize;
+        if !(crate::work::HEADER..=crate::work::MAX_LEN).contains(&len)
+            || stream.read_exact(&mut buf[4..len]).is_err()
+        {
+            return;
+        }
+        let start = observe
+            .is_some()
+            .then(|| (sys::thread_cpu_time(), std::time::Instant::now()));
+        let Ok(cost) = crate::work::serve(&mut buf[..len]) else {
+            return;
+        };
+        if let (Some(f), Some((cpu, wall))) = (observe.as_mut(), start) {
+            f(Served {
+                cost,
+                cpu: sys::thread_cpu_time() - cpu,
+                wall: wall.elapsed(),
+            });
+        }
+        if stream.write_all(&buf[..len]).is_err() {
+            return;
+        }
     }
 }
 

@@ -376,7 +376,12 @@ impl LoadGen {
                     (true, false) => latency::record(&mut hists.lag, now - t),
                 }
                 busy += 1;
-                conn.start(i, &mut self.stats, t0 + now)?;
+                conn.start(
+                    i,
+                    super::pick(&mut self.picker, i),
+                    &mut self.stats,
+                    t0 + now,
+                )?;
                 now = now_ns() - t0;
             }
             if busy == 0 && (due.is_empty() || now >= hard_end) {

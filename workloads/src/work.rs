@@ -1,0 +1,373 @@
+//! The `work` echo workload: every request carries its own CPU cost, the
+//! server does that much real work (rounds of xxh3 over the payload, each
+//! seeded by the last) and answers with the digest, which the client checks
+//! against one it computed once per request shape. A server that skips the
+//! work cannot produce the digest.
+//!
+//! A request is `len` bytes: a 16-byte header (length, rounds, microseconds
+//! to block the thread, a reserved word; little-endian `u32`s) and a payload.
+//! The reply has the same length: the digest (`u64`), then the request's
+//! bytes 8.. echoed.
+
+use rand::rngs::SmallRng;
+use rand::seq::index::sample;
+use rand::{Rng, SeedableRng};
+use rtbench_runtimes::Conn;
+use std::time::{Duration, Instant};
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+/// Bytes of header before the payload.
+pub const HEADER: usize = 16;
+/// The largest request a server accepts (a bigger length field is an error).
+pub const MAX_LEN: usize = 64 * 1024;
+
+/// The digest of `rounds` rounds of xxh3 over `payload`: the work itself.
+pub fn digest(rounds: u32, payload: &[u8]) -> u64 {
+    let mut h = 0u64;
+    for _ in 0..rounds {
+        h = xxh3_64_with_seed(payload, h);
+    }
+    h
+}
+
+/// One request's cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cost {
+    /// Rounds of [`digest`].
+    pub rounds: u32,
+    /// Time the handler blocks its thread with `std::thread::sleep`.
+    pub block: Duration,
+}
+
+/// A request of `len` bytes with `cost` and a payload derived from `seed`.
+pub fn request(len: usize, cost: Cost, seed: u64) -> Vec<u8> {
+    assert!((HEADER..=MAX_LEN).contains(&len), "request length {len}");
+    let mut r = vec![0u8; len];
+    r[0..4].copy_from_slice(&(len as u32).to_le_bytes());
+    r[4..8].copy_from_slice(&cost.rounds.to_le_bytes());
+    r[8..12].copy_from_slice(&(cost.block.as_micros() as u32).to_le_bytes());
+    let mut rng = SmallRng::seed_from_u64(seed);
+    rng.fill(&mut r[HEADER..]);
+    r
+}
+
+/// The only correct reply to `request`.
+pub fn reply(request: &[u8]) -> Vec<u8> {
+    let (cost, payload) = parse(request).expect("a request built by `request`");
+    let mut r = request.to_vec();
+    r[0..8].copy_from_slice(&digest(cost.rounds, payload).to_le_bytes());
+    r
+}
+
+/// The cost and payload of a whole request, or why it is not one.
+fn parse(msg: &[u8]) -> Result<(Cost, &[u8]), String> {
+    let word = |i: usize| u32::from_le_bytes(msg[i..i + 4].try_into().expect("4 bytes"));
+    if msg.len() < HEADER || word(0) as usize != msg.len() {
+        return Err(format!(
+            "a {}-byte message is not a work request",
+            msg.len()
+        ));
+    }
+    let cost = Cost {
+        rounds: word(4),
+        block: Duration::from_micros(word(8).into()),
+    };
+    Ok((cost, &msg[HEADER..]))
+}
+
+/// Does the work of the whole request in `msg` and turns it into its
+/// reply; returns the cost it carried.
+pub fn serve(msg: &mut [u8]) -> Result<Cost, String> {
+    let (cost, payload) = parse(msg)?;
+    if !cost.block.is_zero() {
+        // The pitfall on purpose: a handler that blocks its executor's thread.
+        std::thread::sleep(cost.block);
+    }
+    let d = digest(cost.rounds, payload);
+    msg[0..8].copy_from_slice(&d.to_le_bytes());
+    Ok(cost)
+}
+
+/// The length a message announces, once its first 4 bytes are in.
+fn announced(buf: &[u8]) -> Option<usize> {
+    let len = u32::from_le_bytes(buf.get(0..4)?.try_into().ok()?) as usize;
+    Some(len)
+}
+
+/// Serves work requests on `conn` until end of stream or error: gathers each
+/// whole request, does its work, writes the reply. Written once against the
+/// trait, like `echo_conn`.
+pub async fn work_conn<C: Conn>(mut conn: C) {
+    let mut chunk = vec![0u8; MAX_LEN];
+    let mut msg: Vec<u8> = Vec::with_capacity(MAX_LEN);
+    loop {
+        // A whole request, and what came after it (a pipelined next one).
+        let len = loop {
+            if let Some(len) = announced(&msg) {
+                if !(HEADER..=MAX_LEN).contains(&len) {
+                    return;
+                }
+                if msg.len() >= len {
+                    break len;
+                }
+            }
+            let (r, c) = conn.read(chunk).await;
+            chunk = c;
+            match r {
+                Ok(0) | Err(_) => return,
+                Ok(n) => msg.extend_from_slice(&chunk[..n]),
+            }
+        };
+        if serve(&mut msg[..len]).is_err() {
+            return;
+        }
+        let rest = msg.split_off(len);
+        let (r, m) = conn.write_all(msg, len).await;
+        if r.is_err() {
+            return;
+        }
+        msg = m;
+        msg.clear();
+        msg.extend_from_slice(&rest);
+    }
+}
+
+/// Rounds of [`digest`] per microsecond over a `payload_len`-byte payload on
+/// the calling thread: the best of several timed batches (the least
+/// disturbed one), so that a cost in microseconds becomes rounds.
+pub fn calibrate(payload_len: usize) -> f64 {
+    let payload = vec![0x5a; payload_len];
+    let mut rounds: u32 = 1_000;
+    // Grow the batch to about 2 ms, then keep the fastest of 10.
+    while rounds < 1 << 28 {
+        let t = Instant::now();
+        std::hint::black_box(digest(rounds, std::hint::black_box(&payload)));
+        if t.elapsed() >= Duration::from_millis(2) {
+            break;
+        }
+        rounds *= 2;
+    }
+    (0..10)
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(digest(rounds, std::hint::black_box(&payload)));
+            rounds as f64 / (t.elapsed().as_nanos().max(1) as f64 / 1_000.0)
+        })
+        .fold(0.0, f64::max)
+}
+
+/// How request costs are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mix {
+    /// Every request costs 20 µs.
+    Uniform,
+    /// 95% of requests cost 5 µs, 5% cost 500 µs.
+    Skewed,
+    /// As `skewed` in total, but every expensive request is sent on one of a
+    /// few hot connections (one in 16), chosen from the seed, and those carry
+    /// nothing else.
+    HotConnections,
+    /// 1% of requests block their thread for 1 ms; the rest cost 20 µs.
+    Blocking,
+}
+
+/// One kind of request in a mix: its share of requests, its work in
+/// microseconds and its blocking time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Class {
+    pub name: &'static str,
+    pub share: f64,
+    pub work_us: f64,
+    pub block: Duration,
+}
+
+impl Mix {
+    pub const ALL: [Mix; 4] = [
+        Mix::Uniform,
+        Mix::Skewed,
+        Mix::HotConnections,
+        Mix::Blocking,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mix::Uniform => "uniform",
+            Mix::Skewed => "skewed",
+            Mix::HotConnections => "hot-connections",
+            Mix::Blocking => "blocking",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Mix, String> {
+        Mix::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| {
+            format!("{s:?} is not one of uniform, skewed, hot-connections, blocking")
+        })
+    }
+
+    /// The request classes, cheapest first; shares sum to 1.
+    pub fn classes(self) -> Vec<Class> {
+        let work = |name, share, work_us| Class {
+            name,
+            share,
+            work_us,
+            block: Duration::ZERO,
+        };
+        match self {
+            Mix::Uniform => vec![work("20us", 1.0, 20.0)],
+            Mix::Skewed | Mix::HotConnections => {
+                vec![work("5us", 0.95, 5.0), work("500us", 0.05, 500.0)]
+            }
+            Mix::Blocking => vec![
+                work("20us", 0.99, 20.0),
+                Class {
+                    block: Duration::from_millis(1),
+                    ..work("block-1ms", 0.01, 0.0)
+                },
+            ],
+        }
+    }
+
+    /// The mean cost of a request, in microseconds (blocking counted).
+    pub fn mean_us(self) -> f64 {
+        self.classes()
+            .iter()
+            .map(|c| c.share * (c.work_us + c.block.as_secs_f64() * 1e6))
+            .sum()
+    }
+}
+
+/// Which class each request gets, reproducibly from a seed: per request for
+/// most mixes, per connection for `hot-connections`.
+#[derive(Debug)]
+pub struct Picker {
+    mix: Mix,
+    classes: Vec<Class>,
+    rng: SmallRng,
+    /// `hot-connections`: whether each connection is hot.
+    hot: Vec<bool>,
+}
+
+impl Picker {
+    pub fn new(mix: Mix, connections: usize, seed: u64) -> Picker {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let mut hot = vec![false; connections];
+        if mix == Mix::HotConnections && connections > 0 {
+            let n = connections.div_ceil(16);
+            for i in sample(&mut rng, connections, n) {
+                hot[i] = true;
+            }
+        }
+        Picker {
+            mix,
+            classes: mix.classes(),
+            rng,
+            hot,
+        }
+    }
+
+    /// The connections that carry the expensive requests (`hot-connections`).
+    pub fn hot_connections(&self) -> Vec<usize> {
+        (0..self.hot.len()).filter(|&i| self.hot[i]).collect()
+    }
+
+    /// The class (an index into [`Mix::classes`]) of the next request on
+    /// connection `conn`.
+    pub fn pick(&mut self, conn: usize) -> usize {
+        if self.mix == Mix::HotConnections {
+            return usize::from(self.hot[conn]);
+        }
+        let x: f64 = self.rng.random();
+        let mut acc = 0.0;
+        for (i, c) in self.classes.iter().enumerate() {
+            acc += c.share;
+            if x < acc {
+                return i;
+            }
+        }
+        self.classes.len() - 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cost(rounds: u32) -> Cost {
+        Cost {
+            rounds,
+            block: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn a_served_request_is_its_reply_and_a_skipped_one_is_not() {
+        let req = request(64, cost(100), 7);
+        let mut served = req.clone();
+        serve(&mut served).unwrap();
+        assert_eq!(served, reply(&req));
+        // An echo (the work skipped) or fewer rounds differ from the reply.
+        assert_ne!(req, reply(&req));
+        let mut fewer = req.clone();
+        fewer[0..8].copy_from_slice(&digest(99, &req[HEADER..]).to_le_bytes());
+        assert_ne!(fewer, reply(&req));
+        assert!(serve(&mut req.clone()[..40]).is_err(), "a cut request");
+    }
+
+    #[test]
+    fn rounds_are_work() {
+        let per_us = calibrate(48);
+        assert!(per_us > 0.1, "{per_us} rounds/us");
+        let rounds = (per_us * 2_000.0) as u32; // about 2 ms
+        let t = Instant::now();
+        std::hint::black_box(digest(rounds, &[1u8; 48]));
+        assert!(
+            t.elapsed() >= Duration::from_micros(1_000),
+            "{:?}",
+            t.elapsed()
+        );
+    }
+
+    #[test]
+    fn shares_follow_the_mix_and_the_seed() {
+        for mix in [Mix::Skewed, Mix::Blocking] {
+            let mut p = Picker::new(mix, 16, 42);
+            let n = 200_000;
+            let mut counts = vec![0usize; mix.classes().len()];
+            for i in 0..n {
+                counts[p.pick(i % 16)] += 1;
+            }
+            for (c, class) in counts.iter().zip(mix.classes()) {
+                let share = *c as f64 / n as f64;
+                assert!(
+                    (share - class.share).abs() < 0.005,
+                    "{mix:?} {class:?}: {share}"
+                );
+            }
+            let again: Vec<usize> = {
+                let mut q = Picker::new(mix, 16, 42);
+                (0..100).map(|i| q.pick(i % 16)).collect()
+            };
+            let mut r = Picker::new(mix, 16, 42);
+            assert_eq!(again, (0..100).map(|i| r.pick(i % 16)).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn hot_connections_come_from_the_seed() {
+        let hot = |seed| Picker::new(Mix::HotConnections, 64, seed).hot_connections();
+        assert_eq!(hot(1), hot(1));
+        assert_eq!(hot(1).len(), 4);
+        assert!((0..20).any(|s| hot(s) != hot(1)), "the seed chooses them");
+        let mut p = Picker::new(Mix::HotConnections, 64, 1);
+        for c in 0..64 {
+            assert_eq!(p.pick(c) == 1, hot(1).contains(&c));
+        }
+    }
+
+    #[test]
+    fn means_are_stated() {
+        assert_eq!(Mix::Uniform.mean_us(), 20.0);
+        assert!((Mix::Skewed.mean_us() - 29.75).abs() < 1e-9);
+        assert!((Mix::Blocking.mean_us() - 29.8).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,100 @@
+//! The `work` workload through the one load generator, against the
+//! one-thread-per-connection reference server: the work is done (a server
+//! that skips it fails the check), and the service times follow the mix.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use rtbench_workloads::loadgen::LoadGen;
+use rtbench_workloads::reference::{Service, StdEchoServer, serve_work};
+use rtbench_workloads::work::{self, Mix};
+
+const STALL: Duration = Duration::from_secs(10);
+const LOOPBACK: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+
+/// One at a time: the shares are timed.
+fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn hist() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000_000, 3).unwrap()
+}
+
+#[test]
+fn a_server_that_skips_the_work_fails_the_check() {
+    let _g = serial();
+    let rate = work::calibrate(48);
+    let echo = StdEchoServer::start(&[0]).unwrap();
+    let mut lg = LoadGen::connect_work(echo.addr(), 2, 64, Mix::Uniform, 1, rate).unwrap();
+    let err = lg.run(10, &mut hist(), STALL).unwrap_err();
+    assert!(err.to_string().contains("reply mismatch"), "{err}");
+
+    let server = StdEchoServer::serving(LOOPBACK, &[0], Service::Work).unwrap();
+    let mut lg = LoadGen::connect_work(server.addr(), 4, 64, Mix::Skewed, 1, rate).unwrap();
+    let mut h = hist();
+    lg.run(1_000, &mut h, STALL).unwrap();
+    assert_eq!(lg.stats().round_trips, 1_000);
+    assert_eq!(lg.stats().bytes_verified, 64_000);
+    assert_eq!(h.len(), 1_000);
+}
+
+/// One connection served by one thread, which times each request: the CPU
+/// time of its work (not stretched by preemption, so a loaded machine does
+/// not skew it) and, for blocked ones, the wall time. The share of expensive
+/// (or blocked) requests is the mix's within 1 percentage point; expensive
+/// work costs its nominal time within the calibration error (the calibration
+/// keeps the fastest batch: -10% to +50%); a blocked request blocks at least
+/// its 1 ms.
+#[test]
+fn service_times_follow_the_mix() {
+    let _g = serial();
+    let rate = work::calibrate(48);
+    for (mix, share) in [(Mix::Skewed, 0.05), (Mix::Blocking, 0.01)] {
+        let listener = std::net::TcpListener::bind(LOOPBACK).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut seen = Vec::new();
+            serve_work(stream, Some(&mut |s| seen.push(s)));
+            seen
+        });
+        let n = 4_000;
+        let mut lg = LoadGen::connect_work(addr, 1, 64, mix, 7, rate).unwrap();
+        lg.run(n, &mut hist(), STALL).unwrap();
+        drop(lg);
+        let seen = server.join().unwrap();
+        assert_eq!(seen.len() as u64, n);
+        let expensive = mix.classes()[1];
+        let heavy: Vec<_> = match mix {
+            Mix::Blocking => seen.iter().filter(|s| !s.cost.block.is_zero()).collect(),
+            _ => {
+                let bar = Duration::from_secs_f64(expensive.work_us * 0.8e-6);
+                seen.iter().filter(|s| s.cpu > bar).collect()
+            }
+        };
+        let got = heavy.len() as f64 / n as f64;
+        assert!((got - share).abs() <= 0.01, "{mix:?}: share {got}");
+        let mut us: Vec<f64> = heavy
+            .iter()
+            .map(|s| match mix {
+                Mix::Blocking => s.wall.as_secs_f64() * 1e6,
+                _ => s.cpu.as_secs_f64() * 1e6,
+            })
+            .collect();
+        us.sort_by(f64::total_cmp);
+        let median = us[us.len() / 2];
+        let nominal = expensive.work_us + expensive.block.as_secs_f64() * 1e6;
+        let (lo, hi) = match mix {
+            Mix::Blocking => (nominal, f64::INFINITY),
+            _ => (0.9 * nominal, 1.5 * nominal),
+        };
+        assert!(
+            (lo..=hi).contains(&median),
+            "{mix:?}: expensive median {median:.0} us against {nominal} us"
+        );
+    }
+}
