@@ -22,7 +22,9 @@ use mio::{Events, Interest, Poll, Token};
 use crate::latency;
 use crate::work::{self, Cost, Mix, Picker};
 
+mod multi;
 mod open;
+pub use multi::MultiGen;
 use open::now_ns;
 pub use open::{Arrivals, OpenHists, OpenLoop, OpenOutcome, Schedule, Wait};
 
@@ -91,9 +93,53 @@ pub struct LoadGen {
     failed: Option<String>,
     /// The `work` workload: which message each round trip sends.
     picker: Option<Picker>,
+    /// The connections this generator holds of one split over threads.
+    part: Part,
 }
 
-/// The message of connection `i`'s next round trip.
+/// The connections one thread holds of a load generator split over several
+/// ([`MultiGen`]): indices `first..first + count` of `total`. Payloads,
+/// schedules and cost draws follow the global index, so the split sends
+/// what one thread would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    pub first: usize,
+    pub count: usize,
+    pub total: usize,
+}
+
+impl Part {
+    /// All `connections` on one thread.
+    pub fn whole(connections: usize) -> Part {
+        Part {
+            first: 0,
+            count: connections,
+            total: connections,
+        }
+    }
+
+    /// `connections` split as evenly as possible over `threads` (the first
+    /// ones get one more); never an empty part.
+    pub fn split(connections: usize, threads: usize) -> Vec<Part> {
+        let threads = threads.clamp(1, connections.max(1));
+        let (each, extra) = (connections / threads, connections % threads);
+        let mut first = 0;
+        (0..threads)
+            .map(|k| {
+                let count = each + usize::from(k < extra);
+                let part = Part {
+                    first,
+                    count,
+                    total: connections,
+                };
+                first += count;
+                part
+            })
+            .collect()
+    }
+}
+
+/// The message of the next round trip of the connection of global index `i`.
 fn pick(picker: &mut Option<Picker>, i: usize) -> usize {
     picker.as_mut().map_or(0, |p| p.pick(i))
 }
@@ -120,7 +166,12 @@ impl LoadGen {
         connections: usize,
         msg_bytes: usize,
     ) -> io::Result<LoadGen> {
-        Self::open(addr, connections, msg_bytes, None, |i| {
+        Self::connect_part(addr, Part::whole(connections), msg_bytes)
+    }
+
+    /// Part of an echo load generator split over threads (see [`Part`]).
+    pub fn connect_part(addr: SocketAddr, part: Part, msg_bytes: usize) -> io::Result<LoadGen> {
+        Self::open(addr, part, msg_bytes, None, |i| {
             let p = payload(i, msg_bytes);
             vec![Msg {
                 send: p.clone(),
@@ -141,6 +192,19 @@ impl LoadGen {
         seed: u64,
         rounds_per_us: f64,
     ) -> io::Result<LoadGen> {
+        let part = Part::whole(connections);
+        Self::connect_work_part(addr, part, msg_bytes, mix, seed, rounds_per_us)
+    }
+
+    /// Part of a `work` load generator split over threads (see [`Part`]).
+    pub fn connect_work_part(
+        addr: SocketAddr,
+        part: Part,
+        msg_bytes: usize,
+        mix: Mix,
+        seed: u64,
+        rounds_per_us: f64,
+    ) -> io::Result<LoadGen> {
         if !(work::HEADER..=work::MAX_LEN).contains(&msg_bytes) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -152,8 +216,8 @@ impl LoadGen {
             ));
         }
         let classes = mix.classes();
-        let picker = Picker::new(mix, connections, seed);
-        Self::open(addr, connections, msg_bytes, Some(picker), |i| {
+        let picker = Picker::new(mix, part.total, seed).for_part(part.first);
+        Self::open(addr, part, msg_bytes, Some(picker), |i| {
             classes
                 .iter()
                 .map(|c| {
@@ -172,14 +236,17 @@ impl LoadGen {
         })
     }
 
+    /// Connects `part`'s connections; `msgs(i)` are the messages of the
+    /// connection of global index `i`.
     fn open(
         addr: SocketAddr,
-        connections: usize,
+        part: Part,
         msg_bytes: usize,
         picker: Option<Picker>,
         msgs: impl Fn(usize) -> Vec<Msg>,
     ) -> io::Result<LoadGen> {
-        if connections == 0 || msg_bytes == 0 {
+        let connections = part.count;
+        if connections == 0 || msg_bytes == 0 || part.first + part.count > part.total {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "the load generator needs at least one connection and one byte per message",
@@ -209,7 +276,7 @@ impl LoadGen {
             )?;
             conns.push(Conn {
                 stream,
-                msgs: msgs(i),
+                msgs: msgs(part.first + i),
                 cur: 0,
                 queued: 0,
                 busy: false,
@@ -229,6 +296,7 @@ impl LoadGen {
             stats: Stats::default(),
             failed: None,
             picker,
+            part,
         })
     }
 
@@ -293,7 +361,12 @@ impl LoadGen {
             conn.queued = each + u64::from((i as u64) < extra);
             if conn.queued > 0 {
                 conn.queued -= 1;
-                conn.start(i, pick(&mut self.picker, i), &mut self.stats, now_ns())?;
+                conn.start(
+                    i,
+                    pick(&mut self.picker, self.part.first + i),
+                    &mut self.stats,
+                    now_ns(),
+                )?;
             }
         }
         // When the last poll that moved no bytes began to look idle; `None`
@@ -325,7 +398,12 @@ impl LoadGen {
                     last = done;
                     if conn.queued > 0 {
                         conn.queued -= 1;
-                        conn.start(i, pick(&mut self.picker, i), &mut self.stats, now_ns())?;
+                        conn.start(
+                            i,
+                            pick(&mut self.picker, self.part.first + i),
+                            &mut self.stats,
+                            now_ns(),
+                        )?;
                     }
                 }
             }
@@ -521,7 +599,21 @@ pub fn raise_nofile_limit(wanted: u64) -> io::Result<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::payload;
+    use super::{Part, payload};
+
+    #[test]
+    fn parts_split_connections_evenly_and_never_empty() {
+        let firsts = |c, k| -> Vec<(usize, usize)> {
+            Part::split(c, k)
+                .iter()
+                .map(|p| (p.first, p.count))
+                .collect()
+        };
+        assert_eq!(firsts(5, 2), [(0, 3), (3, 2)]);
+        assert_eq!(firsts(1, 4), [(0, 1)]);
+        assert_eq!(firsts(4, 1), [(0, 4)]);
+        assert!(Part::split(7, 3).iter().all(|p| p.total == 7));
+    }
 
     #[test]
     fn payloads_differ_per_connection() {

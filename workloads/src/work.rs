@@ -265,6 +265,15 @@ impl Picker {
         }
     }
 
+    /// The same picker for the part of a split generator whose connections
+    /// start at `first`: the same hot connections, its own draws.
+    pub fn for_part(mut self, first: usize) -> Picker {
+        if first > 0 {
+            self.rng = SmallRng::seed_from_u64(self.rng.random::<u64>() ^ first as u64);
+        }
+        self
+    }
+
     /// The connections that carry the expensive requests (`hot-connections`).
     pub fn hot_connections(&self) -> Vec<usize> {
         (0..self.hot.len()).filter(|&i| self.hot[i]).collect()

@@ -98,3 +98,44 @@ fn service_times_follow_the_mix() {
         );
     }
 }
+
+/// K = 2 generator threads in shared placement (both on the CPUs this test
+/// may use): exactly the requested round trips, closed and open loop, every
+/// one of them in the merged histograms, connections split 3 + 2.
+#[test]
+fn a_two_thread_generator_does_exactly_the_work_and_merges_its_histograms() {
+    use rtbench_workloads::loadgen::{Arrivals, MultiGen, OpenHists, OpenLoop, Wait};
+    let _g = serial();
+    let cpus = rtbench_runtimes::sys::allowed_cpus();
+    let cpus = [cpus[0], *cpus.last().unwrap()];
+    let rate = work::calibrate(48);
+    let server = StdEchoServer::serving(LOOPBACK, &cpus[..1], Service::Work).unwrap();
+    let addr = server.addr();
+    let mut mg = MultiGen::start(5, &cpus, move |part| {
+        LoadGen::connect_work_part(addr, part, 64, Mix::Skewed, 3, rate)
+    })
+    .unwrap();
+    assert_eq!(mg.threads(), 2);
+    let mut h = hist();
+    mg.run(1_001, &mut h, STALL).unwrap();
+    assert_eq!(h.len(), 1_001);
+    assert_eq!(mg.stats().round_trips, 1_001);
+    assert_eq!(mg.stats().bytes_verified, 1_001 * 64);
+
+    let cfg = OpenLoop {
+        rate: 2_000.0,
+        warmup: Duration::from_millis(20),
+        duration: Duration::from_millis(200),
+        arrivals: Arrivals::Even,
+        wait: Wait::Sleep,
+        drain: Duration::from_millis(500),
+        stall: STALL,
+    };
+    let mut hists = OpenHists::default();
+    let out = mg.run_open(&cfg, &mut hists).unwrap();
+    // 2000/s for 200 ms on one schedule: 400 intended, split by connection.
+    assert_eq!(out.round_trips + out.unsent, 400, "{out:?}");
+    assert_eq!(hists.latency.len(), out.round_trips);
+    assert_eq!(hists.service.len(), out.round_trips);
+    assert_eq!(mg.stats().round_trips, 1_001 + out.completed);
+}

@@ -338,7 +338,9 @@ impl LoadGen {
         // Idle connections by their next intended time (ns from t0).
         let mut due: BinaryHeap<Reverse<(u64, usize)>> = BinaryHeap::with_capacity(c);
         for (i, conn) in self.conns.iter_mut().enumerate() {
-            let mut s = Schedule::new(cfg.arrivals, cfg.rate, c, i);
+            // The global connection's schedule: a part sends what the whole would.
+            let (total, global) = (self.part.total, self.part.first + i);
+            let mut s = Schedule::new(cfg.arrivals, cfg.rate, total, global);
             let t = s.next_ns();
             conn.schedule = Some(s);
             conn.busy = false;
@@ -376,12 +378,8 @@ impl LoadGen {
                     (true, false) => latency::record(&mut hists.lag, now - t),
                 }
                 busy += 1;
-                conn.start(
-                    i,
-                    super::pick(&mut self.picker, i),
-                    &mut self.stats,
-                    t0 + now,
-                )?;
+                let cur = super::pick(&mut self.picker, self.part.first + i);
+                conn.start(i, cur, &mut self.stats, t0 + now)?;
                 now = now_ns() - t0;
             }
             if busy == 0 && (due.is_empty() || now >= hard_end) {
