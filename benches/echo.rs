@@ -6,9 +6,11 @@
 mod common;
 
 use common::{Settings, Spec, bench};
-use rtbench_runtimes::{Runtime, for_each_runtime};
+use criterion::BenchmarkGroup;
+use criterion::measurement::WallTime;
+use rtbench_runtimes::Runtime;
 use rtbench_workloads::echo::{BlockingClientBench, EchoBench, EchoCase};
-use rtbench_workloads::workloads;
+use rtbench_workloads::{Visit, Workloads};
 
 fn spec(runtime: &str, case: EchoCase) -> Spec {
     Spec {
@@ -32,19 +34,27 @@ fn main() {
     let mut group = c.benchmark_group("echo");
     let placement = &settings.placement;
     for case in EchoCase::matrix(settings.full()) {
-        macro_rules! one {
-            ($ty:ty, $flavor:ident) => {{
-                let w = workloads!($ty, $flavor);
-                let config = settings.config.clone();
-                bench(
-                    &mut group,
-                    &settings,
-                    spec(<$ty as Runtime>::NAME, case),
-                    || (w.echo)(case, placement, &config),
-                );
-            }};
+        /// One case on every adapter.
+        struct Case<'a, 'g> {
+            group: &'a mut BenchmarkGroup<'g, WallTime>,
+            settings: &'a Settings,
+            case: EchoCase,
         }
-        for_each_runtime!(one);
+
+        impl Visit for Case<'_, '_> {
+            fn runtime<R: Runtime>(&mut self, w: Workloads<R>) {
+                let (case, config) = (self.case, self.settings.config.clone());
+                let placement = &self.settings.placement;
+                bench(self.group, self.settings, spec(R::NAME, case), || {
+                    (w.echo)(case, placement, &config)
+                });
+            }
+        }
+        rtbench_workloads::visit(&mut Case {
+            group: &mut group,
+            settings: &settings,
+            case,
+        });
         bench(&mut group, &settings, spec("std-threads", case), || {
             EchoBench::std_threads(case, placement)
         });

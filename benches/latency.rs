@@ -10,11 +10,11 @@ mod common;
 
 use common::Settings;
 use rtbench_results::{BenchResult, OpenLoop as OpenLoopResult, Reference, Slo};
-use rtbench_runtimes::{Runtime, for_each_runtime, sys};
+use rtbench_runtimes::{Runtime, sys};
 use rtbench_workloads::echo::{EchoBench, EchoCase};
 use rtbench_workloads::harness::{self, BenchArgs, Mode, Plan};
 use rtbench_workloads::loadgen::{Arrivals, OpenLoop, Wait};
-use rtbench_workloads::{sweep, workloads};
+use rtbench_workloads::{Visit, Workloads, sweep};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -35,18 +35,19 @@ struct Target {
 }
 
 fn targets(settings: &Settings) -> Vec<Target> {
-    let mut out: Vec<Target> = Vec::new();
-    macro_rules! add {
-        ($ty:ty, $flavor:ident) => {{
-            let w = workloads!($ty, $flavor);
-            let (config, placement) = (settings.config.clone(), settings.placement.clone());
-            out.push(Target {
-                name: <$ty as Runtime>::NAME.to_string(),
+    struct Add<'a>(&'a Settings, Vec<Target>);
+    impl Visit for Add<'_> {
+        fn runtime<R: Runtime>(&mut self, w: Workloads<R>) {
+            let (config, placement) = (self.0.config.clone(), self.0.placement.clone());
+            self.1.push(Target {
+                name: R::NAME.to_string(),
                 make: Box::new(move |case| (w.echo)(case, &placement, &config)),
             });
-        }};
+        }
     }
-    for_each_runtime!(add);
+    let mut add = Add(settings, Vec::new());
+    rtbench_workloads::visit(&mut add);
+    let mut out = add.1;
     let placement = settings.placement.clone();
     out.push(Target {
         name: "std-threads".into(),
