@@ -5,9 +5,11 @@
 mod common;
 
 use common::{Settings, Spec, bench};
-use rtbench_runtimes::{Runtime, for_each_runtime};
+use criterion::BenchmarkGroup;
+use criterion::measurement::WallTime;
+use rtbench_runtimes::Runtime;
 use rtbench_workloads::fan_out::{self, FanOutCase};
-use rtbench_workloads::workloads;
+use rtbench_workloads::{Visit, Workloads};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -59,19 +61,26 @@ fn main() {
     let mut c = settings.criterion();
     let mut group = c.benchmark_group("fan_out");
     for case in FanOutCase::matrix() {
-        macro_rules! one {
-            ($ty:ty, $flavor:ident) => {{
-                let w = workloads!($ty, $flavor);
-                let config = settings.config.clone();
-                bench(
-                    &mut group,
-                    &settings,
-                    spec(<$ty as Runtime>::NAME, case),
-                    || (w.fan_out)(case, &config),
-                );
-            }};
+        /// One case on every adapter.
+        struct Case<'a, 'g> {
+            group: &'a mut BenchmarkGroup<'g, WallTime>,
+            settings: &'a Settings,
+            case: FanOutCase,
         }
-        for_each_runtime!(one);
+
+        impl Visit for Case<'_, '_> {
+            fn runtime<R: Runtime>(&mut self, w: Workloads<R>) {
+                let (case, config) = (self.case, self.settings.config.clone());
+                bench(self.group, self.settings, spec(R::NAME, case), || {
+                    (w.fan_out)(case, &config)
+                });
+            }
+        }
+        rtbench_workloads::visit(&mut Case {
+            group: &mut group,
+            settings: &settings,
+            case,
+        });
     }
     group.finish();
     common::finish(&mut c);

@@ -6,10 +6,11 @@
 mod common;
 
 use common::{Settings, Spec, bench};
-use criterion::SamplingMode;
-use rtbench_runtimes::{Runtime, for_each_runtime};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, SamplingMode};
+use rtbench_runtimes::Runtime;
 use rtbench_workloads::timers::{OsSleep, TimerCase};
-use rtbench_workloads::workloads;
+use rtbench_workloads::{Visit, Workloads};
 use std::time::Duration;
 
 fn spec(runtime: &str, case: TimerCase) -> Spec {
@@ -48,19 +49,26 @@ fn main() {
         } else {
             SamplingMode::Auto
         });
-        macro_rules! one {
-            ($ty:ty, $flavor:ident) => {{
-                let w = workloads!($ty, $flavor);
-                let config = settings.config.clone();
-                bench(
-                    &mut group,
-                    &settings,
-                    spec(<$ty as Runtime>::NAME, case),
-                    || (w.timers)(case, &config),
-                );
-            }};
+        /// One case on every adapter.
+        struct Case<'a, 'g> {
+            group: &'a mut BenchmarkGroup<'g, WallTime>,
+            settings: &'a Settings,
+            case: TimerCase,
         }
-        for_each_runtime!(one);
+
+        impl Visit for Case<'_, '_> {
+            fn runtime<R: Runtime>(&mut self, w: Workloads<R>) {
+                let (case, config) = (self.case, self.settings.config.clone());
+                bench(self.group, self.settings, spec(R::NAME, case), || {
+                    (w.timers)(case, &config)
+                });
+            }
+        }
+        rtbench_workloads::visit(&mut Case {
+            group: &mut group,
+            settings: &settings,
+            case,
+        });
         if let TimerCase::Sleep { dur } = case {
             for slack in [None, Some(Duration::from_nanos(1))] {
                 let os = OsSleep::new(dur, slack, settings.placement.server_cpus()[0]);

@@ -1,5 +1,4 @@
-//! Captures the rustc version (for `rtbench env` and every result's metadata)
-//! and the enabled features (for the adapter-list test).
+//! Captures the rustc version, for `rtbench env` and every result's metadata.
 fn main() {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let version = std::process::Command::new(rustc)
@@ -11,16 +10,4 @@ fn main() {
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=RTBENCH_RUSTC_VERSION={version}");
     println!("cargo:rerun-if-env-changed=RUSTC");
-    // Enabled cargo features, so a test can check the adapter list against them.
-    let mut features: Vec<String> = std::env::vars()
-        .filter_map(|(k, _)| {
-            k.strip_prefix("CARGO_FEATURE_")
-                .map(|f| f.to_lowercase().replace('_', "-"))
-        })
-        .collect();
-    features.sort();
-    println!(
-        "cargo:rustc-env=RTBENCH_ENABLED_FEATURES={}",
-        features.join(",")
-    );
 }

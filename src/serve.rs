@@ -4,9 +4,9 @@
 
 use anyhow::{Context, bail};
 use clap::Args;
-use rtbench_runtimes::{Config, Runtime, for_each_runtime, sys};
+use rtbench_runtimes::{Config, Runtime, sys};
 use rtbench_workloads::echo::EchoServer;
-use rtbench_workloads::{StartServer, workloads};
+use rtbench_workloads::{StartServer, Visit, Workloads};
 use std::io::{Read, Write};
 use std::net::ToSocketAddrs;
 use std::sync::mpsc;
@@ -41,13 +41,15 @@ struct CpuTime {
 /// Every server `serve` can start, by configuration name: the adapter list
 /// through the workloads' constructors, then the `std-threads` floor.
 fn servers() -> Vec<(&'static str, StartServer)> {
-    let mut out: Vec<(&'static str, StartServer)> = Vec::new();
-    macro_rules! add {
-        ($ty:ty, $flavor:ident) => {
-            out.push((<$ty as Runtime>::NAME, workloads!($ty, $flavor).server))
-        };
+    struct Add(Vec<(&'static str, StartServer)>);
+    impl Visit for Add {
+        fn runtime<R: Runtime>(&mut self, w: Workloads<R>) {
+            self.0.push((R::NAME, w.server))
+        }
     }
-    for_each_runtime!(add);
+    let mut add = Add(Vec::new());
+    rtbench_workloads::visit(&mut add);
+    let mut out = add.0;
     out.push(("std-threads", |addr, cpus, _| {
         EchoServer::std_threads(addr, cpus)
     }));

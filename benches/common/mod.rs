@@ -318,10 +318,10 @@ fn git_commit() -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// Versions of the runtime crates (and criterion, hdrhistogram) from Cargo.lock.
+/// Versions of the crates that run (see `harness::versioned_crates`) from Cargo.lock.
 fn crate_versions() -> BTreeMap<String, String> {
     let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock");
-    rtbench_results::lock_versions(&lock).unwrap_or_default()
+    rtbench_results::crate_versions(&lock, &harness::versioned_crates()).unwrap_or_default()
 }
 
 fn utc_stamp() -> String {

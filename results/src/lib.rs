@@ -40,7 +40,7 @@ pub struct RunMeta {
     pub env: Environment,
     /// `git rev-parse HEAD` of the benched tree, if known.
     pub git_commit: Option<String>,
-    /// Versions of the runtime crates, from Cargo.lock (see [`lock_versions`]).
+    /// Versions of the crates that ran, from Cargo.lock (see [`crate_versions`]).
     pub crate_versions: BTreeMap<String, String>,
     /// Every configuration the run knew of, available or not.
     pub runtimes: Vec<RuntimeEntry>,
@@ -397,8 +397,11 @@ pub fn bench_file_name_in_round(id: &str, round: u32) -> String {
     format!("{}.r{round}.json", name.trim_end_matches(".json"))
 }
 
-/// Crates whose versions every run records (and the report shows).
-pub const VERSIONED_CRATES: &[&str] = &[
+/// The crates whose versions the report shows for a run whose meta.json
+/// recorded none (it reads them from a Cargo.lock of today, see
+/// [`lock_versions`]). A run records its own: the crates its adapters name
+/// (`Runtime::CRATES`), the load generator's and criterion.
+pub const REPORT_FALLBACK_CRATES: &[&str] = &[
     "tokio",
     "smol",
     "async-std",
@@ -408,8 +411,6 @@ pub const VERSIONED_CRATES: &[&str] = &[
     "tokio-uring",
     "monoio",
     "compio",
-    // What runs compio and async-std: compio is a facade over these, and
-    // async-std's executor is async-global-executor's.
     "compio-runtime",
     "compio-driver",
     "compio-executor",
@@ -423,10 +424,16 @@ pub const VERSIONED_CRATES: &[&str] = &[
 /// version in the lock, runtimes' included) cannot say.
 pub const LOADGEN_MIO: &str = "mio (load generator)";
 
-/// Versions of [`VERSIONED_CRATES`] from a Cargo.lock; several versions of one
-/// crate are joined with ", ". [`LOADGEN_MIO`] is the mio that
-/// `rtbench-workloads` (the load generator) depends on.
+/// Versions of [`REPORT_FALLBACK_CRATES`] from a Cargo.lock: the report's
+/// fallback (see [`crate_versions`]).
 pub fn lock_versions(path: &Path) -> Result<BTreeMap<String, String>, FileError> {
+    crate_versions(path, REPORT_FALLBACK_CRATES)
+}
+
+/// Versions of `crates` from a Cargo.lock; several versions of one crate are
+/// joined with ", ". [`LOADGEN_MIO`] is the mio that `rtbench-workloads` (the
+/// load generator) depends on.
+pub fn crate_versions(path: &Path, crates: &[&str]) -> Result<BTreeMap<String, String>, FileError> {
     #[derive(Deserialize)]
     struct Lock {
         #[serde(default)]
@@ -470,7 +477,7 @@ pub fn lock_versions(path: &Path) -> Result<BTreeMap<String, String>, FileError>
         out.insert(LOADGEN_MIO.to_string(), v);
     }
     for p in lock.package {
-        if VERSIONED_CRATES.contains(&p.name.as_str()) {
+        if crates.contains(&p.name.as_str()) {
             out.entry(p.name)
                 .and_modify(|v| *v = format!("{v}, {}", p.version))
                 .or_insert(p.version);

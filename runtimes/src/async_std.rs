@@ -46,6 +46,7 @@ impl Listener for AsyncStdListener {
 
 impl Runtime for AsyncStd {
     const NAME: &'static str = "async-std";
+    const CRATES: &'static [&'static str] = &["async-std", "async-global-executor"];
     const FLAVOR: Flavor = Flavor::WorkStealing;
     const TIMER: TimerClass = TimerClass::Fine;
     type Conn = AsyncStdConn;

@@ -38,6 +38,7 @@ pub struct Compio {
 
 impl Runtime for Compio {
     const NAME: &'static str = "compio";
+    const CRATES: &'static [&'static str] = &["compio", "compio-runtime", "compio-driver", "compio-executor"];
     const FLAVOR: Flavor = Flavor::ThreadPerCore;
     /// Timers are exact deadlines in a `BTreeMap` (compio-runtime
     /// `time/runtime.rs`), and the driver waits for the nearest one with an

@@ -60,6 +60,7 @@ impl Glommio {
 
 impl Runtime for Glommio {
     const NAME: &'static str = "glommio";
+    const CRATES: &'static [&'static str] = &["glommio"];
     const FLAVOR: Flavor = Flavor::ThreadPerCore;
     const TIMER: TimerClass = TimerClass::Fine;
     type Conn = GlommioConn;

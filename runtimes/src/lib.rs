@@ -6,8 +6,8 @@
 //! buffer by value and gives it back, as io_uring requires; for poll-based
 //! runtimes that is a move, not a copy.
 //!
-//! Adapters are listed once, in [`for_each_runtime!`]; everything generic
-//! (conformance tests, workloads, benches, the CLI) is instantiated from it.
+//! Adapters are listed once, in `list.rs`; everything generic (conformance
+//! tests, workloads, benches, the CLI) visits them with [`visit`].
 
 use std::future::Future;
 use std::io;
@@ -17,9 +17,10 @@ use std::time::Duration;
 pub use rtbench_results::Description;
 
 pub mod env;
-mod list;
 pub mod sys;
 
+#[macro_use]
+mod list;
 #[cfg(any(feature = "smol", feature = "async-std"))]
 mod futures_io;
 #[cfg(feature = "smol")]
@@ -27,11 +28,24 @@ mod smol_common;
 #[cfg(any(feature = "tokio", all(feature = "tokio-uring", target_os = "linux")))]
 mod tokio_common;
 
-// The adapters themselves are declared in `list.rs`, beside the one list.
-pub use list::*;
+pub use list::Visit;
 
-/// The cargo features this build of rtbench-runtimes was compiled with, comma separated.
-pub const ENABLED_FEATURES: &str = env!("RTBENCH_ENABLED_FEATURES");
+// The one list of adapters: each line declares the adapter's module (its
+// file, `src/<module>.rs`) under its cargo feature and lists its type with
+// its flavor. Its order is the order of `rtbench list`, the benches and the
+// report.
+adapters! {
+    #[cfg(feature = "tokio")] tokio_ct::TokioCt => thread_per_core;
+    #[cfg(feature = "tokio")] tokio_mt::TokioMt => work_stealing;
+    #[cfg(feature = "smol")] smol_local::SmolLocal => thread_per_core;
+    #[cfg(feature = "smol")] smol_mt::SmolMt => work_stealing;
+    #[cfg(feature = "async-std")] async_std::AsyncStd => work_stealing;
+    #[cfg(all(feature = "glommio", target_os = "linux"))] glommio::Glommio => thread_per_core;
+    #[cfg(all(feature = "tokio-uring", target_os = "linux"))] tokio_uring::TokioUring => thread_per_core;
+    #[cfg(all(feature = "monoio", target_os = "linux"))] monoio::Monoio => thread_per_core;
+    #[cfg(all(feature = "monoio", target_os = "linux"))] monoio_epoll::MonoioEpoll => thread_per_core;
+    #[cfg(all(feature = "compio", target_os = "linux"))] compio::Compio => thread_per_core;
+}
 
 /// An I/O result that hands the buffer back, whatever happened.
 pub type BufResult<T> = (io::Result<T>, Vec<u8>);
@@ -145,6 +159,10 @@ impl TimerClass {
 pub trait Runtime: Sized + 'static {
     /// The configuration name (`tokio-mt`), as printed by `rtbench list`.
     const NAME: &'static str;
+    /// The crates (as in Cargo.lock) whose versions every run records for
+    /// this configuration: the runtime crate, and for a facade the crates
+    /// under it that do the work (compio's `compio-runtime`, ...).
+    const CRATES: &'static [&'static str];
     const FLAVOR: Flavor;
     const TIMER: TimerClass;
 
@@ -256,7 +274,7 @@ pub fn base_description<R: Runtime>(workers: usize, driver: &str) -> Description
 }
 
 /// A runtime-erased view of one configuration, for code that only lists or
-/// probes (the CLI): built from [`for_each_runtime!`].
+/// probes (the CLI): one per adapter of [`visit`].
 #[derive(Debug, Clone, Copy)]
 pub struct Entry {
     pub name: &'static str,
@@ -280,15 +298,31 @@ pub fn entry<R: Runtime>() -> Entry {
     }
 }
 
-/// Every configuration compiled into this build, in [`for_each_runtime!`] order.
-#[allow(unused_mut, unused_macros)] // with no adapter feature on, the list is empty
+/// Every configuration compiled into this build, in [`visit`] order.
 pub fn entries() -> Vec<Entry> {
-    let mut out = Vec::new();
-    macro_rules! push {
-        ($ty:ty, $flavor:ident) => {
-            out.push(entry::<$ty>())
-        };
+    struct Entries(Vec<Entry>);
+    impl Visit for Entries {
+        fn runtime<R: Runtime>(&mut self) {
+            self.0.push(entry::<R>());
+        }
     }
-    for_each_runtime!(push);
-    out
+    let mut out = Entries(Vec::new());
+    visit(&mut out);
+    out.0
+}
+
+/// The [`Runtime::CRATES`] of every adapter compiled into this build, sorted,
+/// each once: the runtime crates whose versions a run records.
+pub fn crates() -> Vec<&'static str> {
+    struct Crates(Vec<&'static str>);
+    impl Visit for Crates {
+        fn runtime<R: Runtime>(&mut self) {
+            self.0.extend(R::CRATES);
+        }
+    }
+    let mut out = Crates(Vec::new());
+    visit(&mut out);
+    out.0.sort_unstable();
+    out.0.dedup();
+    out.0
 }

@@ -106,6 +106,7 @@ impl<D: MonoioDriver> std::fmt::Debug for MonoioRuntime<D> {
 
 impl<D: MonoioDriver> Runtime for MonoioRuntime<D> {
     const NAME: &'static str = D::NAME;
+    const CRATES: &'static [&'static str] = &["monoio"];
     const FLAVOR: Flavor = Flavor::ThreadPerCore;
     /// monoio's time driver is tokio's hashed wheel with 1 ms ticks, deadlines
     /// rounded up to the next ms (`time/driver/mod.rs`), on either driver.

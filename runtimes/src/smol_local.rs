@@ -13,6 +13,7 @@ pub struct SmolLocal {
 
 impl Runtime for SmolLocal {
     const NAME: &'static str = "smol-local";
+    const CRATES: &'static [&'static str] = &["smol", "async-executor", "async-io"];
     const FLAVOR: Flavor = Flavor::ThreadPerCore;
     const TIMER: TimerClass = TimerClass::Fine;
     smol_common::shared_runtime_items!();

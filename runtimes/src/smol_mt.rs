@@ -28,6 +28,7 @@ pub struct SmolMt {
 
 impl Runtime for SmolMt {
     const NAME: &'static str = "smol-mt";
+    const CRATES: &'static [&'static str] = &["smol", "async-executor", "async-io"];
     const FLAVOR: Flavor = Flavor::WorkStealing;
     const TIMER: TimerClass = TimerClass::Fine;
     smol_common::shared_runtime_items!();

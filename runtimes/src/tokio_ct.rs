@@ -13,6 +13,7 @@ pub struct TokioCt {
 
 impl Runtime for TokioCt {
     const NAME: &'static str = "tokio-ct";
+    const CRATES: &'static [&'static str] = &["tokio"];
     const FLAVOR: Flavor = Flavor::ThreadPerCore;
     const TIMER: TimerClass = TimerClass::Wheel1ms;
     shared_runtime_items!();

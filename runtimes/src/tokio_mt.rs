@@ -18,6 +18,7 @@ pub struct TokioMt {
 
 impl Runtime for TokioMt {
     const NAME: &'static str = "tokio-mt";
+    const CRATES: &'static [&'static str] = &["tokio"];
     const FLAVOR: Flavor = Flavor::WorkStealing;
     const TIMER: TimerClass = TimerClass::Wheel1ms;
     shared_runtime_items!();

@@ -33,6 +33,8 @@ impl std::fmt::Debug for TokioUring {
 
 impl Runtime for TokioUring {
     const NAME: &'static str = "tokio-uring";
+    /// tokio-uring runs on tokio's current-thread runtime and its timer.
+    const CRATES: &'static [&'static str] = &["tokio-uring", "tokio"];
     const FLAVOR: Flavor = Flavor::ThreadPerCore;
     const TIMER: TimerClass = TimerClass::Wheel1ms;
     type Conn = UringConn;

@@ -1,13 +1,11 @@
-//! Conformance: every adapter in `for_each_runtime!` does what the trait
+//! Conformance: every adapter in the list (`rtbench_runtimes::visit`) does what the trait
 //! promises, proven through one generic body per property.
 //!
 //! A configuration that cannot start fails its test unless it is named in
 //! `RTBENCH_ALLOW_UNAVAILABLE` (comma separated), so nothing is skipped silently.
 
 use rand::{Rng, SeedableRng, rngs::SmallRng};
-use rtbench_runtimes::{
-    Config, Conn, Listener, Runtime, WorkStealing, for_each_runtime, per_core, sys,
-};
+use rtbench_runtimes::{Config, Conn, Listener, Runtime, Visit, WorkStealing, per_core, sys};
 use std::cell::Cell;
 use std::collections::HashSet;
 use std::future::Future;
@@ -31,7 +29,6 @@ fn conf() -> Config {
 trait Check {
     fn local<R: Runtime>(&self) -> Outcome;
     /// Work-stealing adapters; by default the same as `local`.
-    #[allow(dead_code)] // unused when no work-stealing adapter is compiled in
     fn stealing<R: WorkStealing>(&self) -> Outcome {
         self.local::<R>()
     }
@@ -39,34 +36,46 @@ trait Check {
 
 /// Runs `check` on every adapter and fails listing every adapter that failed.
 fn for_all(check: impl Check) {
-    let allowed = std::env::var("RTBENCH_ALLOW_UNAVAILABLE").unwrap_or_default();
-    let mut outcomes: Vec<(&str, Outcome)> = Vec::new();
-    macro_rules! one {
-        ($ty:ty, work_stealing) => {
-            one!(@run $ty, check.stealing::<$ty>())
-        };
-        ($ty:ty, thread_per_core) => {
-            one!(@run $ty, check.local::<$ty>())
-        };
-        (@run $ty:ty, $call:expr) => {{
-            let name = <$ty as Runtime>::NAME;
+    struct All<C> {
+        check: C,
+        allowed: String,
+        outcomes: Vec<(&'static str, Outcome)>,
+    }
+    impl<C: Check> All<C> {
+        fn run<R: Runtime>(&mut self, call: impl FnOnce(&C) -> Outcome) {
+            let name = R::NAME;
             let started = Instant::now();
-            let outcome = match <$ty as Runtime>::new(&conf()).map(|_rt| ()) {
-                Err(why) if allowed.split(',').any(|a| a.trim() == name) => {
+            let outcome = match R::new(&conf()).map(|_rt| ()) {
+                Err(why) if self.allowed.split(',').any(|a| a.trim() == name) => {
                     eprintln!("{name}: unavailable (allowed): {why}");
                     Ok(())
                 }
                 Err(why) => Err(format!("unavailable: {why}")),
                 Ok(()) => {
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $call))
+                    let check = &self.check;
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call(check)))
                         .unwrap_or_else(|p| Err(format!("panicked: {}", panic_message(&p))))
                 }
             };
             eprintln!("{name}: {:?} in {:?}", outcome, started.elapsed());
-            outcomes.push((name, outcome));
-        }};
+            self.outcomes.push((name, outcome));
+        }
     }
-    for_each_runtime!(one);
+    impl<C: Check> Visit for All<C> {
+        fn thread_per_core<R: Runtime>(&mut self) {
+            self.run::<R>(|c| c.local::<R>())
+        }
+        fn work_stealing<R: WorkStealing>(&mut self) {
+            self.run::<R>(|c| c.stealing::<R>())
+        }
+    }
+    let mut all = All {
+        check,
+        allowed: std::env::var("RTBENCH_ALLOW_UNAVAILABLE").unwrap_or_default(),
+        outcomes: Vec::new(),
+    };
+    rtbench_runtimes::visit(&mut all);
+    let outcomes = all.outcomes;
     assert!(!outcomes.is_empty(), "no adapter compiled in");
     let failed: Vec<String> = outcomes
         .iter()
@@ -481,59 +490,27 @@ fn an_impossible_configuration_yields_a_reason_not_a_panic() {
     for_all(ImpossibleConfigSaysWhy);
 }
 
-/// Every adapter file whose feature is on must be in `for_each_runtime!`:
-/// finds adapters by their `const NAME` in `src/*.rs` and the `#[cfg(feature)]`
-/// on their `mod` declaration in `list.rs`.
+/// The list names each configuration once, in the order of `entries()`, and
+/// every adapter names the crates a run records the versions of.
 #[test]
-fn every_compiled_adapter_is_in_the_list() {
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let list = std::fs::read_to_string(src.join("list.rs")).unwrap();
-    let listed: HashSet<&str> = rtbench_runtimes::entries().iter().map(|e| e.name).collect();
-    let enabled = enabled_features();
-    let mut checked = 0;
-    let mut cfg: Option<String> = None;
-    for line in list.lines() {
-        let line = line.trim();
-        if line.starts_with("#[path") {
-            continue;
+fn the_list_names_each_configuration_once_with_its_crates() {
+    struct Names(Vec<(&'static str, &'static str)>);
+    impl Visit for Names {
+        fn thread_per_core<R: Runtime>(&mut self) {
+            self.0.push((R::NAME, "thread_per_core"));
+            assert!(!R::CRATES.is_empty(), "{} names no crates", R::NAME);
         }
-        if let Some(rest) = line.strip_prefix("#[cfg(") {
-            cfg = Some(rest.to_string());
-            continue;
-        }
-        let module = line
-            .strip_prefix("pub mod ")
-            .or_else(|| line.strip_prefix("mod "))
-            .and_then(|m| m.strip_suffix(';'));
-        let this_cfg = cfg.take();
-        let Some(module) = module else { continue };
-        let text = std::fs::read_to_string(src.join(format!("{module}.rs")))
-            .unwrap_or_else(|e| panic!("list.rs declares `{module}` but src/{module}.rs: {e}"));
-        let Some(name) = text
-            .split("const NAME: &'static str = \"")
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-        else {
-            panic!("src/{module}.rs has no literal `const NAME: &'static str = \"...\"`");
-        };
-        let feature = this_cfg
-            .as_deref()
-            .and_then(|c| c.split("feature = \"").nth(1))
-            .and_then(|s| s.split('"').next());
-        let linux_only = this_cfg.as_deref().is_some_and(|c| c.contains("target_os"));
-        let compiled = feature.is_none_or(|f| enabled.contains(f))
-            && (!linux_only || cfg!(target_os = "linux"));
-        if compiled {
-            checked += 1;
-            assert!(
-                listed.contains(name),
-                "adapter `{name}` ({module}.rs) is compiled in but missing from for_each_runtime!"
-            );
+        fn work_stealing<R: WorkStealing>(&mut self) {
+            self.0.push((R::NAME, "work_stealing"));
+            assert!(!R::CRATES.is_empty(), "{} names no crates", R::NAME);
         }
     }
-    assert!(checked > 0, "found no adapter modules to check");
-}
-
-fn enabled_features() -> HashSet<&'static str> {
-    rtbench_runtimes::ENABLED_FEATURES.split(',').collect()
+    let mut names = Names(Vec::new());
+    rtbench_runtimes::visit(&mut names);
+    assert!(!names.0.is_empty(), "no adapter compiled in");
+    let distinct: HashSet<&str> = names.0.iter().map(|(n, _)| *n).collect();
+    assert_eq!(distinct.len(), names.0.len(), "{:?}", names.0);
+    let entries: Vec<&str> = rtbench_runtimes::entries().iter().map(|e| e.name).collect();
+    let visited: Vec<&str> = names.0.iter().map(|(n, _)| *n).collect();
+    assert_eq!(entries, visited);
 }

@@ -2,8 +2,7 @@
 //! bytes per parked task.
 
 use crate::sync::{Countdown, Gate};
-use crate::{InRuntime, Local, Sample, Stealing, Tasks, Work};
-use rtbench_runtimes::{Config, Runtime, WorkStealing};
+use crate::{Sample, Tasks, Work};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -182,7 +181,7 @@ async fn parked<T: Tasks>(n: u64) -> Result<(u64, Option<f64>), String> {
 }
 
 /// Runs `iters` fan-outs of `case`, timed inside the runtime.
-async fn body<T: Tasks>(case: FanOutCase, iters: u64) -> Result<Sample, String> {
+pub(crate) async fn body<T: Tasks>(case: FanOutCase, iters: u64) -> Result<Sample, String> {
     let start = Instant::now();
     let mut tasks = 0;
     let mut bytes_per_task = None;
@@ -207,25 +206,5 @@ async fn body<T: Tasks>(case: FanOutCase, iters: u64) -> Result<Sample, String> 
         hist: None,
         bytes_per_task,
         timer_slack_ns: None,
-    })
-}
-
-/// Fan-out with `spawn_local` (thread-per-core, or any runtime on its own thread).
-pub fn local<R: Runtime>(
-    case: FanOutCase,
-    config: &Config,
-) -> Result<InRuntime<R, FanOutCase>, String> {
-    InRuntime::new(config, case, |rt, case, iters| {
-        rt.block_on(async move { R::spawn_local(body::<Local<R>>(case, iters)).await })
-    })
-}
-
-/// Fan-out with `Send` tasks on a work-stealing runtime's workers.
-pub fn stealing<R: WorkStealing>(
-    case: FanOutCase,
-    config: &Config,
-) -> Result<InRuntime<R, FanOutCase>, String> {
-    InRuntime::new(config, case, |rt, case, iters| {
-        rt.block_on(async move { R::spawn(body::<Stealing<R>>(case, iters)).await })
     })
 }

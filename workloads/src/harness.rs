@@ -402,6 +402,18 @@ pub fn call<R: Observed>(
     Ok(elapsed)
 }
 
+/// The crates whose versions a run records (`meta.json`, the report's
+/// environment block): every compiled adapter's [`Runtime::CRATES`], the
+/// load generator's and criterion's.
+///
+/// [`Runtime::CRATES`]: rtbench_runtimes::Runtime::CRATES
+pub fn versioned_crates() -> Vec<&'static str> {
+    let mut crates = rtbench_runtimes::crates();
+    crates.extend(crate::loadgen::CRATES);
+    crates.push("criterion");
+    crates
+}
+
 /// `RTBENCH_ROUND`: which round of a run this process is (1-based,
 /// default 1), recorded with every result.
 pub fn round(value: Option<&str>) -> Result<u32, String> {

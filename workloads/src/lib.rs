@@ -246,16 +246,16 @@ impl<R: Runtime, C: std::fmt::Debug> std::fmt::Debug for InRuntime<R, C> {
     }
 }
 
-/// Constructors of every workload for one runtime, picked by flavor: the
-/// thread-per-core ones spawn locally, the work-stealing ones spawn `Send`
-/// tasks on their workers. Benches and tests get them from
-/// `for_each_runtime!` through [`workloads!`].
 /// Builds a workload of case `C` on runtime `R`.
 pub type Make<R, C> = fn(C, &Config) -> Result<InRuntime<R, C>, String>;
 
 /// Starts an echo server on an address and CPUs (`rtbench serve`).
 pub type StartServer = fn(SocketAddr, &[usize], &Config) -> Result<echo::EchoServer, String>;
 
+/// Constructors of every workload for one runtime, picked by flavor: the
+/// thread-per-core ones spawn locally, the work-stealing ones spawn `Send`
+/// tasks on their workers. Benches and tests get them for every adapter
+/// through [`visit`].
 pub struct Workloads<R: Runtime> {
     pub echo: fn(echo::EchoCase, &Placement, &Config) -> Result<echo::EchoBench, String>,
     /// The echo workload's server alone.
@@ -264,36 +264,64 @@ pub struct Workloads<R: Runtime> {
     pub timers: Make<R, timers::TimerCase>,
 }
 
+/// The [`Make`] of an in-runtime workload whose body (`$workload::body`,
+/// written once against [`Tasks`]) runs as one task spawned with `R::$spawn`
+/// on `$tasks<R>`: the one place where fan-out's and timers' bodies meet a
+/// flavor.
+macro_rules! in_task {
+    ($workload:ident, $spawn:ident, $tasks:ident) => {
+        |case, config| {
+            InRuntime::new(config, case, |rt, case, iters| {
+                rt.block_on(
+                    async move { R::$spawn($workload::body::<$tasks<R>>(case, iters)).await },
+                )
+            })
+        }
+    };
+}
+
 impl<R: Runtime> Workloads<R> {
+    /// Tasks spawned with `spawn_local` (thread-per-core, or any runtime on
+    /// its own thread).
     pub fn local() -> Self {
         Workloads {
             echo: echo::EchoBench::local::<R>,
             server: echo::EchoServer::local::<R>,
-            fan_out: fan_out::local::<R>,
-            timers: timers::local::<R>,
+            fan_out: in_task!(fan_out, spawn_local, Local),
+            timers: in_task!(timers, spawn_local, Local),
         }
     }
 }
 
 impl<R: WorkStealing> Workloads<R> {
+    /// `Send` tasks on a work-stealing runtime's workers.
     pub fn stealing() -> Self {
         Workloads {
             echo: echo::EchoBench::stealing::<R>,
             server: echo::EchoServer::stealing::<R>,
-            fan_out: fan_out::stealing::<R>,
-            timers: timers::stealing::<R>,
+            fan_out: in_task!(fan_out, spawn, Stealing),
+            timers: in_task!(timers, spawn, Stealing),
         }
     }
 }
 
-/// For use as the callback of `for_each_runtime!`: `workloads!(Type, flavor)`
-/// is the [`Workloads`] of that adapter.
-#[macro_export]
-macro_rules! workloads {
-    ($ty:ty, work_stealing) => {
-        $crate::Workloads::<$ty>::stealing()
-    };
-    ($ty:ty, thread_per_core) => {
-        $crate::Workloads::<$ty>::local()
-    };
+/// Code written once for every runtime's workloads: [`visit`] calls
+/// [`Visit::runtime`] once per adapter.
+pub trait Visit {
+    fn runtime<R: Runtime>(&mut self, workloads: Workloads<R>);
+}
+
+/// Calls `v` once per adapter compiled in, in the order of the list
+/// ([`rtbench_runtimes::visit`]), with the [`Workloads`] of its flavor.
+pub fn visit(v: &mut impl Visit) {
+    struct ByFlavor<'a, V>(&'a mut V);
+    impl<V: Visit> rtbench_runtimes::Visit for ByFlavor<'_, V> {
+        fn thread_per_core<R: Runtime>(&mut self) {
+            self.0.runtime(Workloads::<R>::local())
+        }
+        fn work_stealing<R: WorkStealing>(&mut self) {
+            self.0.runtime(Workloads::<R>::stealing())
+        }
+    }
+    rtbench_runtimes::visit(&mut ByFlavor(v));
 }

@@ -28,6 +28,10 @@ pub use multi::MultiGen;
 use open::now_ns;
 pub use open::{Arrivals, OpenHists, OpenLoop, OpenOutcome, Schedule, Wait};
 
+/// The crates the load generator measures with, whose versions every run
+/// records beside the runtimes' (`rtbench_runtimes::Runtime::CRATES`).
+pub const CRATES: &[&str] = &["mio", "hdrhistogram"];
+
 /// How long one connect may take before `connect` gives up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Size of the shared read buffer: larger than any echo we expect at once, so a

@@ -1,9 +1,9 @@
 //! Timers: how late `sleep` completes (a distribution), the cost of arming
 //! and cancelling, and firing many at once; with the OS's own sleep as floor.
 
-use crate::{InRuntime, Local, Sample, Stealing, Tasks, Work, latency};
+use crate::{Sample, Tasks, Work, latency};
 use hdrhistogram::Histogram;
-use rtbench_runtimes::{Config, Runtime, WorkStealing, sys};
+use rtbench_runtimes::sys;
 use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::task::Poll;
@@ -130,7 +130,7 @@ async fn many<T: Tasks>(
     Ok(())
 }
 
-async fn body<T: Tasks>(case: TimerCase, iters: u64) -> Result<Sample, String> {
+pub(crate) async fn body<T: Tasks>(case: TimerCase, iters: u64) -> Result<Sample, String> {
     let mut hist = latency::histogram();
     let start = Instant::now();
     for _ in 0..iters {
@@ -161,26 +161,6 @@ async fn body<T: Tasks>(case: TimerCase, iters: u64) -> Result<Sample, String> {
         hist: case.has_lateness().then_some(hist),
         bytes_per_task: None,
         timer_slack_ns: sys::timer_slack().map(|d| d.as_nanos() as u64),
-    })
-}
-
-/// Timers on the runtime's own thread (`spawn_local`).
-pub fn local<R: Runtime>(
-    case: TimerCase,
-    config: &Config,
-) -> Result<InRuntime<R, TimerCase>, String> {
-    InRuntime::new(config, case, |rt, case, iters| {
-        rt.block_on(async move { R::spawn_local(body::<Local<R>>(case, iters)).await })
-    })
-}
-
-/// Timers in a `Send` task on a work-stealing runtime's worker.
-pub fn stealing<R: WorkStealing>(
-    case: TimerCase,
-    config: &Config,
-) -> Result<InRuntime<R, TimerCase>, String> {
-    InRuntime::new(config, case, |rt, case, iters| {
-        rt.block_on(async move { R::spawn(body::<Stealing<R>>(case, iters)).await })
     })
 }
 

@@ -1,11 +1,11 @@
 //! Every workload on every adapter, on small parameters, with its correctness
 //! check; routines that honour `iters`; sweep parameters that change the work.
 
-use rtbench_runtimes::{Config, Runtime, for_each_runtime};
+use rtbench_runtimes::{Config, Flavor, Runtime};
 use rtbench_workloads::echo::{BlockingClientBench, EchoBench, EchoCase};
 use rtbench_workloads::fan_out::FanOutCase;
 use rtbench_workloads::timers::{OsSleep, TimerCase};
-use rtbench_workloads::{Placement, Routine, Work, Workloads, run_checked, workloads};
+use rtbench_workloads::{Placement, Routine, Visit, Work, Workloads, run_checked};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -105,20 +105,30 @@ fn expect(cond: bool, what: impl FnOnce() -> String) -> Outcome {
 fn every_workload_checks_its_work_on_every_adapter() {
     let _guard = serial();
     let placement = Placement::here(1, false).unwrap();
-    let mut failed = Vec::new();
-    let mut ran = 0;
-    macro_rules! one {
-        ($ty:ty, $flavor:ident) => {{
-            let w = workloads!($ty, $flavor);
-            let name = <$ty as Runtime>::NAME;
-            let echo = |case| (w.echo)(case, &placement, &conf());
-            if let Err(e) = small_echo(&echo).and_then(|_| small_in_runtime(&w)) {
-                failed.push(format!("{name}: {e}"));
-            }
-            ran += 1;
-        }};
+    struct Every<'a> {
+        placement: &'a Placement,
+        failed: Vec<String>,
+        ran: usize,
     }
-    for_each_runtime!(one);
+    impl Visit for Every<'_> {
+        fn runtime<R: Runtime>(&mut self, w: Workloads<R>) {
+            let placement = self.placement;
+            let echo = |case| (w.echo)(case, placement, &conf());
+            if let Err(e) = small_echo(&echo).and_then(|_| small_in_runtime(&w)) {
+                self.failed.push(format!("{}: {e}", R::NAME));
+            }
+            self.ran += 1;
+        }
+    }
+    let mut every = Every {
+        placement: &placement,
+        failed: Vec::new(),
+        ran: 0,
+    };
+    rtbench_workloads::visit(&mut every);
+    let Every {
+        mut failed, ran, ..
+    } = every;
     if let Err(e) = small_echo(&|case| EchoBench::std_threads(case, &placement)) {
         failed.push(format!("std-threads: {e}"));
     }
@@ -205,34 +215,35 @@ fn sweep_parameters_change_the_work_done() {
     );
     assert_eq!((small.connections, wide.connections), (1, 16));
 
-    let first = rtbench_runtimes::entries()[0].name;
-    let mut checked = false;
-    macro_rules! first_adapter {
-        ($ty:ty, $flavor:ident) => {
-            if !checked && <$ty as Runtime>::NAME == first {
-                checked = true;
-                let w = workloads!($ty, $flavor);
-                let tasks = |n| {
-                    let mut b = (w.fan_out)(FanOutCase::Flat { tasks: n }, &conf()).unwrap();
-                    run_checked(&mut b, 2).unwrap();
-                    b.work.tasks
-                };
-                assert_eq!((tasks(10), tasks(1000)), (20, 2000));
-                let timers = |n| {
-                    let case = TimerCase::SleepMany {
-                        dur: Duration::from_micros(100),
-                        timers: n,
-                    };
-                    let mut b = (w.timers)(case, &conf()).unwrap();
-                    run_checked(&mut b, 1).unwrap();
-                    b.hist.len()
-                };
-                assert_eq!((timers(10), timers(500)), (10, 500));
+    /// The first adapter of the list.
+    struct First(bool);
+    impl Visit for First {
+        fn runtime<R: Runtime>(&mut self, w: Workloads<R>) {
+            if self.0 {
+                return;
             }
-        };
+            self.0 = true;
+            let tasks = |n| {
+                let mut b = (w.fan_out)(FanOutCase::Flat { tasks: n }, &conf()).unwrap();
+                run_checked(&mut b, 2).unwrap();
+                b.work.tasks
+            };
+            assert_eq!((tasks(10), tasks(1000)), (20, 2000));
+            let timers = |n| {
+                let case = TimerCase::SleepMany {
+                    dur: Duration::from_micros(100),
+                    timers: n,
+                };
+                let mut b = (w.timers)(case, &conf()).unwrap();
+                run_checked(&mut b, 1).unwrap();
+                b.hist.len()
+            };
+            assert_eq!((timers(10), timers(500)), (10, 500));
+        }
     }
-    for_each_runtime!(first_adapter);
-    assert!(checked);
+    let mut first = First(false);
+    rtbench_workloads::visit(&mut first);
+    assert!(first.0);
 }
 
 /// On N server cores every flavor, and the `std-threads` floor, is named
@@ -256,24 +267,35 @@ fn every_flavor_on_two_cores_shares_one_topology() {
     topologies.push(("std-threads", floor.topology.clone()));
     drop(floor);
     // The first adapter of each flavor.
-    let mut flavors: Vec<&str> = Vec::new();
-    macro_rules! first_of_each_flavor {
-        ($ty:ty, $flavor:ident) => {
-            if !flavors.contains(&stringify!($flavor)) {
-                flavors.push(stringify!($flavor));
-                let w = workloads!($ty, $flavor);
-                let name = <$ty as Runtime>::NAME;
-                match (w.echo)(case, &placement, &Config::with_workers(2)) {
-                    Ok(mut b) => {
-                        run_checked(&mut b, 16).unwrap();
-                        topologies.push((name, b.topology.clone()));
-                    }
-                    Err(e) => eprintln!("{name} unavailable: {e}"),
-                }
-            }
-        };
+    struct FirstOfEachFlavor<'a> {
+        case: EchoCase,
+        placement: &'a Placement,
+        flavors: Vec<Flavor>,
+        topologies: Vec<(&'static str, String)>,
     }
-    for_each_runtime!(first_of_each_flavor);
+    impl Visit for FirstOfEachFlavor<'_> {
+        fn runtime<R: Runtime>(&mut self, w: Workloads<R>) {
+            if self.flavors.contains(&R::FLAVOR) {
+                return;
+            }
+            self.flavors.push(R::FLAVOR);
+            match (w.echo)(self.case, self.placement, &Config::with_workers(2)) {
+                Ok(mut b) => {
+                    run_checked(&mut b, 16).unwrap();
+                    self.topologies.push((R::NAME, b.topology.clone()));
+                }
+                Err(e) => eprintln!("{} unavailable: {e}", R::NAME),
+            }
+        }
+    }
+    let mut each = FirstOfEachFlavor {
+        case,
+        placement: &placement,
+        flavors: Vec::new(),
+        topologies,
+    };
+    rtbench_workloads::visit(&mut each);
+    let topologies = each.topologies;
     assert!(topologies.len() >= 2, "{topologies:?}");
     assert!(
         topologies.iter().all(|(_, t)| t == "2 cores"),
@@ -301,4 +323,20 @@ fn matrices_have_distinct_labels_per_parameter() {
     );
     let t: std::collections::HashSet<_> = TimerCase::matrix().iter().map(|c| c.label()).collect();
     assert_eq!(t.len(), TimerCase::matrix().len());
+}
+
+/// A run records the versions of the crates its adapters name, the load
+/// generator's and criterion's: with the default adapters compiled in (this
+/// test's dev-dependency), at least the crates the report falls back to for a
+/// run that recorded none.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_run_records_the_crates_its_adapters_name() {
+    let recorded = rtbench_workloads::harness::versioned_crates();
+    let missing: Vec<&str> = rtbench_results::REPORT_FALLBACK_CRATES
+        .iter()
+        .copied()
+        .filter(|c| !recorded.contains(c))
+        .collect();
+    assert!(missing.is_empty(), "not recorded: {missing:?}");
 }
