@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use rtbench_runtimes::{Config, Runtime, sys};
 use rtbench_workloads::echo::EchoServer;
-use rtbench_workloads::{StartServer, Visit, Workloads};
+use rtbench_workloads::{Service, StartServer, Visit, Workloads};
 use std::io::{Read, Write};
 use std::net::ToSocketAddrs;
 use std::sync::mpsc;
@@ -28,6 +28,25 @@ pub struct ServeArgs {
     /// Allow listening outside loopback (for load from a second host).
     #[arg(long)]
     allow_remote: bool,
+    /// What each connection gets: `echo`, or `work` (requests that carry
+    /// their CPU cost, answered with a digest).
+    #[arg(long, value_enum, default_value_t = ServiceArg::Echo)]
+    service: ServiceArg,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum ServiceArg {
+    Echo,
+    Work,
+}
+
+impl From<ServiceArg> for Service {
+    fn from(s: ServiceArg) -> Service {
+        match s {
+            ServiceArg::Echo => Service::Echo,
+            ServiceArg::Work => Service::Work,
+        }
+    }
 }
 
 /// CPU time of this process, printed as its last line.
@@ -50,8 +69,8 @@ fn servers() -> Vec<(&'static str, StartServer)> {
     let mut add = Add(Vec::new());
     rtbench_workloads::visit(&mut add);
     let mut out = add.0;
-    out.push(("std-threads", |addr, cpus, _| {
-        EchoServer::std_threads(addr, cpus)
+    out.push(("std-threads", |addr, cpus, _, service| {
+        EchoServer::std_serving(addr, cpus, service)
     }));
     out
 }
@@ -83,8 +102,8 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
     // only the waiter below takes these signals.
     let signals = block_stop_signals();
     let config = Config::with_workers(cpus.len());
-    let server =
-        start(addr, &cpus, &config).map_err(|why| anyhow::anyhow!("{}: {why}", a.runtime))?;
+    let server = start(addr, &cpus, &config, a.service.into())
+        .map_err(|why| anyhow::anyhow!("{}: {why}", a.runtime))?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", server.addr())?;
     out.flush()?;

@@ -70,6 +70,13 @@ fn every_available_configuration_serves() {
         .filter_map(|l| l.split_whitespace().next().map(str::to_string))
         .chain(["std-threads".to_string()])
         .collect();
+    let cpus: Vec<usize> = rtbench_runtimes::sys::allowed_cpus()
+        .into_iter()
+        .take(cores.parse().unwrap())
+        .collect();
+    let rate = rtbench_workloads::work::calibrate(48);
+    let work =
+        rtbench_workloads::served::ServeCommand::new(BIN).service(rtbench_workloads::Service::Work);
     for name in &names {
         let server = Serve::start(&[], &[name, "--cores", cores]);
         let r = load(&server.addr, &["--duration", "100ms"]);
@@ -77,6 +84,17 @@ fn every_available_configuration_serves() {
         let (status, lines) = server.stop(Stop::CloseStdin);
         assert!(status.success(), "{name}: {status}");
         assert!(cpu_ns(&lines) > 0, "{name}");
+
+        // The work service: every digest checked by the load generator.
+        let server = work.start(name, &cpus).unwrap();
+        let mix = rtbench_workloads::work::Mix::Skewed;
+        let mut lg =
+            rtbench_workloads::loadgen::LoadGen::connect_work(server.addr(), 8, 64, mix, 1, rate)
+                .unwrap();
+        let mut h = rtbench_workloads::latency::histogram();
+        lg.run(400, &mut h, Duration::from_secs(10))
+            .unwrap_or_else(|e| panic!("{name} serving work: {e}"));
+        assert_eq!(lg.stats().round_trips, 400, "{name}");
     }
 }
 

@@ -3,8 +3,9 @@
 
 use crate::latency;
 use crate::loadgen::{LoadGen, OpenHists, OpenLoop, OpenOutcome};
-use crate::reference::StdEchoServer;
+use crate::reference::{Service, StdEchoServer};
 use crate::served::{ServeCommand, ServerProcess};
+use crate::work::work_conn;
 use crate::{Placement, Work};
 use hdrhistogram::Histogram;
 use rtbench_results::Description;
@@ -128,6 +129,7 @@ impl RuntimeServer {
         addr: SocketAddr,
         config: &Config,
         cpus: &[usize],
+        service: Service,
     ) -> Result<RuntimeServer, String> {
         let cores = cpus.len();
         let (addr, listeners) = Self::bind(addr, cores).map_err(|e| bind_error(addr, e))?;
@@ -147,8 +149,9 @@ impl RuntimeServer {
                             Err(e) => return ready.send(Err(e.to_string())).unwrap_or(()),
                         };
                         let _ = ready.send(Ok(()));
-                        accept_loop(listener, stop, |conn| {
-                            drop(R::spawn_local(echo_conn(conn)));
+                        accept_loop(listener, stop, |conn| match service {
+                            Service::Echo => drop(R::spawn_local(echo_conn(conn))),
+                            Service::Work => drop(R::spawn_local(work_conn(conn))),
                         })
                         .await
                     }
@@ -168,6 +171,7 @@ impl RuntimeServer {
         addr: SocketAddr,
         config: &Config,
         cpus: &[usize],
+        service: Service,
     ) -> Result<RuntimeServer, String> {
         let (addr, mut listeners) = Self::bind(addr, 1).map_err(|e| bind_error(addr, e))?;
         let listener = listeners.remove(0);
@@ -188,7 +192,11 @@ impl RuntimeServer {
                     };
                     let _ = ready_tx.send(Ok(()));
                     accept_loop(listener, stop, |conn| {
-                        drop(R::spawn(echo_conn(R::send_conn(conn))));
+                        let conn = R::send_conn(conn);
+                        match service {
+                            Service::Echo => drop(R::spawn(echo_conn(conn))),
+                            Service::Work => drop(R::spawn(work_conn(conn))),
+                        }
                     })
                     .await
                 })
@@ -262,8 +270,10 @@ impl EchoServer {
         addr: SocketAddr,
         cpus: &[usize],
         config: &Config,
+        service: Service,
     ) -> Result<EchoServer, String> {
-        RuntimeServer::local::<R>(addr, config, cpus).map(|s| EchoServer(Server::Runtime(s)))
+        RuntimeServer::local::<R>(addr, config, cpus, service)
+            .map(|s| EchoServer(Server::Runtime(s)))
     }
 
     /// Work-stealing: one runtime with `config.workers` workers on `cpus`.
@@ -271,13 +281,24 @@ impl EchoServer {
         addr: SocketAddr,
         cpus: &[usize],
         config: &Config,
+        service: Service,
     ) -> Result<EchoServer, String> {
-        RuntimeServer::stealing::<R>(addr, config, cpus).map(|s| EchoServer(Server::Runtime(s)))
+        RuntimeServer::stealing::<R>(addr, config, cpus, service)
+            .map(|s| EchoServer(Server::Runtime(s)))
     }
 
     /// The no-runtime floor, `std-threads`, its threads on `cpus`.
     pub fn std_threads(addr: SocketAddr, cpus: &[usize]) -> Result<EchoServer, String> {
-        StdEchoServer::start_on(addr, cpus)
+        Self::std_serving(addr, cpus, Service::Echo)
+    }
+
+    /// `std-threads` serving `service`.
+    pub fn std_serving(
+        addr: SocketAddr,
+        cpus: &[usize],
+        service: Service,
+    ) -> Result<EchoServer, String> {
+        StdEchoServer::serving(addr, cpus, service)
             .map(|s| EchoServer(Server::Std(s)))
             .map_err(|e| bind_error(addr, e))
     }
@@ -363,7 +384,8 @@ impl EchoBench {
         config: &Config,
     ) -> Result<EchoBench, String> {
         let description = describe::<R>(config, placement.server_cpus())?;
-        let server = EchoServer::local::<R>(LOOPBACK, placement.server_cpus(), config)?;
+        let server =
+            EchoServer::local::<R>(LOOPBACK, placement.server_cpus(), config, Service::Echo)?;
         Self::connect(case, placement, description, server)
     }
 
@@ -374,7 +396,8 @@ impl EchoBench {
         config: &Config,
     ) -> Result<EchoBench, String> {
         let description = describe::<R>(config, placement.server_cpus())?;
-        let server = EchoServer::stealing::<R>(LOOPBACK, placement.server_cpus(), config)?;
+        let server =
+            EchoServer::stealing::<R>(LOOPBACK, placement.server_cpus(), config, Service::Echo)?;
         Self::connect(case, placement, description, server)
     }
 

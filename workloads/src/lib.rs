@@ -26,6 +26,7 @@ pub mod timers;
 pub mod work;
 
 pub use placement::{Placement, topology};
+pub use reference::Service;
 
 /// Work a routine did, cumulative: the proof that it measured what it claims.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -250,7 +251,8 @@ impl<R: Runtime, C: std::fmt::Debug> std::fmt::Debug for InRuntime<R, C> {
 pub type Make<R, C> = fn(C, &Config) -> Result<InRuntime<R, C>, String>;
 
 /// Starts an echo server on an address and CPUs (`rtbench serve`).
-pub type StartServer = fn(SocketAddr, &[usize], &Config) -> Result<echo::EchoServer, String>;
+pub type StartServer =
+    fn(SocketAddr, &[usize], &Config, Service) -> Result<echo::EchoServer, String>;
 
 /// Constructors of every workload for one runtime, picked by flavor: the
 /// thread-per-core ones spawn locally, the work-stealing ones spawn `Send`

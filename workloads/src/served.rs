@@ -4,6 +4,7 @@
 //! async-std's global pool, allocator state) shares a process with the load
 //! generator.
 
+use crate::Service;
 use rtbench_runtimes::sys;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
@@ -24,11 +25,21 @@ const STOP: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct ServeCommand {
     exe: PathBuf,
+    service: Service,
 }
 
 impl ServeCommand {
+    /// Echo servers.
     pub fn new(exe: impl Into<PathBuf>) -> ServeCommand {
-        ServeCommand { exe: exe.into() }
+        ServeCommand {
+            exe: exe.into(),
+            service: Service::Echo,
+        }
+    }
+
+    /// The same command for servers of `service`.
+    pub fn service(self, service: Service) -> ServeCommand {
+        ServeCommand { service, ..self }
     }
 
     /// Starts `rtbench serve NAME --cpus CPUS` on loopback and waits for its
@@ -38,10 +49,21 @@ impl ServeCommand {
     pub fn start(&self, name: &str, cpus: &[usize]) -> Result<ServerProcess, String> {
         let list: Vec<String> = cpus.iter().map(|c| c.to_string()).collect();
         let mut cmd = Command::new(&self.exe);
-        cmd.args(["serve", name, "--cpus", &list.join(",")])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        let service = match self.service {
+            Service::Echo => "echo",
+            Service::Work => "work",
+        };
+        cmd.args([
+            "serve",
+            name,
+            "--cpus",
+            &list.join(","),
+            "--service",
+            service,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
         // SAFETY: a zeroed cpu_set_t is empty; CPU_SET only sets bits in it.
         let set = unsafe {
             let mut set: libc::cpu_set_t = std::mem::zeroed();
