@@ -18,7 +18,7 @@ pub use model::Model;
 
 use rtbench_results::FileError;
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// Version of `results.json`; bumped whenever a field changes meaning, so old
@@ -136,25 +136,12 @@ pub fn render(opts: &Options) -> Result<Rendered, ReportError> {
     Ok(Rendered { files, problems })
 }
 
-/// Writes `bytes` to `path` atomically (temp file in the same folder, fsync,
-/// rename), like `rtbench_results::write_json_atomic`, so a reader never sees
-/// half a page.
+/// Writes `bytes` to `path` atomically ([`rtbench_results::write_atomic`]),
+/// so a reader never sees half a page.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<PathBuf, ReportError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if let Err(error) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(ReportError::Io {
-            path: path.to_path_buf(),
-            error,
-        });
-    }
+    rtbench_results::write_atomic(path, bytes).map_err(|error| ReportError::Io {
+        path: path.to_path_buf(),
+        error,
+    })?;
     Ok(path.to_path_buf())
 }
