@@ -7,7 +7,9 @@
 #![allow(dead_code)] // each bench file uses its own part
 
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput, measurement::WallTime};
-use rtbench_results::{BenchResult, Description, RunDir, RunMeta, RuntimeEntry};
+use rtbench_results::{
+    BenchResult, Description, Flavor, RunDir, RunMeta, RunMode, RuntimeEntry, Status, TimerClass,
+};
 use rtbench_runtimes::{Config, env};
 use rtbench_workloads::harness::{self, BenchArgs, Faults, Measured, Mode, Observed, Plan};
 use rtbench_workloads::{Placement, latency};
@@ -19,7 +21,9 @@ use std::time::{Duration, SystemTime};
 /// How this run is configured, from the environment and the command line.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// `quick`, `default` or `full`.
+    /// Quick, default or full.
+    pub run_mode: RunMode,
+    /// `run_mode` by name, as `benches/latency.rs` matches it.
     pub mode: &'static str,
     /// The command line as criterion reads it (mode, filter, sample size).
     pub args: BenchArgs,
@@ -66,12 +70,12 @@ impl Settings {
                 .map(|v| !v.is_empty() && v != "0")
                 .unwrap_or(false)
         };
-        let mode = if flag("RTBENCH_QUICK") || args.quick {
-            "quick"
+        let run_mode = if flag("RTBENCH_QUICK") || args.quick {
+            RunMode::Quick
         } else if flag("RTBENCH_FULL") {
-            "full"
+            RunMode::Full
         } else {
-            "default"
+            RunMode::Default
         };
         let server_cores = match std::env::var("RTBENCH_SERVER_CORES") {
             _ if !matches!(workload, "echo" | "latency") => 1,
@@ -86,12 +90,12 @@ impl Settings {
         let round =
             harness::round(std::env::var("RTBENCH_ROUND").ok().as_deref()).unwrap_or_else(fail);
         let faults = Faults::from_env().unwrap_or_else(fail);
-        let sample_size = args.sample_size.unwrap_or(match mode {
-            "quick" => 10,
+        let sample_size = args.sample_size.unwrap_or(match run_mode {
+            RunMode::Quick => 10,
             // The default run repeats the matrix in 3 rounds (`rtbench run`),
             // which show the spread: shorter samples keep it near 20 minutes.
-            "default" => 15,
-            _ => 100, // criterion's default
+            RunMode::Default => 15,
+            RunMode::Full | RunMode::Load => 100, // criterion's default
         });
         let config = Config::with_workers(server_cores);
         // Every configuration once, on a thread pinned like this one.
@@ -104,7 +108,8 @@ impl Settings {
                 .collect()
         };
         let mut settings = Settings {
-            mode,
+            run_mode,
+            mode: run_mode.as_str(),
             test_mode: args.mode == Mode::Test,
             args,
             placement,
@@ -139,25 +144,25 @@ impl Settings {
         let c = Criterion::default()
             .with_output_color(true)
             .sample_size(self.sample_size);
-        let c = match self.mode {
+        let c = match self.run_mode {
             // criterion's own HTML plots cost seconds per benchmark; the quick
             // run's report is rtbench's.
-            "quick" => c
+            RunMode::Quick => c
                 .without_plots()
                 .warm_up_time(Duration::from_millis(100))
                 .measurement_time(Duration::from_millis(300))
                 .nresamples(1_000),
-            "default" => c
+            RunMode::Default => c
                 .warm_up_time(Duration::from_millis(200))
                 .measurement_time(Duration::from_millis(600))
                 .nresamples(10_000),
-            _ => c,
+            RunMode::Full | RunMode::Load => c,
         };
         c.configure_from_args()
     }
 
     pub fn full(&self) -> bool {
-        self.mode == "full"
+        self.run_mode == RunMode::Full
     }
 
     /// A result for `workload/runtime/case` with this run's placement, round
@@ -167,12 +172,12 @@ impl Settings {
         let flavor = rtbench_runtimes::entries()
             .into_iter()
             .find(|e| e.name == runtime)
-            .map_or("", |e| e.flavor.as_str());
+            .map_or(Flavor::Unset, |e| e.flavor);
         BenchResult {
             topology: self.placement.topology(),
             placement: self.placement.describe(),
             description: Description {
-                flavor: flavor.into(),
+                flavor,
                 workers: self.config.workers,
                 ..Description::named(runtime)
             },
@@ -193,7 +198,7 @@ impl Settings {
     /// `skipped` result with the reason (nothing written under `--test`).
     pub fn skip(&self, mut result: BenchResult, why: &str) {
         eprintln!("rtbench: {} skipped: {why}", result.id);
-        result.status = "skipped".into();
+        result.status = Status::Skipped;
         result.error = Some(why.to_string());
         self.write(&result);
     }
@@ -240,7 +245,7 @@ fn open_run(
         schema_version: rtbench_results::SCHEMA_VERSION,
         run_id: id.clone(),
         started_at: rfc3339(SystemTime::now()),
-        mode: settings.mode.to_string(),
+        mode: settings.run_mode,
         placement: settings.placement.name().to_string(),
         env: env::probe(),
         git_commit: git_commit(),
@@ -405,7 +410,7 @@ pub fn bench<T: Recorded>(
             result.extra = r.extra();
         }
         Err(e) => {
-            result.status = "failed".into();
+            result.status = Status::Failed;
             result.error = Some(e.clone());
             // Keep the runtime's own description where it could start.
             if let Some(entry) = rtbench_runtimes::entries()
@@ -477,9 +482,9 @@ impl Recorded for rtbench_workloads::timers::OsSleep {
     fn description(&self) -> Description {
         Description {
             name: self.name(),
-            flavor: "reference".into(),
+            flavor: Flavor::Reference,
             workers: 1,
-            timer_class: "os".into(),
+            timer_class: TimerClass::Os,
             driver: "std::thread::sleep".into(),
             knobs: self
                 .slack

@@ -60,7 +60,7 @@ pub fn page(model: &Model, charts: &[Chart]) -> String {
          <h1>rtbench report</h1><p class=\"sub\">run <b>{}</b> · mode {} · started {} · {}</p>\n",
         esc(run),
         esc(run),
-        esc(model.run.mode.as_deref().unwrap_or("unknown")),
+        esc(model.run.mode.map_or("unknown", |m| m.as_str())),
         esc(model.run.started_at.as_deref().unwrap_or("unknown")),
         esc(&model.generator),
     );
@@ -232,7 +232,7 @@ fn runtimes(h: &mut String, model: &Model) {
     for r in &model.runtimes {
         let status = match &r.reason {
             Some(reason) => format!("skipped: {reason}"),
-            None => r.status.clone(),
+            None => r.status.to_string(),
         };
         let d = r.description.as_ref();
         let knobs = d.map_or(String::new(), |d| {
@@ -249,9 +249,9 @@ fn runtimes(h: &mut String, model: &Model) {
             esc(&r.colour),
             esc(&r.name),
             esc(&status),
-            esc(d.map_or("", |d| &d.flavor)),
+            esc(d.map_or("", |d| d.flavor.as_str())),
             d.map_or(String::new(), |d| d.workers.to_string()),
-            esc(d.map_or("", |d| &d.timer_class)),
+            esc(d.map_or("", |d| d.timer_class.as_str())),
             esc(d.map_or("", |d| &d.driver)),
             esc(&knobs),
             esc(&d.map_or(String::new(), |d| d.notes.join("; "))),
@@ -393,7 +393,7 @@ fn rows_table<R: TableRow>(
                 "<tr class=\"failed\"><td>{swatch}{}</td><td colspan=\"{}\">{}: {}</td></tr>",
                 esc(r.runtime()),
                 cols.len() - 1,
-                esc(r.status()),
+                esc(r.status().as_str()),
                 esc(error)
             );
             continue;

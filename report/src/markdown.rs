@@ -198,7 +198,7 @@ fn table<R: TableRow>(m: &mut String, cols: &[Column<'_, R>], rows: &[R]) {
     for r in rows {
         let cells: Vec<String> = if let Some(error) = r.failure() {
             let mut v = vec![md(r.runtime())];
-            v.push(format!("**{}**: {}", md(r.status()), md(error)));
+            v.push(format!("**{}**: {}", r.status(), md(error)));
             v.resize(cols.len(), String::new());
             v
         } else {
@@ -219,7 +219,7 @@ fn table<R: TableRow>(m: &mut String, cols: &[Column<'_, R>], rows: &[R]) {
 }
 
 /// The charts beside summary.md, as images.
-fn images(m: &mut String, charts: &[ChartRef]) {
+fn images<K>(m: &mut String, charts: &[ChartRef<K>]) {
     for c in charts {
         let _ = writeln!(m, "\n![{}]({})", md(&c.title), c.file);
     }
