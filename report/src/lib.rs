@@ -31,8 +31,18 @@ pub const REPORT_SCHEMA_VERSION: u32 = 3;
 /// The folder inside a run folder where its own report is rendered.
 pub const REPORT_DIR: &str = "report";
 
-/// The JSON Schema of `results.json`, committed beside this crate.
-pub const RESULTS_SCHEMA: &str = include_str!("../results.schema.json");
+/// The JSON Schema of `results.json`, generated from [`Model`]'s types (the
+/// serialized side: what `results.json` holds). `rtbench schema` prints it;
+/// `report/results.schema.json` is its committed copy, checked by a test.
+pub fn results_schema() -> String {
+    let generator = schemars::generate::SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator();
+    let schema = generator.into_root_schema_for::<Model>();
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
+    text.push('\n');
+    text
+}
 
 /// What `rtbench report` asks for.
 #[derive(Debug, Clone)]

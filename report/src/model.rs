@@ -8,6 +8,7 @@ use rtbench_results::{
     BenchResult, Capacity, Description, Environment, Estimate, FileError, Flavor, OpenLoop,
     RunMode, Slo, Status, TimerClass,
 };
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,16 +21,25 @@ pub const PALETTE: &[&str] = &[
     "#bcbd22", "#17becf", "#0b1f65", "#e6ab02", "#00524a", "#7a0177", "#a6cee3", "#b15928",
 ];
 
-#[derive(Debug, Clone, Serialize)]
+/// Every figure of an rtbench report. Times are ns, throughput is operations
+/// per second; intervals are criterion's 95% confidence intervals.
+/// `latency_under_load` holds the open-loop latency workload: rates are round
+/// trips per second offered or achieved on a fixed schedule. When the run
+/// repeated its matrix in rounds, every row shows its median round (`round`),
+/// with how many rounds measured it (`rounds`) and their spread.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields, title = "rtbench report results.json")]
 pub struct Model {
+    /// [`crate::REPORT_SCHEMA_VERSION`].
+    #[schemars(extend("const" = crate::REPORT_SCHEMA_VERSION))]
     pub schema_version: u32,
     pub generator: String,
     pub run: RunInfo,
     /// `None` when meta.json was unreadable (it is then listed in `problems`).
     pub environment: Option<Environment>,
     pub crate_versions: BTreeMap<String, String>,
-    /// `meta.json`, `Cargo.lock`, or `None` when neither had versions.
-    pub crate_versions_source: Option<String>,
+    /// `None` when neither had versions.
+    pub crate_versions_source: Option<VersionsSource>,
     pub baseline: Option<RunInfo>,
     /// Every runtime seen, in palette order.
     pub runtimes: Vec<RuntimeInfo>,
@@ -51,7 +61,18 @@ pub struct Model {
     pub overview: Overview,
 }
 
-#[derive(Debug, Clone, Serialize)]
+rtbench_results::names! {
+    /// Where a report's crate versions came from.
+    pub enum VersionsSource {
+        /// Recorded by the run.
+        MetaJson = "meta.json",
+        /// Read from the workspace's Cargo.lock (the run recorded none).
+        CargoLock = "Cargo.lock",
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct RunInfo {
     pub path: String,
     pub run_id: Option<String>,
@@ -67,7 +88,8 @@ pub struct RunInfo {
     pub orders: Vec<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct RuntimeInfo {
     pub name: String,
     pub colour: String,
@@ -76,14 +98,16 @@ pub struct RuntimeInfo {
     pub description: Option<Description>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Workload {
     pub name: String,
     pub tables: Vec<Table>,
 }
 
 /// One case in one topology and placement: rows here are comparable.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Table {
     /// Unique slug, also the stem of this table's chart files.
     pub id: String,
@@ -115,7 +139,8 @@ rtbench_results::names! {
 
 /// What makes rows comparable: one case in one topology and placement.
 /// Shared by closed-loop tables and open-loop groups (flattened in JSON).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Scope {
     pub case: String,
     pub title: String,
@@ -128,7 +153,8 @@ pub struct Scope {
 
 /// A chart of a closed-loop table (`K` = [`ChartKind`]) or of an open-loop
 /// group (`K` = [`LoadChartKind`]).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields, rename = "ChartRef_{K}")]
 pub struct ChartRef<K = ChartKind> {
     pub kind: K,
     pub file: String,
@@ -156,7 +182,8 @@ rtbench_results::names! {
 }
 
 /// A value with criterion's 95% confidence interval.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct Interval {
     pub value: f64,
     pub lower: f64,
@@ -169,7 +196,8 @@ pub const NOISY_SPREAD: f64 = 0.05;
 /// How a row's rounds agreed. Its figures are one round's, the median one,
 /// rather than an average, so that every figure of a row comes from one
 /// measurement.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct RoundStats {
     /// The round whose figures the row shows: the median of the rounds that
     /// measured (the lower one of an even count), else the last round run.
@@ -185,7 +213,9 @@ pub struct RoundStats {
     pub noisy: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One runtime in a closed-loop table: its median round's figures.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Row {
     pub id: String,
     pub runtime: String,
@@ -222,7 +252,8 @@ pub struct Row {
 /// (`hdr_base64` is `None`, so results.json leaves it out).
 pub type LatencyFigures = rtbench_results::Latency;
 /// Throughput change against the baseline row with the same id.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Change {
     pub baseline_throughput: Interval,
     pub percent: f64,
@@ -247,7 +278,8 @@ pub const LOAD_WORKLOAD: &str = "latency";
 
 /// Open-loop latency of one case in one topology and placement: rows here
 /// ran the same absolute offered rates, so they are comparable.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct LoadGroup {
     /// Unique slug, also the stem of this group's chart files.
     pub id: String,
@@ -261,7 +293,8 @@ pub struct LoadGroup {
 }
 
 /// The sweep's settings, shared by every row of a group.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct LoadSetup {
     pub slo: Slo,
     /// The target as a reader writes it: `p99 ≤ 1 ms`.
@@ -276,7 +309,9 @@ pub struct LoadSetup {
     pub generator_wait: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One runtime in an open-loop group: its median round's sweep and capacity.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct LoadRow {
     pub id: String,
     pub runtime: String,
@@ -305,7 +340,8 @@ pub struct LoadRow {
 }
 
 /// The percentiles the latency tables show.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct Percentiles {
     pub p50_ns: u64,
     pub p99_ns: u64,
@@ -323,7 +359,8 @@ impl From<&rtbench_results::Latency> for Percentiles {
 }
 
 /// One sweep step picked for the table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct LoadPoint {
     pub fraction: f64,
     pub offered_rate: f64,
@@ -337,7 +374,8 @@ pub struct LoadPoint {
     pub service: Percentiles,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct LoadStep {
     /// `sweep`, `probe` (the search), or `repeat` (a latency miss run again).
     pub kind: String,
@@ -355,7 +393,8 @@ pub struct LoadStep {
     pub meets_slo: bool,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct Missing {
     pub runtime: String,
     pub workload: String,
@@ -363,7 +402,8 @@ pub struct Missing {
 }
 
 /// One round of one benchmark id that did not measure.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Failure {
     pub id: String,
     pub runtime: String,
@@ -378,7 +418,8 @@ pub struct Failure {
     pub table: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Problem {
     pub file: String,
     pub message: String,
@@ -475,12 +516,13 @@ pub fn build(run: &LoadedRun, baseline: Option<&LoadedRun>, cargo_lock: Option<&
 
     // Crate versions: meta.json first, Cargo.lock as a fallback.
     let mut crate_versions = meta.map(|m| m.crate_versions.clone()).unwrap_or_default();
-    let mut crate_versions_source = (!crate_versions.is_empty()).then(|| "meta.json".to_string());
+    let mut crate_versions_source =
+        (!crate_versions.is_empty()).then_some(VersionsSource::MetaJson);
     if let Some(lock) = cargo_lock.filter(|_| crate_versions.is_empty()) {
         match rtbench_results::lock_versions(lock) {
             Ok(v) if !v.is_empty() => {
                 crate_versions = v;
-                crate_versions_source = Some("Cargo.lock".into());
+                crate_versions_source = Some(VersionsSource::CargoLock);
             }
             Ok(_) => {}
             Err(e) => problems.push(Problem::from(&e)),

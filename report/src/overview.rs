@@ -5,10 +5,12 @@
 use crate::model::RuntimeStatus;
 use crate::model::{LOAD_WORKLOAD, Model, Section};
 use rtbench_results::{Flavor, Status};
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Overview {
     /// How many times the run repeated its matrix (1 for a single round).
     pub rounds: u32,
@@ -26,7 +28,8 @@ pub struct Overview {
 }
 
 /// One case of the load generator's check (fairness rule 1).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct GeneratorCheck {
     /// The echo table's id (anchor `t-<id>`).
     pub table: String,
@@ -65,7 +68,8 @@ fn generator_checks(model: &Model) -> Vec<GeneratorCheck> {
         .collect()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct OverviewCase {
     /// The table's (or latency group's) id; its anchor in index.html is `t-<id>`.
     pub id: String,
@@ -81,7 +85,8 @@ pub struct OverviewCase {
     pub ranked: u32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct OverviewRuntime {
     pub runtime: String,
     pub colour: String,
@@ -93,7 +98,8 @@ pub struct OverviewRuntime {
     pub cells: Vec<Option<OverviewCell>>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct OverviewCell {
     /// The row's status.
     pub status: Status,
@@ -107,7 +113,8 @@ pub struct OverviewCell {
 }
 
 /// What did not run, and where the report lists it.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Counts {
     /// Results (one round of one id each) by status.
     pub failed: usize,

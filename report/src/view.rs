@@ -618,7 +618,7 @@ pub fn environment(model: &crate::Model) -> Vec<(String, String)> {
         format!(
             "{} (from {})",
             list.join(", "),
-            model.crate_versions_source.as_deref().unwrap_or("?")
+            model.crate_versions_source.map_or("?", |s| s.as_str())
         )
     };
     v.push(("Crate versions".into(), versions));

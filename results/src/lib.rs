@@ -155,6 +155,7 @@ from_literal!(Status, Flavor, TimerClass, RunMode);
 
 /// `meta.json`: what a run was and where it ran.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct RunMeta {
     pub schema_version: u32,
     pub run_id: String,
@@ -184,6 +185,7 @@ pub struct RunMeta {
 
 /// The machine a result was measured on (`rtbench env`).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
+#[schemars(deny_unknown_fields)]
 pub struct Environment {
     pub kernel: String,
     pub cpu_model: String,
@@ -199,6 +201,7 @@ pub struct Environment {
 
 /// One runtime configuration as a run saw it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct RuntimeEntry {
     pub name: String,
     /// `None` when the configuration is available; otherwise why it was skipped.
@@ -209,6 +212,7 @@ pub struct RuntimeEntry {
 /// How a runtime configuration is set up: everything a reader needs to
 /// reproduce it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct Description {
     pub name: String,
     pub flavor: Flavor,
@@ -224,6 +228,7 @@ pub struct Description {
 
 /// `bench/<slug>.json`: one benchmark id.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct BenchResult {
     pub schema_version: u32,
     /// criterion id, e.g. `echo/tokio-mt/64B-16c`.
@@ -277,6 +282,7 @@ fn first_round() -> u32 {
 
 /// A latency target: the `quantile` of corrected latency must be at most `max_ns`.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct Slo {
     /// In 0..1, e.g. 0.99 for p99.
     pub quantile: f64,
@@ -286,6 +292,7 @@ pub struct Slo {
 /// An open-loop latency sweep of one runtime and case (wrk2 / mutilate style):
 /// steps at fixed offered rates, then a bisection for the capacity at the target.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct OpenLoop {
     pub slo: Slo,
     /// `even` (fixed spacing) or `poisson`.
@@ -309,6 +316,7 @@ pub struct OpenLoop {
 
 /// One offered rate, held for `duration_secs`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct Step {
     /// `sweep` (a fixed fraction of the reference), `probe` (the search), or
     /// `repeat` (a step that kept up but missed the target, run once more).
@@ -347,6 +355,7 @@ pub struct Step {
 
 /// The highest offered rate meeting the target, found by bisection.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct Capacity {
     /// Round trips/s; `None` when even the lowest rate tried missed the target.
     pub rate: Option<f64>,
@@ -406,6 +415,7 @@ impl BenchResult {
 /// its `iter_custom` routine measured (each sample's elapsed / iters): mean
 /// with a 95% bootstrap interval, median, and the number of samples.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct Estimate {
     pub mean_ns: f64,
     pub mean_lower_ns: f64,
@@ -416,6 +426,7 @@ pub struct Estimate {
 
 /// A latency distribution summarized from an HdrHistogram.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct Latency {
     /// `round-trip` or `lateness`.
     pub kind: String,
@@ -615,6 +626,7 @@ pub fn lock_versions(path: &Path) -> Result<BTreeMap<String, String>, FileError>
 /// `references.json`: each latency case's reference capacity, measured once
 /// per run so that every process of the run offers the same absolute rates.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
+#[schemars(deny_unknown_fields)]
 pub struct References {
     pub schema_version: u32,
     /// By case label, e.g. `64B-16c`.
@@ -624,6 +636,7 @@ pub struct References {
 /// One case's reference capacity: the best closed-loop throughput of a short
 /// calibration over every configuration that could run.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct Reference {
     /// Round trips/s.
     pub rate: f64,
