@@ -8,7 +8,7 @@
 
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput, measurement::WallTime};
 use rtbench_results::{
-    BenchResult, Description, Flavor, RunDir, RunMeta, RunMode, RuntimeEntry, Status, TimerClass,
+    BenchResult, Description, Flavor, RunDir, RunMeta, RunMode, RuntimeEntry, Status,
 };
 use rtbench_runtimes::{Config, env};
 use rtbench_workloads::harness::{self, BenchArgs, Faults, Measured, Mode, Observed, Plan};
@@ -448,73 +448,53 @@ pub fn exit_if_failed(failed: &[String]) {
     }
 }
 
-impl Recorded for rtbench_workloads::echo::EchoBench {
-    fn description(&self) -> Description {
-        self.description.clone()
-    }
-    fn topology(&self) -> String {
-        self.topology.clone()
+/// `Recorded` for a routine that carries its `description` and `topology`,
+/// with those of the figures `bytes_per_task` and `timer_slack_ns` it has.
+macro_rules! recorded {
+    ($t:ty $(, [$($g:tt)*])? $(; $($figure:ident),*)?) => {
+        impl$(<$($g)*>)? Recorded for $t {
+            fn description(&self) -> Description {
+                self.description.clone()
+            }
+            fn topology(&self) -> String {
+                self.topology.clone()
+            }
+            fn extra(&self) -> BTreeMap<String, f64> {
+                #[allow(unused_mut)]
+                let mut extra = BTreeMap::new();
+                $($(
+                    if let Some(v) = self.$figure {
+                        extra.insert(stringify!($figure).to_string(), Figure::f64(v));
+                    }
+                )*)?
+                extra
+            }
+        }
+    };
+}
+
+/// A figure as the results file holds it.
+trait Figure {
+    fn f64(self) -> f64;
+}
+
+impl Figure for f64 {
+    fn f64(self) -> f64 {
+        self
     }
 }
 
-impl<R: rtbench_runtimes::Runtime, C: rtbench_workloads::Case> Recorded
-    for rtbench_workloads::InRuntime<R, C>
-{
-    fn description(&self) -> Description {
-        self.description.clone()
-    }
-    fn topology(&self) -> String {
-        self.topology.clone()
-    }
-    fn extra(&self) -> BTreeMap<String, f64> {
-        let mut extra = BTreeMap::new();
-        if let Some(b) = self.bytes_per_task {
-            extra.insert("bytes_per_task".into(), b);
-        }
-        if let Some(s) = self.timer_slack_ns {
-            extra.insert("timer_slack_ns".into(), s as f64);
-        }
-        extra
+impl Figure for u64 {
+    fn f64(self) -> f64 {
+        self as f64
     }
 }
 
-impl Recorded for rtbench_workloads::timers::OsSleep {
-    fn description(&self) -> Description {
-        Description {
-            name: self.name(),
-            flavor: Flavor::Reference,
-            workers: 1,
-            timer_class: TimerClass::Os,
-            driver: "std::thread::sleep".into(),
-            knobs: self
-                .slack
-                .map(|s| {
-                    [(
-                        "PR_SET_TIMERSLACK".to_string(),
-                        format!("{} ns", s.as_nanos()),
-                    )]
-                    .into()
-                })
-                .unwrap_or_default(),
-            notes: vec!["no runtime: the OS sleep floor".into()],
-        }
-    }
-    /// Its sleeping thread is pinned to one CPU.
-    fn topology(&self) -> String {
-        rtbench_workloads::topology(1)
-    }
-    fn extra(&self) -> BTreeMap<String, f64> {
-        self.timer_slack_ns
-            .map(|s| [("timer_slack_ns".to_string(), s as f64)].into())
-            .unwrap_or_default()
-    }
-}
-
-impl Recorded for rtbench_workloads::echo::BlockingClientBench {
-    fn description(&self) -> Description {
-        self.description.clone()
-    }
-    fn topology(&self) -> String {
-        self.topology.clone()
-    }
-}
+recorded!(rtbench_workloads::echo::EchoBench);
+recorded!(rtbench_workloads::echo::BlockingClientBench);
+recorded!(rtbench_workloads::timers::OsSleep; timer_slack_ns);
+recorded!(
+    rtbench_workloads::InRuntime<R, C>,
+    [R: rtbench_runtimes::Runtime, C: rtbench_workloads::Case];
+    bytes_per_task, timer_slack_ns
+);
