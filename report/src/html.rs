@@ -4,7 +4,7 @@
 use crate::chart::Chart;
 use crate::fmt::html as esc;
 use crate::model::{LOAD_WORKLOAD, LoadGroup, Model, Scope, Section, Table};
-use crate::view::{Anchor, Column, TableRow};
+use crate::view::{Column, TableRow};
 use crate::{ReportError, Reporter, view, write_atomic};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -260,69 +260,26 @@ fn runtimes(h: &mut String, model: &Model) {
     h.push_str("</table></div></section>\n");
 }
 
-/// Opens a list section with its anchor and heading.
-fn list_section(h: &mut String, a: &Anchor, intro: &str) {
-    let _ = write!(h, "<section id=\"{}\"><h2>{}</h2>", a.id, esc(a.heading));
-    if !intro.is_empty() {
-        let _ = write!(h, "<p>{}</p>", esc(intro));
-    }
-    h.push_str("<ul>\n");
-}
-
+/// The list sections ([`view::lists`]), each item linked to its table when
+/// it has one.
 fn lists(h: &mut String, model: &Model) {
-    if !model.failures.is_empty() {
-        list_section(h, &view::FAILURES, view::FAILURES_INTRO);
-        for f in &model.failures {
-            let (who, what) = view::failure_line(model, f);
-            let _ = writeln!(
-                h,
-                "<li><b>{}</b>: {} (<a href=\"#t-{}\">table</a>)</li>",
-                esc(&who),
-                esc(&what),
-                esc(&f.table)
-            );
+    for list in view::lists(model) {
+        let a = list.anchor;
+        let _ = write!(h, "<section id=\"{}\"><h2>{}</h2>", a.id, esc(a.heading));
+        if !list.intro.is_empty() {
+            let _ = write!(h, "<p>{}</p>", esc(list.intro));
         }
-        h.push_str("</ul></section>\n");
-    }
-    let skipped: Vec<_> = model
-        .runtimes
-        .iter()
-        .filter(|r| r.reason.is_some())
-        .collect();
-    if !skipped.is_empty() {
-        list_section(h, &view::SKIPPED, "");
-        for r in skipped {
-            let _ = writeln!(
-                h,
-                "<li><b>{}</b>: {}</li>",
-                esc(&r.name),
-                esc(r.reason.as_deref().unwrap_or(""))
-            );
-        }
-        h.push_str("</ul></section>\n");
-    }
-    if !model.missing.is_empty() {
-        list_section(h, &view::MISSING, view::MISSING_INTRO);
-        for m in &model.missing {
-            let _ = writeln!(
-                h,
-                "<li><b>{}</b>: {} {}</li>",
-                esc(&m.runtime),
-                esc(&m.workload),
-                esc(&m.case)
-            );
-        }
-        h.push_str("</ul></section>\n");
-    }
-    if !model.problems.is_empty() {
-        list_section(h, &view::PROBLEMS, view::PROBLEMS_INTRO);
-        for p in &model.problems {
-            let _ = writeln!(
-                h,
-                "<li><code>{}</code>: {}</li>",
-                esc(&p.file),
-                esc(&p.message)
-            );
+        h.push_str("<ul>\n");
+        for i in &list.items {
+            let lead = if i.lead_is_file {
+                format!("<code>{}</code>", esc(&i.lead))
+            } else {
+                format!("<b>{}</b>", esc(&i.lead))
+            };
+            let link = i.table.as_ref().map_or(String::new(), |t| {
+                format!(" (<a href=\"#t-{}\">table</a>)", esc(t))
+            });
+            let _ = writeln!(h, "<li>{lead}: {}{link}</li>", esc(&i.text));
         }
         h.push_str("</ul></section>\n");
     }

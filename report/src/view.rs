@@ -539,20 +539,77 @@ pub fn overview_counts(model: &Model) -> Vec<(String, Option<&'static Anchor>)> 
     out
 }
 
-/// One line of the failures list: who, which case, which round, what happened.
-pub fn failure_line(model: &Model, f: &crate::model::Failure) -> (String, String) {
-    let round = if model.run.rounds > 1 {
-        format!(", round {}", f.round)
-    } else {
-        String::new()
+/// A list section of the report, as every format shows it: its anchor and
+/// heading, the paragraph under the heading, and its items.
+pub struct List {
+    pub anchor: &'static Anchor,
+    pub intro: &'static str,
+    pub items: Vec<ListItem>,
+}
+
+/// One item of a list: what it is about (a runtime, or a file shown as
+/// code), what happened, and the table (or latency group) it concerns.
+pub struct ListItem {
+    pub lead: String,
+    pub lead_is_file: bool,
+    pub text: String,
+    pub table: Option<String>,
+}
+
+/// The failures, skipped runtimes, missing results and unreadable files of
+/// a run, each list only when it has items, in page order.
+pub fn lists(model: &Model) -> Vec<List> {
+    let item = |lead: &str, text: String| ListItem {
+        lead: lead.to_string(),
+        lead_is_file: false,
+        text,
+        table: None,
     };
-    (
-        f.runtime.clone(),
-        format!(
-            "{} {}{round}: {}: {}",
-            f.workload, f.case, f.status, f.error
-        ),
-    )
+    let round = |r: u32| {
+        if model.run.rounds > 1 {
+            format!(", round {r}")
+        } else {
+            String::new()
+        }
+    };
+    let failures = model.failures.iter().map(|f| ListItem {
+        table: Some(f.table.clone()),
+        ..item(
+            &f.runtime,
+            format!(
+                "{} {}{}: {}: {}",
+                f.workload,
+                f.case,
+                round(f.round),
+                f.status,
+                f.error
+            ),
+        )
+    });
+    let skipped = model.runtimes.iter().filter_map(|r| {
+        let reason = r.reason.as_deref()?;
+        Some(item(&r.name, reason.to_string()))
+    });
+    let missing =
+        (model.missing.iter()).map(|m| item(&m.runtime, format!("{} {}", m.workload, m.case)));
+    let problems = model.problems.iter().map(|p| ListItem {
+        lead_is_file: true,
+        ..item(&p.file, p.message.clone())
+    });
+    [
+        (&FAILURES, FAILURES_INTRO, failures.collect::<Vec<_>>()),
+        (&SKIPPED, "", skipped.collect()),
+        (&MISSING, MISSING_INTRO, missing.collect()),
+        (&PROBLEMS, PROBLEMS_INTRO, problems.collect()),
+    ]
+    .into_iter()
+    .filter(|(_, _, items)| !items.is_empty())
+    .map(|(anchor, intro, items)| List {
+        anchor,
+        intro,
+        items,
+    })
+    .collect()
 }
 
 /// The Environment block as (label, value) pairs.
