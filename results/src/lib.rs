@@ -747,6 +747,38 @@ pub fn latest_run(root: &Path) -> Option<RunDir> {
 mod tests {
     use super::*;
 
+    /// Every name reads and writes as its string, in JSON and by `parse`;
+    /// a string outside the set is refused.
+    #[test]
+    fn names_are_their_strings() {
+        fn check<T>(all: &[T])
+        where
+            T: Copy + PartialEq + std::fmt::Debug + std::fmt::Display + Serialize,
+            T: for<'de> Deserialize<'de> + std::str::FromStr<Err = String>,
+        {
+            for &v in all {
+                let name = v.to_string();
+                assert_eq!(serde_json::to_value(v).unwrap(), name.as_str());
+                assert_eq!(
+                    serde_json::from_value::<T>(name.as_str().into()).unwrap(),
+                    v
+                );
+                assert_eq!(name.parse::<T>(), Ok(v));
+            }
+            assert!("lost".parse::<T>().is_err());
+            assert!(serde_json::from_value::<T>("lost".into()).is_err());
+        }
+        check(Status::ALL);
+        check(Flavor::ALL);
+        check(TimerClass::ALL);
+        check(RunMode::ALL);
+        // The literals files still write (see `from_literal!`).
+        assert_eq!(Flavor::from("reference"), Flavor::Reference);
+        assert_eq!(TimerClass::from("unknown"), TimerClass::Unknown);
+        assert_eq!(Status::from("failed"), Status::Failed);
+        assert_eq!(RunMode::from("load"), RunMode::Load);
+    }
+
     #[test]
     fn bench_file_names_are_flat_and_distinct() {
         assert_eq!(
