@@ -54,6 +54,9 @@ enum Command {
         #[arg(long)]
         baseline: Option<PathBuf>,
     },
+    /// Print the JSON Schema of a report's results.json, generated from its
+    /// types (`report/results.schema.json` is this, committed).
+    Schema,
 }
 
 fn main() -> ExitCode {
@@ -113,6 +116,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Load(args) => load::run(args)?,
         Command::Serve(args) => serve::run(args)?,
         Command::Run(args) => run::run(args)?,
+        Command::Schema => print!("{}", rtbench_report::results_schema()),
         Command::Report {
             results,
             out,

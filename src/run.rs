@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
-use rtbench_results::{BenchResult, Description, RunDir, RunMeta};
+use rtbench_results::{BenchResult, Description, RunDir, RunMeta, Status};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -186,7 +186,14 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
                 Outcome::Exited(s) => match s.signal() {
                     Some(sig) => {
                         let id = last_started(&log).filter(|id| !written.contains(id));
-                        record(&run, g, round, id.as_deref(), "crashed", &signal_text(sig))?;
+                        record(
+                            &run,
+                            g,
+                            round,
+                            id.as_deref(),
+                            Status::Crashed,
+                            &signal_text(sig),
+                        )?;
                         format!("CRASHED ({})", signal_text(sig))
                     }
                     None => format!("exit {}", s.code().unwrap_or(-1)),
@@ -196,7 +203,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
                         "no output for {}; killed by the watchdog",
                         humantime::format_duration(a.watchdog)
                     );
-                    record(&run, g, round, id.as_deref(), "hung", &why)?;
+                    record(&run, g, round, id.as_deref(), Status::Hung, &why)?;
                     format!("HUNG ({why})")
                 }
             };
@@ -452,7 +459,7 @@ fn record(
     g: &Group,
     round: u32,
     id: Option<&str>,
-    status: &str,
+    status: Status,
     why: &str,
 ) -> anyhow::Result<()> {
     let written = files_of(run, g, round);
@@ -478,7 +485,7 @@ fn record(
         placement: meta.map(|m| m.placement).unwrap_or_default(),
         description,
         ops_per_iter: 1.0,
-        status: status.into(),
+        status,
         error: Some(format!("{why} (while running {id})")),
         ..BenchResult::blank(workload, runtime, case, round)
     };

@@ -7,7 +7,9 @@
 #![allow(dead_code)] // each bench file uses its own part
 
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput, measurement::WallTime};
-use rtbench_results::{BenchResult, Description, RunDir, RunMeta, RuntimeEntry};
+use rtbench_results::{
+    BenchResult, Description, Flavor, RunDir, RunMeta, RunMode, RuntimeEntry, Status,
+};
 use rtbench_runtimes::{Config, env};
 use rtbench_workloads::echo::{EchoBench, EchoCase, std_threads_description};
 use rtbench_workloads::harness::{self, BenchArgs, Faults, Measured, Mode, Observed, Plan};
@@ -21,7 +23,9 @@ use std::time::{Duration, SystemTime};
 /// How this run is configured, from the environment and the command line.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// `quick`, `default` or `full`.
+    /// Quick, default or full.
+    pub run_mode: RunMode,
+    /// `run_mode` by name, as `benches/latency.rs` matches it.
     pub mode: &'static str,
     /// The command line as criterion reads it (mode, filter, sample size).
     pub args: BenchArgs,
@@ -75,12 +79,12 @@ impl Settings {
                 .map(|v| !v.is_empty() && v != "0")
                 .unwrap_or(false)
         };
-        let mode = if flag("RTBENCH_QUICK") || args.quick {
-            "quick"
+        let run_mode = if flag("RTBENCH_QUICK") || args.quick {
+            RunMode::Quick
         } else if flag("RTBENCH_FULL") {
-            "full"
+            RunMode::Full
         } else {
-            "default"
+            RunMode::Default
         };
         let server_cores = match std::env::var("RTBENCH_SERVER_CORES") {
             _ if !matches!(workload, "echo" | "latency") => 1,
@@ -95,12 +99,12 @@ impl Settings {
         let round =
             harness::round(std::env::var("RTBENCH_ROUND").ok().as_deref()).unwrap_or_else(fail);
         let faults = Faults::from_env().unwrap_or_else(fail);
-        let sample_size = args.sample_size.unwrap_or(match mode {
-            "quick" => 10,
+        let sample_size = args.sample_size.unwrap_or(match run_mode {
+            RunMode::Quick => 10,
             // The default run repeats the matrix in 3 rounds (`rtbench run`),
             // which show the spread: shorter samples keep it near 20 minutes.
-            "default" => 15,
-            _ => 100, // criterion's default
+            RunMode::Default => 15,
+            RunMode::Full | RunMode::Load => 100, // criterion's default
         });
         let config = Config::with_workers(server_cores);
         // Every configuration once, on a thread pinned like this one.
@@ -113,7 +117,8 @@ impl Settings {
                 .collect()
         };
         let mut settings = Settings {
-            mode,
+            run_mode,
+            mode: run_mode.as_str(),
             test_mode: args.mode == Mode::Test,
             args,
             placement,
@@ -152,27 +157,27 @@ impl Settings {
         let c = Criterion::default()
             .with_output_color(true)
             .sample_size(self.sample_size);
-        let c = match self.mode {
+        let c = match self.run_mode {
             // criterion's own HTML plots cost seconds per benchmark; the quick
             // run's report is rtbench's.
-            "quick" => c
+            RunMode::Quick => c
                 .without_plots()
                 .warm_up_time(Duration::from_millis(100))
                 .measurement_time(Duration::from_millis(300))
                 .nresamples(1_000),
             // Plots cost seconds per benchmark: only the full run makes them.
-            "default" => c
+            RunMode::Default => c
                 .without_plots()
                 .warm_up_time(Duration::from_millis(200))
                 .measurement_time(Duration::from_millis(600))
                 .nresamples(10_000),
-            _ => c,
+            RunMode::Full | RunMode::Load => c,
         };
         c.configure_from_args()
     }
 
     pub fn full(&self) -> bool {
-        self.mode == "full"
+        self.run_mode == RunMode::Full
     }
 
     /// What the echo server runs on: every configuration, then `std-threads`.
@@ -205,12 +210,12 @@ impl Settings {
         let flavor = rtbench_runtimes::entries()
             .into_iter()
             .find(|e| e.name == runtime)
-            .map_or("", |e| e.flavor.as_str());
+            .map_or(Flavor::Unset, |e| e.flavor);
         BenchResult {
             topology: self.placement.topology(),
             placement: self.placement.describe(),
             description: Description {
-                flavor: flavor.into(),
+                flavor,
                 workers: self.config.workers,
                 ..Description::named(runtime)
             },
@@ -231,7 +236,7 @@ impl Settings {
     /// `skipped` result with the reason (nothing written under `--test`).
     pub fn skip(&self, mut result: BenchResult, why: &str) {
         eprintln!("rtbench: {} skipped: {why}", result.id);
-        result.status = "skipped".into();
+        result.status = Status::Skipped;
         result.error = Some(why.to_string());
         self.write(&result);
     }
@@ -278,7 +283,7 @@ fn open_run(
         schema_version: rtbench_results::SCHEMA_VERSION,
         run_id: id.clone(),
         started_at: rfc3339(SystemTime::now()),
-        mode: settings.mode.to_string(),
+        mode: settings.run_mode,
         placement: settings.placement.name().to_string(),
         env: env::probe(),
         git_commit: git_commit(),
@@ -331,27 +336,9 @@ fn utc_stamp() -> String {
         .to_string()
 }
 
-/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days).
+/// `YYYY-MM-DDTHH:MM:SSZ`, UTC.
 fn rfc3339(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs()) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    humantime::format_rfc3339_seconds(t).to_string()
 }
 
 /// What a benchmark is, for its results file.
@@ -461,7 +448,7 @@ pub fn bench<T: Recorded>(
             result.extra = r.extra();
         }
         Err(e) => {
-            result.status = "failed".into();
+            result.status = Status::Failed;
             result.error = Some(e.clone());
             // Keep the runtime's own description where it could start.
             if let Some(entry) = rtbench_runtimes::entries()
@@ -499,73 +486,53 @@ pub fn exit_if_failed(failed: &[String]) {
     }
 }
 
-impl Recorded for rtbench_workloads::echo::EchoBench {
-    fn description(&self) -> Description {
-        self.description.clone()
-    }
-    fn topology(&self) -> String {
-        self.topology.clone()
+/// `Recorded` for a routine that carries its `description` and `topology`,
+/// with those of the figures `bytes_per_task` and `timer_slack_ns` it has.
+macro_rules! recorded {
+    ($t:ty $(, [$($g:tt)*])? $(; $($figure:ident),*)?) => {
+        impl$(<$($g)*>)? Recorded for $t {
+            fn description(&self) -> Description {
+                self.description.clone()
+            }
+            fn topology(&self) -> String {
+                self.topology.clone()
+            }
+            fn extra(&self) -> BTreeMap<String, f64> {
+                #[allow(unused_mut)]
+                let mut extra = BTreeMap::new();
+                $($(
+                    if let Some(v) = self.$figure {
+                        extra.insert(stringify!($figure).to_string(), Figure::f64(v));
+                    }
+                )*)?
+                extra
+            }
+        }
+    };
+}
+
+/// A figure as the results file holds it.
+trait Figure {
+    fn f64(self) -> f64;
+}
+
+impl Figure for f64 {
+    fn f64(self) -> f64 {
+        self
     }
 }
 
-impl<R: rtbench_runtimes::Runtime, C: rtbench_workloads::Case> Recorded
-    for rtbench_workloads::InRuntime<R, C>
-{
-    fn description(&self) -> Description {
-        self.description.clone()
-    }
-    fn topology(&self) -> String {
-        self.topology.clone()
-    }
-    fn extra(&self) -> BTreeMap<String, f64> {
-        let mut extra = BTreeMap::new();
-        if let Some(b) = self.bytes_per_task {
-            extra.insert("bytes_per_task".into(), b);
-        }
-        if let Some(s) = self.timer_slack_ns {
-            extra.insert("timer_slack_ns".into(), s as f64);
-        }
-        extra
+impl Figure for u64 {
+    fn f64(self) -> f64 {
+        self as f64
     }
 }
 
-impl Recorded for rtbench_workloads::timers::OsSleep {
-    fn description(&self) -> Description {
-        Description {
-            name: self.name(),
-            flavor: "reference".into(),
-            workers: 1,
-            timer_class: "os".into(),
-            driver: "std::thread::sleep".into(),
-            knobs: self
-                .slack
-                .map(|s| {
-                    [(
-                        "PR_SET_TIMERSLACK".to_string(),
-                        format!("{} ns", s.as_nanos()),
-                    )]
-                    .into()
-                })
-                .unwrap_or_default(),
-            notes: vec!["no runtime: the OS sleep floor".into()],
-        }
-    }
-    /// Its sleeping thread is pinned to one CPU.
-    fn topology(&self) -> String {
-        rtbench_workloads::topology(1)
-    }
-    fn extra(&self) -> BTreeMap<String, f64> {
-        self.timer_slack_ns
-            .map(|s| [("timer_slack_ns".to_string(), s as f64)].into())
-            .unwrap_or_default()
-    }
-}
-
-impl Recorded for rtbench_workloads::echo::BlockingClientBench {
-    fn description(&self) -> Description {
-        self.description.clone()
-    }
-    fn topology(&self) -> String {
-        self.topology.clone()
-    }
-}
+recorded!(rtbench_workloads::echo::EchoBench);
+recorded!(rtbench_workloads::echo::BlockingClientBench);
+recorded!(rtbench_workloads::timers::OsSleep; timer_slack_ns);
+recorded!(
+    rtbench_workloads::InRuntime<R, C>,
+    [R: rtbench_runtimes::Runtime, C: rtbench_workloads::Case];
+    bytes_per_task, timer_slack_ns
+);

@@ -1,11 +1,12 @@
 //! SVG charts drawn with plotters' SVG backend. The same SVG text is written
 //! as files and inlined into index.html, so both always agree.
 
-use crate::model::{ChartRef, LoadGroup, LoadStep, Model, Row, Table};
+use crate::model::{ChartKind, ChartRef, LoadChartKind, LoadGroup, LoadStep, Model, Row, Table};
 use crate::{ReportError, Reporter, fmt, view, write_atomic};
 use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use rtbench_results::Status;
 use std::path::{Path, PathBuf};
 
 const WIDTH: u32 = 960;
@@ -32,7 +33,11 @@ pub fn render_all(model: &Model) -> Result<Vec<Chart>, ReportError> {
     tables.chain(loads).collect()
 }
 
-fn chart(table_id: &str, c: &ChartRef, svg: Result<String, String>) -> Result<Chart, ReportError> {
+fn chart<K>(
+    table_id: &str,
+    c: &ChartRef<K>,
+    svg: Result<String, String>,
+) -> Result<Chart, ReportError> {
     svg.map(|svg| Chart {
         file: c.file.clone(),
         title: c.title.clone(),
@@ -69,8 +74,8 @@ fn draw(model: &Model, table: &Table, c: &ChartRef) -> Result<String, String> {
         ci,
         label: None,
     };
-    match c.kind.as_str() {
-        "throughput" => {
+    match c.kind {
+        ChartKind::Throughput => {
             let bars: Vec<Bar> = ok
                 .iter()
                 .filter_map(|r| {
@@ -81,7 +86,7 @@ fn draw(model: &Model, table: &Table, c: &ChartRef) -> Result<String, String> {
             let axis = format!("throughput ({}/s, 95% CI)", fmt::plural(&table.scope.op));
             bars_chart(&c.title, &axis, &bars, &fmt::si)
         }
-        "time_per_op" => {
+        ChartKind::TimePerOp => {
             let max = ok
                 .iter()
                 .filter_map(|r| r.time_per_op_ns.map(|t| t.upper))
@@ -97,7 +102,7 @@ fn draw(model: &Model, table: &Table, c: &ChartRef) -> Result<String, String> {
             let axis = format!("time per {} ({unit}, 95% CI)", table.scope.op);
             bars_chart(&c.title, &axis, &bars, &fmt::sig3)
         }
-        "bytes_per_task" => {
+        ChartKind::BytesPerTask => {
             let max = ok
                 .iter()
                 .filter_map(|r| r.bytes_per_task)
@@ -118,8 +123,7 @@ fn draw(model: &Model, table: &Table, c: &ChartRef) -> Result<String, String> {
                 &fmt::sig3,
             )
         }
-        "spectrum" => spectrum_chart(model, table, &c.title),
-        k => Err(format!("unknown chart kind {k}")),
+        ChartKind::Spectrum => spectrum_chart(model, table, &c.title),
     }
 }
 
@@ -133,11 +137,15 @@ struct Bar {
 }
 
 /// The charts of one open-loop group.
-fn draw_load(model: &Model, g: &LoadGroup, c: &ChartRef) -> Result<String, String> {
-    match c.kind.as_str() {
-        "latency_p99" => load_chart(model, g, &c.title, "p99", |s| s.corrected.p99_ns, 540),
-        "latency_p50" => load_chart(model, g, &c.title, "p50", |s| s.corrected.p50_ns, 400),
-        "capacity" => {
+fn draw_load(model: &Model, g: &LoadGroup, c: &ChartRef<LoadChartKind>) -> Result<String, String> {
+    match c.kind {
+        LoadChartKind::LatencyP99 => {
+            load_chart(model, g, &c.title, "p99", |s| s.corrected.p99_ns, 540)
+        }
+        LoadChartKind::LatencyP50 => {
+            load_chart(model, g, &c.title, "p50", |s| s.corrected.p50_ns, 400)
+        }
+        LoadChartKind::Capacity => {
             let bars: Vec<Bar> = g
                 .rows
                 .iter()
@@ -147,7 +155,7 @@ fn draw_load(model: &Model, g: &LoadGroup, c: &ChartRef) -> Result<String, Strin
                             Some(x) => (x, c.bracket_hi.map(|hi| (x, hi)), None),
                             None => (0.0, None, Some(view::NO_CAPACITY.to_string())),
                         },
-                        None if r.status != "ok" => (0.0, None, Some(r.status.clone())),
+                        None if r.status != Status::Ok => (0.0, None, Some(r.status.to_string())),
                         None => (0.0, None, Some("not measured".to_string())),
                     };
                     Bar {
@@ -166,7 +174,6 @@ fn draw_load(model: &Model, g: &LoadGroup, c: &ChartRef) -> Result<String, Strin
             );
             bars_chart(&c.title, &axis, &bars, &fmt::si)
         }
-        k => Err(format!("unknown chart kind {k}")),
     }
 }
 

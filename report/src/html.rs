@@ -4,7 +4,7 @@
 use crate::chart::Chart;
 use crate::fmt::html as esc;
 use crate::model::{LOAD_WORKLOAD, LoadGroup, Model, Scope, Section, Table};
-use crate::view::{Anchor, Column, TableRow};
+use crate::view::{Column, TableRow};
 use crate::{ReportError, Reporter, view, write_atomic};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -60,7 +60,7 @@ pub fn page(model: &Model, charts: &[Chart]) -> String {
          <h1>rtbench report</h1><p class=\"sub\">run <b>{}</b> · mode {} · started {} · {}</p>\n",
         esc(run),
         esc(run),
-        esc(model.run.mode.as_deref().unwrap_or("unknown")),
+        esc(model.run.mode.map_or("unknown", |m| m.as_str())),
         esc(model.run.started_at.as_deref().unwrap_or("unknown")),
         esc(&model.generator),
     );
@@ -232,7 +232,7 @@ fn runtimes(h: &mut String, model: &Model) {
     for r in &model.runtimes {
         let status = match &r.reason {
             Some(reason) => format!("skipped: {reason}"),
-            None => r.status.clone(),
+            None => r.status.to_string(),
         };
         let d = r.description.as_ref();
         let knobs = d.map_or(String::new(), |d| {
@@ -249,9 +249,9 @@ fn runtimes(h: &mut String, model: &Model) {
             esc(&r.colour),
             esc(&r.name),
             esc(&status),
-            esc(d.map_or("", |d| &d.flavor)),
+            esc(d.map_or("", |d| d.flavor.as_str())),
             d.map_or(String::new(), |d| d.workers.to_string()),
-            esc(d.map_or("", |d| &d.timer_class)),
+            esc(d.map_or("", |d| d.timer_class.as_str())),
             esc(d.map_or("", |d| &d.driver)),
             esc(&knobs),
             esc(&d.map_or(String::new(), |d| d.notes.join("; "))),
@@ -260,69 +260,26 @@ fn runtimes(h: &mut String, model: &Model) {
     h.push_str("</table></div></section>\n");
 }
 
-/// Opens a list section with its anchor and heading.
-fn list_section(h: &mut String, a: &Anchor, intro: &str) {
-    let _ = write!(h, "<section id=\"{}\"><h2>{}</h2>", a.id, esc(a.heading));
-    if !intro.is_empty() {
-        let _ = write!(h, "<p>{}</p>", esc(intro));
-    }
-    h.push_str("<ul>\n");
-}
-
+/// The list sections ([`view::lists`]), each item linked to its table when
+/// it has one.
 fn lists(h: &mut String, model: &Model) {
-    if !model.failures.is_empty() {
-        list_section(h, &view::FAILURES, view::FAILURES_INTRO);
-        for f in &model.failures {
-            let (who, what) = view::failure_line(model, f);
-            let _ = writeln!(
-                h,
-                "<li><b>{}</b>: {} (<a href=\"#t-{}\">table</a>)</li>",
-                esc(&who),
-                esc(&what),
-                esc(&f.table)
-            );
+    for list in view::lists(model) {
+        let a = list.anchor;
+        let _ = write!(h, "<section id=\"{}\"><h2>{}</h2>", a.id, esc(a.heading));
+        if !list.intro.is_empty() {
+            let _ = write!(h, "<p>{}</p>", esc(list.intro));
         }
-        h.push_str("</ul></section>\n");
-    }
-    let skipped: Vec<_> = model
-        .runtimes
-        .iter()
-        .filter(|r| r.reason.is_some())
-        .collect();
-    if !skipped.is_empty() {
-        list_section(h, &view::SKIPPED, "");
-        for r in skipped {
-            let _ = writeln!(
-                h,
-                "<li><b>{}</b>: {}</li>",
-                esc(&r.name),
-                esc(r.reason.as_deref().unwrap_or(""))
-            );
-        }
-        h.push_str("</ul></section>\n");
-    }
-    if !model.missing.is_empty() {
-        list_section(h, &view::MISSING, view::MISSING_INTRO);
-        for m in &model.missing {
-            let _ = writeln!(
-                h,
-                "<li><b>{}</b>: {} {}</li>",
-                esc(&m.runtime),
-                esc(&m.workload),
-                esc(&m.case)
-            );
-        }
-        h.push_str("</ul></section>\n");
-    }
-    if !model.problems.is_empty() {
-        list_section(h, &view::PROBLEMS, view::PROBLEMS_INTRO);
-        for p in &model.problems {
-            let _ = writeln!(
-                h,
-                "<li><code>{}</code>: {}</li>",
-                esc(&p.file),
-                esc(&p.message)
-            );
+        h.push_str("<ul>\n");
+        for i in &list.items {
+            let lead = if i.lead_is_file {
+                format!("<code>{}</code>", esc(&i.lead))
+            } else {
+                format!("<b>{}</b>", esc(&i.lead))
+            };
+            let link = i.table.as_ref().map_or(String::new(), |t| {
+                format!(" (<a href=\"#t-{}\">table</a>)", esc(t))
+            });
+            let _ = writeln!(h, "<li>{lead}: {}{link}</li>", esc(&i.text));
         }
         h.push_str("</ul></section>\n");
     }
@@ -393,7 +350,7 @@ fn rows_table<R: TableRow>(
                 "<tr class=\"failed\"><td>{swatch}{}</td><td colspan=\"{}\">{}: {}</td></tr>",
                 esc(r.runtime()),
                 cols.len() - 1,
-                esc(r.status()),
+                esc(r.status().as_str()),
                 esc(error)
             );
             continue;

@@ -2,7 +2,7 @@
 //! so other tools can read a report without scraping the page.
 
 use crate::model::Model;
-use crate::{RESULTS_SCHEMA, ReportError, Reporter, write_atomic};
+use crate::{ReportError, Reporter, results_schema, write_atomic};
 use std::path::{Path, PathBuf};
 
 pub struct JsonReporter;
@@ -14,7 +14,10 @@ impl Reporter for JsonReporter {
             path: path.clone(),
             error,
         })?;
-        let schema = write_atomic(&out.join("results.schema.json"), RESULTS_SCHEMA.as_bytes())?;
+        let schema = write_atomic(
+            &out.join("results.schema.json"),
+            results_schema().as_bytes(),
+        )?;
         Ok(vec![path, schema])
     }
 }

@@ -18,7 +18,7 @@ pub use model::Model;
 
 use rtbench_results::FileError;
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// Version of `results.json`; bumped whenever a field changes meaning, so old
@@ -31,8 +31,18 @@ pub const REPORT_SCHEMA_VERSION: u32 = 3;
 /// The folder inside a run folder where its own report is rendered.
 pub const REPORT_DIR: &str = "report";
 
-/// The JSON Schema of `results.json`, committed beside this crate.
-pub const RESULTS_SCHEMA: &str = include_str!("../results.schema.json");
+/// The JSON Schema of `results.json`, generated from [`Model`]'s types (the
+/// serialized side: what `results.json` holds). `rtbench schema` prints it;
+/// `report/results.schema.json` is its committed copy, checked by a test.
+pub fn results_schema() -> String {
+    let generator = schemars::generate::SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator();
+    let schema = generator.into_root_schema_for::<Model>();
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
+    text.push('\n');
+    text
+}
 
 /// What `rtbench report` asks for.
 #[derive(Debug, Clone)]
@@ -136,25 +146,12 @@ pub fn render(opts: &Options) -> Result<Rendered, ReportError> {
     Ok(Rendered { files, problems })
 }
 
-/// Writes `bytes` to `path` atomically (temp file in the same folder, fsync,
-/// rename), like `rtbench_results::write_json_atomic`, so a reader never sees
-/// half a page.
+/// Writes `bytes` to `path` atomically ([`rtbench_results::write_atomic`]),
+/// so a reader never sees half a page.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<PathBuf, ReportError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if let Err(error) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(ReportError::Io {
-            path: path.to_path_buf(),
-            error,
-        });
-    }
+    rtbench_results::write_atomic(path, bytes).map_err(|error| ReportError::Io {
+        path: path.to_path_buf(),
+        error,
+    })?;
     Ok(path.to_path_buf())
 }

@@ -3,7 +3,7 @@
 
 use crate::fmt::md;
 use crate::model::{ChartRef, LOAD_WORKLOAD, Model, Section};
-use crate::view::{Anchor, Column, TableRow};
+use crate::view::{Column, TableRow};
 use crate::{ReportError, Reporter, view, write_atomic};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -36,41 +36,18 @@ pub fn summary(model: &Model) -> String {
     for (k, v) in view::environment(model) {
         let _ = writeln!(m, "| {} | {} |", md(&k), md(&v));
     }
-    let skipped: Vec<_> = model
-        .runtimes
-        .iter()
-        .filter(|r| r.reason.is_some())
-        .collect();
-    if !model.failures.is_empty() {
-        list_heading(&mut m, &view::FAILURES, view::FAILURES_INTRO);
-        for f in &model.failures {
-            let (who, what) = view::failure_line(model, f);
-            let _ = writeln!(m, "- **{}**: {}", md(&who), md(&what));
+    for list in view::lists(model) {
+        let _ = writeln!(m, "\n## {}\n", md(list.anchor.heading));
+        if !list.intro.is_empty() {
+            let _ = writeln!(m, "{}\n", md(list.intro));
         }
-    }
-    if !skipped.is_empty() {
-        list_heading(&mut m, &view::SKIPPED, "");
-        for r in skipped {
-            let reason = r.reason.as_deref().unwrap_or("");
-            let _ = writeln!(m, "- **{}**: {}", md(&r.name), md(reason));
-        }
-    }
-    if !model.missing.is_empty() {
-        list_heading(&mut m, &view::MISSING, view::MISSING_INTRO);
-        for x in &model.missing {
-            let _ = writeln!(
-                m,
-                "- **{}**: {} {}",
-                md(&x.runtime),
-                md(&x.workload),
-                md(&x.case)
-            );
-        }
-    }
-    if !model.problems.is_empty() {
-        list_heading(&mut m, &view::PROBLEMS, view::PROBLEMS_INTRO);
-        for p in &model.problems {
-            let _ = writeln!(m, "- `{}`: {}", p.file.replace('`', "'"), md(&p.message));
+        for i in &list.items {
+            let lead = if i.lead_is_file {
+                format!("`{}`", i.lead.replace('`', "'"))
+            } else {
+                format!("**{}**", md(&i.lead))
+            };
+            let _ = writeln!(m, "- {lead}: {}", md(&i.text));
         }
     }
     for section in model.sections() {
@@ -164,14 +141,6 @@ fn overview(m: &mut String, model: &Model) {
     }
 }
 
-/// A list section's heading and its first paragraph.
-fn list_heading(m: &mut String, a: &Anchor, intro: &str) {
-    let _ = writeln!(m, "\n## {}\n", md(a.heading));
-    if !intro.is_empty() {
-        let _ = writeln!(m, "{}\n", md(intro));
-    }
-}
-
 /// The anchor GitHub gives a heading: lower case, punctuation dropped,
 /// spaces as hyphens.
 fn heading_anchor(heading: &str) -> String {
@@ -198,7 +167,7 @@ fn table<R: TableRow>(m: &mut String, cols: &[Column<'_, R>], rows: &[R]) {
     for r in rows {
         let cells: Vec<String> = if let Some(error) = r.failure() {
             let mut v = vec![md(r.runtime())];
-            v.push(format!("**{}**: {}", md(r.status()), md(error)));
+            v.push(format!("**{}**: {}", r.status(), md(error)));
             v.resize(cols.len(), String::new());
             v
         } else {
@@ -219,7 +188,7 @@ fn table<R: TableRow>(m: &mut String, cols: &[Column<'_, R>], rows: &[R]) {
 }
 
 /// The charts beside summary.md, as images.
-fn images(m: &mut String, charts: &[ChartRef]) {
+fn images<K>(m: &mut String, charts: &[ChartRef<K>]) {
     for c in charts {
         let _ = writeln!(m, "\n![{}]({})", md(&c.title), c.file);
     }

@@ -5,8 +5,10 @@
 use crate::load::LoadedRun;
 use crate::overview::Overview;
 use rtbench_results::{
-    BenchResult, Capacity, Description, Environment, Estimate, FileError, OpenLoop, Slo,
+    BenchResult, Capacity, Description, Environment, Estimate, FileError, Flavor, OpenLoop,
+    RunMode, Slo, Status, TimerClass,
 };
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,16 +21,25 @@ pub const PALETTE: &[&str] = &[
     "#bcbd22", "#17becf", "#0b1f65", "#e6ab02", "#00524a", "#7a0177", "#a6cee3", "#b15928",
 ];
 
-#[derive(Debug, Clone, Serialize)]
+/// Every figure of an rtbench report. Times are ns, throughput is operations
+/// per second; intervals are criterion's 95% confidence intervals.
+/// `latency_under_load` holds the open-loop latency workload: rates are round
+/// trips per second offered or achieved on a fixed schedule. When the run
+/// repeated its matrix in rounds, every row shows its median round (`round`),
+/// with how many rounds measured it (`rounds`) and their spread.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields, title = "rtbench report results.json")]
 pub struct Model {
+    /// [`crate::REPORT_SCHEMA_VERSION`].
+    #[schemars(extend("const" = crate::REPORT_SCHEMA_VERSION))]
     pub schema_version: u32,
     pub generator: String,
     pub run: RunInfo,
     /// `None` when meta.json was unreadable (it is then listed in `problems`).
     pub environment: Option<Environment>,
     pub crate_versions: BTreeMap<String, String>,
-    /// `meta.json`, `Cargo.lock`, or `None` when neither had versions.
-    pub crate_versions_source: Option<String>,
+    /// `None` when neither had versions.
+    pub crate_versions_source: Option<VersionsSource>,
     pub baseline: Option<RunInfo>,
     /// Every runtime seen, in palette order.
     pub runtimes: Vec<RuntimeInfo>,
@@ -50,12 +61,23 @@ pub struct Model {
     pub overview: Overview,
 }
 
-#[derive(Debug, Clone, Serialize)]
+rtbench_results::names! {
+    /// Where a report's crate versions came from.
+    pub enum VersionsSource {
+        /// Recorded by the run.
+        MetaJson = "meta.json",
+        /// Read from the workspace's Cargo.lock (the run recorded none).
+        CargoLock = "Cargo.lock",
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct RunInfo {
     pub path: String,
     pub run_id: Option<String>,
     pub started_at: Option<String>,
-    pub mode: Option<String>,
+    pub mode: Option<RunMode>,
     pub placement: Option<String>,
     pub git_commit: Option<String>,
     /// How many times the run repeated its matrix (1 for a single round).
@@ -66,25 +88,26 @@ pub struct RunInfo {
     pub orders: Vec<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct RuntimeInfo {
     pub name: String,
     pub colour: String,
-    /// `available`, `skipped`, `no runtime` (a reference or check row), or
-    /// `unlisted` (in bench files but not in meta.json).
-    pub status: String,
+    pub status: RuntimeStatus,
     pub reason: Option<String>,
     pub description: Option<Description>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Workload {
     pub name: String,
     pub tables: Vec<Table>,
 }
 
 /// One case in one topology and placement: rows here are comparable.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Table {
     /// Unique slug, also the stem of this table's chart files.
     pub id: String,
@@ -100,9 +123,24 @@ pub struct Table {
     pub charts: Vec<ChartRef>,
 }
 
+rtbench_results::names! {
+    /// Whether a runtime could run here, as the report lists it.
+    pub enum RuntimeStatus {
+        /// meta.json lists it and it could start.
+        Available = "available",
+        /// meta.json lists it and it could not start (see `reason`).
+        Skipped = "skipped",
+        /// A no-runtime reference or check row, not a runtime configuration.
+        NoRuntime = "no runtime",
+        /// In bench files but not in meta.json.
+        Unlisted = "unlisted",
+    }
+}
+
 /// What makes rows comparable: one case in one topology and placement.
 /// Shared by closed-loop tables and open-loop groups (flattened in JSON).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Scope {
     pub case: String,
     pub title: String,
@@ -113,16 +151,39 @@ pub struct Scope {
     pub params: BTreeMap<String, f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct ChartRef {
-    /// `throughput`, `spectrum`, `time_per_op` or `bytes_per_task`.
-    pub kind: String,
+/// A chart of a closed-loop table (`K` = [`ChartKind`]) or of an open-loop
+/// group (`K` = [`LoadChartKind`]).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields, rename = "ChartRef_{K}")]
+pub struct ChartRef<K = ChartKind> {
+    pub kind: K,
     pub file: String,
     pub title: String,
 }
 
+rtbench_results::names! {
+    /// The charts of a closed-loop table.
+    pub enum ChartKind {
+        Throughput = "throughput",
+        /// The latency (or lateness) percentile spectrum.
+        Spectrum = "spectrum",
+        TimePerOp = "time_per_op",
+        BytesPerTask = "bytes_per_task",
+    }
+}
+
+rtbench_results::names! {
+    /// The charts of an open-loop (latency under load) group.
+    pub enum LoadChartKind {
+        LatencyP99 = "latency_p99",
+        LatencyP50 = "latency_p50",
+        Capacity = "capacity",
+    }
+}
+
 /// A value with criterion's 95% confidence interval.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct Interval {
     pub value: f64,
     pub lower: f64,
@@ -135,7 +196,8 @@ pub const NOISY_SPREAD: f64 = 0.05;
 /// How a row's rounds agreed. Its figures are one round's, the median one,
 /// rather than an average, so that every figure of a row comes from one
 /// measurement.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct RoundStats {
     /// The round whose figures the row shows: the median of the rounds that
     /// measured (the lower one of an even count), else the last round run.
@@ -151,20 +213,22 @@ pub struct RoundStats {
     pub noisy: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One runtime in a closed-loop table: its median round's figures.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Row {
     pub id: String,
     pub runtime: String,
     pub colour: String,
-    /// `ok`, `failed`, `hung`, `crashed` or `skipped` (of the round shown).
-    pub status: String,
+    /// Of the round shown.
+    pub status: Status,
     pub error: Option<String>,
     #[serde(flatten)]
     pub round_stats: RoundStats,
-    pub flavor: String,
+    pub flavor: Flavor,
     pub is_reference: bool,
     pub workers: usize,
-    pub timer_class: String,
+    pub timer_class: TimerClass,
     pub driver: String,
     pub ops_per_iter: f64,
     pub ops_checked: u64,
@@ -188,13 +252,24 @@ pub struct Row {
 /// (`hdr_base64` is `None`, so results.json leaves it out).
 pub type LatencyFigures = rtbench_results::Latency;
 /// Throughput change against the baseline row with the same id.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Change {
     pub baseline_throughput: Interval,
     pub percent: f64,
-    /// `faster` / `slower` only when the two 95% intervals do not overlap;
-    /// otherwise `unchanged`.
-    pub verdict: String,
+    pub verdict: Verdict,
+}
+
+rtbench_results::names! {
+    /// A throughput change against the baseline.
+    pub enum Verdict {
+        /// Faster, and the two 95% intervals do not overlap.
+        Faster = "faster",
+        /// Slower, and the two 95% intervals do not overlap.
+        Slower = "slower",
+        /// The intervals overlap: noise until shown otherwise.
+        Unchanged = "unchanged",
+    }
 }
 
 /// The workload whose results are open-loop sweeps, reported apart from the
@@ -203,7 +278,8 @@ pub const LOAD_WORKLOAD: &str = "latency";
 
 /// Open-loop latency of one case in one topology and placement: rows here
 /// ran the same absolute offered rates, so they are comparable.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct LoadGroup {
     /// Unique slug, also the stem of this group's chart files.
     pub id: String,
@@ -213,12 +289,12 @@ pub struct LoadGroup {
     pub setup: Option<LoadSetup>,
     /// Capacity first, best first; rows without capacity, then failed rows, last.
     pub rows: Vec<LoadRow>,
-    /// `latency_p99`, `latency_p50` and `capacity`.
-    pub charts: Vec<ChartRef>,
+    pub charts: Vec<ChartRef<LoadChartKind>>,
 }
 
 /// The sweep's settings, shared by every row of a group.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct LoadSetup {
     pub slo: Slo,
     /// The target as a reader writes it: `p99 ≤ 1 ms`.
@@ -233,15 +309,17 @@ pub struct LoadSetup {
     pub generator_wait: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One runtime in an open-loop group: its median round's sweep and capacity.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct LoadRow {
     pub id: String,
     pub runtime: String,
     pub colour: String,
-    pub flavor: String,
+    pub flavor: Flavor,
     pub is_reference: bool,
-    /// `ok`, `failed`, `hung`, `crashed` or `skipped` (of the round shown).
-    pub status: String,
+    /// Of the round shown.
+    pub status: Status,
     pub error: Option<String>,
     #[serde(flatten)]
     pub round_stats: RoundStats,
@@ -262,7 +340,8 @@ pub struct LoadRow {
 }
 
 /// The percentiles the latency tables show.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct Percentiles {
     pub p50_ns: u64,
     pub p99_ns: u64,
@@ -280,7 +359,8 @@ impl From<&rtbench_results::Latency> for Percentiles {
 }
 
 /// One sweep step picked for the table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct LoadPoint {
     pub fraction: f64,
     pub offered_rate: f64,
@@ -294,7 +374,8 @@ pub struct LoadPoint {
     pub service: Percentiles,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct LoadStep {
     /// `sweep`, `probe` (the search), or `repeat` (a latency miss run again).
     pub kind: String,
@@ -312,7 +393,8 @@ pub struct LoadStep {
     pub meets_slo: bool,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct Missing {
     pub runtime: String,
     pub workload: String,
@@ -320,22 +402,24 @@ pub struct Missing {
 }
 
 /// One round of one benchmark id that did not measure.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Failure {
     pub id: String,
     pub runtime: String,
     pub workload: String,
     pub case: String,
     pub round: u32,
-    /// `failed`, `hung` or `crashed`.
-    pub status: String,
+    /// Failed, hung or crashed.
+    pub status: Status,
     pub error: String,
     /// Id of the table (or latency group) holding the id's row; its anchor
     /// in index.html is `t-<table>`.
     pub table: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Problem {
     pub file: String,
     pub message: String,
@@ -366,7 +450,7 @@ impl Model {
             .flat_map(|t| t.charts.iter().map(move |c| (t, c)))
     }
 
-    pub fn load_charts(&self) -> impl Iterator<Item = (&LoadGroup, &ChartRef)> {
+    pub fn load_charts(&self) -> impl Iterator<Item = (&LoadGroup, &ChartRef<LoadChartKind>)> {
         self.latency_under_load
             .iter()
             .flat_map(|g| g.charts.iter().map(move |c| (g, c)))
@@ -409,7 +493,7 @@ fn run_info(run: &LoadedRun) -> RunInfo {
         path: run.dir.display().to_string(),
         run_id: m.map(|m| m.run_id.clone()),
         started_at: m.map(|m| m.started_at.clone()),
-        mode: m.map(|m| m.mode.clone()),
+        mode: m.map(|m| m.mode),
         placement: m.map(|m| m.placement.clone()),
         git_commit: m.and_then(|m| m.git_commit.clone()),
         rounds: m.map_or(0, |m| m.rounds).max(last_round).max(1),
@@ -432,12 +516,13 @@ pub fn build(run: &LoadedRun, baseline: Option<&LoadedRun>, cargo_lock: Option<&
 
     // Crate versions: meta.json first, Cargo.lock as a fallback.
     let mut crate_versions = meta.map(|m| m.crate_versions.clone()).unwrap_or_default();
-    let mut crate_versions_source = (!crate_versions.is_empty()).then(|| "meta.json".to_string());
+    let mut crate_versions_source =
+        (!crate_versions.is_empty()).then_some(VersionsSource::MetaJson);
     if let Some(lock) = cargo_lock.filter(|_| crate_versions.is_empty()) {
         match rtbench_results::lock_versions(lock) {
             Ok(v) if !v.is_empty() => {
                 crate_versions = v;
-                crate_versions_source = Some("Cargo.lock".into());
+                crate_versions_source = Some(VersionsSource::CargoLock);
             }
             Ok(_) => {}
             Err(e) => problems.push(Problem::from(&e)),
@@ -462,21 +547,23 @@ pub fn build(run: &LoadedRun, baseline: Option<&LoadedRun>, cargo_lock: Option<&
                     .map(|b| b.description.clone())
             });
             let (status, reason) = match entry {
-                Some(e) if e.unavailable.is_some() => ("skipped", e.unavailable.clone()),
-                Some(_) => ("available", None),
+                Some(e) if e.unavailable.is_some() => {
+                    (RuntimeStatus::Skipped, e.unavailable.clone())
+                }
+                Some(_) => (RuntimeStatus::Available, None),
                 // Not a runtime configuration: a no-runtime reference or check.
                 None if description
                     .as_ref()
-                    .is_some_and(|d| matches!(d.flavor.as_str(), "reference" | "check")) =>
+                    .is_some_and(|d| matches!(d.flavor, Flavor::Reference | Flavor::Check)) =>
                 {
-                    ("no runtime", None)
+                    (RuntimeStatus::NoRuntime, None)
                 }
-                None => ("unlisted", None),
+                None => (RuntimeStatus::Unlisted, None),
             };
             RuntimeInfo {
                 name: name.to_string(),
                 colour: PALETTE[i % PALETTE.len()].to_string(),
-                status: status.into(),
+                status,
                 reason,
                 description,
             }
@@ -599,9 +686,13 @@ pub fn build(run: &LoadedRun, baseline: Option<&LoadedRun>, cargo_lock: Option<&
 
     if let (Some(m), Some(b)) = (meta, baseline.and_then(|b| b.meta.as_ref())) {
         for (what, now, then) in [
-            ("CPU model", &m.env.cpu_model, &b.env.cpu_model),
+            (
+                "CPU model",
+                m.env.cpu_model.as_str(),
+                b.env.cpu_model.as_str(),
+            ),
             ("placement", &m.placement, &b.placement),
-            ("mode", &m.mode, &b.mode),
+            ("mode", m.mode.as_str(), b.mode.as_str()),
         ] {
             if now != then {
                 notes.push(format!(
@@ -671,14 +762,14 @@ fn group_keys(benches: &[BenchResult]) -> Vec<GroupKey> {
 fn failures_of(benches: &[&BenchResult], table: &str) -> Vec<Failure> {
     let mut out: Vec<Failure> = benches
         .iter()
-        .filter(|b| !matches!(b.status.as_str(), "ok" | "skipped"))
+        .filter(|b| !matches!(b.status, Status::Ok | Status::Skipped))
         .map(|b| Failure {
             id: b.id.clone(),
             runtime: b.runtime.clone(),
             workload: b.workload.clone(),
             case: b.case.clone(),
             round: b.round,
-            status: b.status.clone(),
+            status: b.status,
             error: row_error(b).unwrap_or_default(),
             table: table.to_string(),
         })
@@ -727,7 +818,7 @@ fn merge_rounds<'a>(benches: &[&'a BenchResult]) -> Vec<Merged<'a>> {
                 .collect();
             figures.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.round.cmp(&y.1.round)));
             let Some(&(median, bench)) = figures.get(figures.len().saturating_sub(1) / 2) else {
-                let bench = all.iter().rev().find(|b| b.status == "ok");
+                let bench = all.iter().rev().find(|b| b.status == Status::Ok);
                 let bench = bench.or(all.last()).expect("an id has a result");
                 let stats = RoundStats {
                     round: bench.round,
@@ -754,7 +845,7 @@ fn merge_rounds<'a>(benches: &[&'a BenchResult]) -> Vec<Merged<'a>> {
 /// Ops per second with its interval; `None` for failed or unestimated rows.
 fn throughput(b: &BenchResult) -> Option<Interval> {
     let e = b.estimate?;
-    if b.status != "ok" || e.mean_ns <= 0.0 || b.ops_per_iter <= 0.0 {
+    if b.status != Status::Ok || e.mean_ns <= 0.0 || b.ops_per_iter <= 0.0 {
         return None;
     }
     let k = b.ops_per_iter * 1e9;
@@ -768,7 +859,7 @@ fn throughput(b: &BenchResult) -> Option<Interval> {
 
 fn row(m: &Merged, colour: String, base: Option<&Interval>) -> Row {
     let b = m.bench;
-    let ok = b.status == "ok";
+    let ok = b.status == Status::Ok;
     let throughput = throughput(b);
     let time_per_op_ns = throughput.and(b.estimate).map(|e| Interval {
         value: e.mean_ns / b.ops_per_iter,
@@ -779,26 +870,25 @@ fn row(m: &Merged, colour: String, base: Option<&Interval>) -> Row {
         baseline_throughput: *then,
         percent: (now.value / then.value - 1.0) * 100.0,
         verdict: if now.lower > then.upper {
-            "faster"
+            Verdict::Faster
         } else if now.upper < then.lower {
-            "slower"
+            Verdict::Slower
         } else {
-            "unchanged"
-        }
-        .into(),
+            Verdict::Unchanged
+        },
     });
     let d = &b.description;
     Row {
         id: b.id.clone(),
         runtime: b.runtime.clone(),
         colour,
-        status: b.status.clone(),
+        status: b.status,
         error: row_error(b),
         round_stats: m.stats,
-        is_reference: d.flavor == "reference",
-        flavor: d.flavor.clone(),
+        is_reference: d.flavor == Flavor::Reference,
+        flavor: d.flavor,
         workers: d.workers,
-        timer_class: d.timer_class.clone(),
+        timer_class: d.timer_class,
         driver: d.driver.clone(),
         ops_per_iter: b.ops_per_iter,
         ops_checked: b.ops_checked,
@@ -882,9 +972,9 @@ fn load_group(
                 id: b.id.clone(),
                 runtime: b.runtime.clone(),
                 colour: colour(&b.runtime),
-                flavor: d.flavor.clone(),
-                is_reference: d.flavor == "reference",
-                status: b.status.clone(),
+                flavor: d.flavor,
+                is_reference: d.flavor == Flavor::Reference,
+                status: b.status,
                 error: row_error(b),
                 round_stats: stats,
                 capacity: measured(b).map(|o| o.capacity.clone()),
@@ -913,12 +1003,12 @@ fn load_group(
     let by_rate = |p: &str| format!("corrected {p} latency by offered rate");
     let charts = setup.as_ref().map_or(Vec::new(), |s| {
         vec![
-            chart_ref(&id, title, "latency_p99", &by_rate("p99")),
-            chart_ref(&id, title, "latency_p50", &by_rate("p50")),
+            chart_ref(&id, title, LoadChartKind::LatencyP99, &by_rate("p99")),
+            chart_ref(&id, title, LoadChartKind::LatencyP50, &by_rate("p50")),
             chart_ref(
                 &id,
                 title,
-                "capacity",
+                LoadChartKind::Capacity,
                 &format!("capacity at {}", s.slo_label),
             ),
         ]
@@ -934,7 +1024,7 @@ fn load_group(
 
 /// The open-loop part of a result that succeeded.
 fn measured(b: &BenchResult) -> Option<&OpenLoop> {
-    b.open_loop.as_ref().filter(|_| b.status == "ok")
+    b.open_loop.as_ref().filter(|_| b.status == Status::Ok)
 }
 
 /// A warning when rows of one group ran against different targets or
@@ -963,13 +1053,18 @@ pub fn slo_label(slo: &Slo) -> String {
 fn row_error(b: &BenchResult) -> Option<String> {
     b.error
         .clone()
-        .or_else(|| (b.status != "ok").then(|| "no error recorded".into()))
+        .or_else(|| (b.status != Status::Ok).then(|| "no error recorded".into()))
 }
 
 /// A chart of table (or group) `id`, its file named after both.
-fn chart_ref(id: &str, title: &str, kind: &str, what: &str) -> ChartRef {
+fn chart_ref<K: Copy + std::fmt::Display>(
+    id: &str,
+    title: &str,
+    kind: K,
+    what: &str,
+) -> ChartRef<K> {
     ChartRef {
-        kind: kind.into(),
+        kind,
         file: format!("{id}-{kind}.svg"),
         title: format!("{title}: {what}"),
     }
@@ -978,9 +1073,9 @@ fn chart_ref(id: &str, title: &str, kind: &str, what: &str) -> ChartRef {
 /// Which charts a table gets; the chart module draws exactly these.
 fn chart_refs(id: &str, title: &str, workload: &str, op: &str, rows: &[Row]) -> Vec<ChartRef> {
     let mut out = Vec::new();
-    let mut add = |kind: &str, what: String| out.push(chart_ref(id, title, kind, &what));
+    let mut add = |kind: ChartKind, what: String| out.push(chart_ref(id, title, kind, &what));
     if rows.iter().any(|r| r.throughput.is_some()) {
-        add("throughput", "throughput".into());
+        add(ChartKind::Throughput, "throughput".into());
     }
     if let Some(l) = rows.iter().find_map(|r| {
         r.latency
@@ -992,13 +1087,13 @@ fn chart_refs(id: &str, title: &str, workload: &str, op: &str, rows: &[Row]) -> 
         } else {
             format!("{} latency by percentile", l.kind)
         };
-        add("spectrum", what);
+        add(ChartKind::Spectrum, what);
     }
     if workload == "fan_out" && rows.iter().any(|r| r.time_per_op_ns.is_some()) {
-        add("time_per_op", format!("time per {op}"));
+        add(ChartKind::TimePerOp, format!("time per {op}"));
     }
     if rows.iter().any(|r| r.bytes_per_task.is_some()) {
-        add("bytes_per_task", "bytes per task".into());
+        add(ChartKind::BytesPerTask, "bytes per task".into());
     }
     out
 }
@@ -1017,11 +1112,11 @@ fn missing(run: &LoadedRun, runtimes: &[RuntimeInfo]) -> Vec<Missing> {
     }
     let everywhere: BTreeSet<&str> = runtimes
         .iter()
-        .filter(|r| r.status == "available")
+        .filter(|r| r.status == RuntimeStatus::Available)
         .filter(|r| {
             r.description
                 .as_ref()
-                .is_none_or(|d| d.flavor != "reference")
+                .is_none_or(|d| d.flavor != Flavor::Reference)
         })
         .map(|r| r.name.as_str())
         .collect();

@@ -2,11 +2,15 @@
 //! one screen, as ratios to each case's best, and what went wrong, so a
 //! reader knows where to look before reading any table.
 
+use crate::model::RuntimeStatus;
 use crate::model::{LOAD_WORKLOAD, Model, Section};
+use rtbench_results::{Flavor, Status};
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Overview {
     /// How many times the run repeated its matrix (1 for a single round).
     pub rounds: u32,
@@ -24,7 +28,8 @@ pub struct Overview {
 }
 
 /// One case of the load generator's check (fairness rule 1).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct GeneratorCheck {
     /// The echo table's id (anchor `t-<id>`).
     pub table: String,
@@ -42,7 +47,7 @@ fn generator_checks(model: &Model) -> Vec<GeneratorCheck> {
     let figure = |t: &crate::model::Table, name: &str| {
         t.rows
             .iter()
-            .find(|r| r.runtime == name && r.status == "ok")
+            .find(|r| r.runtime == name && r.status == Status::Ok)
             .and_then(|r| r.throughput.map(|i| i.value))
     };
     model
@@ -63,7 +68,8 @@ fn generator_checks(model: &Model) -> Vec<GeneratorCheck> {
         .collect()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct OverviewCase {
     /// The table's (or latency group's) id; its anchor in index.html is `t-<id>`.
     pub id: String,
@@ -79,7 +85,8 @@ pub struct OverviewCase {
     pub ranked: u32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct OverviewRuntime {
     pub runtime: String,
     pub colour: String,
@@ -91,10 +98,11 @@ pub struct OverviewRuntime {
     pub cells: Vec<Option<OverviewCell>>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct OverviewCell {
-    /// The row's status: `ok`, `failed`, `hung`, `crashed` or `skipped`.
-    pub status: String,
+    /// The row's status.
+    pub status: Status,
     /// Its figure over the case's best (1 = best); `None` when it has no
     /// figure, or no capacity at the target.
     pub ratio: Option<f64>,
@@ -105,7 +113,8 @@ pub struct OverviewCell {
 }
 
 /// What did not run, and where the report lists it.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Counts {
     /// Results (one round of one id each) by status.
     pub failed: usize,
@@ -147,7 +156,7 @@ pub fn build(model: &Model) -> Overview {
                     let rows = t
                         .rows
                         .iter()
-                        .map(|r| (r.runtime.as_str(), r.status.as_str(), r.ratio_to_best))
+                        .map(|r| (r.runtime.as_str(), r.status, r.ratio_to_best))
                         .collect();
                     add(&t.id, &w.name, &t.scope, "throughput", rows);
                 }
@@ -160,7 +169,7 @@ pub fn build(model: &Model) -> Overview {
                         .iter()
                         .map(|r| {
                             let capacity = r.capacity.as_ref().map(|c| c.rate.unwrap_or(0.0));
-                            (r.runtime.as_str(), r.status.as_str(), capacity)
+                            (r.runtime.as_str(), r.status, capacity)
                         })
                         .collect();
                     add(&g.id, LOAD_WORKLOAD, &g.scope, "capacity", rows);
@@ -195,7 +204,7 @@ pub fn build(model: &Model) -> Overview {
                 is_reference: info
                     .description
                     .as_ref()
-                    .is_some_and(|d| d.flavor == "reference"),
+                    .is_some_and(|d| d.flavor == Flavor::Reference),
                 median_rank: median(&ranks),
                 ranked_cases: ranks.len() as u32,
                 cells,
@@ -210,19 +219,19 @@ pub fn build(model: &Model) -> Overview {
             .then_with(|| a.runtime.cmp(&b.runtime))
     });
 
-    let count = |status: &str| model.failures.iter().filter(|f| f.status == status).count();
+    let count = |status: Status| model.failures.iter().filter(|f| f.status == status).count();
     Overview {
         rounds: model.run.rounds,
         cases,
         runtimes,
         counts: Counts {
-            failed: count("failed"),
-            hung: count("hung"),
-            crashed: count("crashed"),
+            failed: count(Status::Failed),
+            hung: count(Status::Hung),
+            crashed: count(Status::Crashed),
             skipped: model
                 .runtimes
                 .iter()
-                .filter(|r| r.status == "skipped")
+                .filter(|r| r.status == RuntimeStatus::Skipped)
                 .count(),
             missing: model.missing.len(),
             problems: model.problems.len(),
@@ -234,19 +243,19 @@ pub fn build(model: &Model) -> Overview {
 
 /// Ratios to the best figure and ranks of one case's rows, given as
 /// (runtime, status, figure); also how many rows were ranked.
-fn rank<'a>(rows: Vec<(&'a str, &str, Option<f64>)>) -> (BTreeMap<&'a str, OverviewCell>, u32) {
+fn rank(rows: Vec<(&str, Status, Option<f64>)>) -> (BTreeMap<&str, OverviewCell>, u32) {
     let figures: Vec<f64> = rows
         .iter()
-        .filter(|r| r.1 == "ok")
+        .filter(|r| r.1 == Status::Ok)
         .filter_map(|r| r.2)
         .collect();
     let best = figures.iter().copied().fold(0.0, f64::max);
     let cells = rows
         .into_iter()
         .map(|(runtime, status, figure)| {
-            let figure = figure.filter(|_| status == "ok");
+            let figure = figure.filter(|_| status == Status::Ok);
             let cell = OverviewCell {
-                status: status.to_string(),
+                status,
                 ratio: figure.filter(|f| *f > 0.0 && best > 0.0).map(|f| f / best),
                 rank: figure.map(|f| 1 + figures.iter().filter(|o| **o > f).count() as u32),
             };
@@ -273,11 +282,11 @@ mod tests {
     #[test]
     fn ranks_share_ties_and_skip_rows_that_did_not_measure() {
         let (cells, ranked) = rank(vec![
-            ("a", "ok", Some(200.0)),
-            ("b", "ok", Some(100.0)),
-            ("c", "ok", Some(200.0)),
-            ("d", "hung", None),
-            ("e", "ok", Some(0.0)),
+            ("a", Status::Ok, Some(200.0)),
+            ("b", Status::Ok, Some(100.0)),
+            ("c", Status::Ok, Some(200.0)),
+            ("d", Status::Hung, None),
+            ("e", Status::Ok, Some(0.0)),
         ]);
         assert_eq!(ranked, 4);
         let at = |n: &str| (cells[n].ratio, cells[n].rank);
@@ -286,7 +295,7 @@ mod tests {
         assert_eq!(at("b"), (Some(0.5), Some(3)));
         assert_eq!(at("e"), (None, Some(4)), "no capacity ranks last");
         assert_eq!(at("d"), (None, None));
-        assert_eq!(cells["d"].status, "hung");
+        assert_eq!(cells["d"].status, Status::Hung);
     }
 
     #[test]

@@ -4,8 +4,10 @@
 use crate::fmt;
 use crate::model::{
     LoadGroup, LoadPoint, LoadRow, Model, NOISY_SPREAD, Percentiles, RoundStats, Row, Scope, Table,
+    Verdict,
 };
 use crate::overview::{Overview, OverviewCell, OverviewRuntime};
+use rtbench_results::Status;
 
 /// One formatted cell; `class` marks what stands out (baseline verdicts,
 /// noisy rows, the best of a case) for CSS and bold in Markdown, `sub` is a
@@ -66,10 +68,9 @@ pub trait TableRow {
     fn runtime(&self) -> &str;
     fn colour(&self) -> &str;
     fn is_reference(&self) -> bool;
-    /// `ok`, `failed`, `hung`, `crashed` or `skipped`; a line of the
-    /// overview is always `ok`.
-    fn status(&self) -> &str {
-        "ok"
+    /// A line of the overview is always ok.
+    fn status(&self) -> Status {
+        Status::Ok
     }
     fn error(&self) -> Option<&str> {
         None
@@ -77,7 +78,7 @@ pub trait TableRow {
     /// The error of a row that did not measure, which then shows in place
     /// of its figures.
     fn failure(&self) -> Option<&str> {
-        (self.status() != "ok").then(|| self.error().unwrap_or(""))
+        (self.status() != Status::Ok).then(|| self.error().unwrap_or(""))
     }
 }
 
@@ -96,8 +97,8 @@ macro_rules! table_row {
                 self.is_reference
             }
             $(
-                fn $status(&self) -> &str {
-                    &self.status
+                fn $status(&self) -> Status {
+                    self.status
                 }
                 fn error(&self) -> Option<&str> {
                     self.error.as_deref()
@@ -150,9 +151,11 @@ pub fn columns(table: &Table, with_baseline: bool) -> Vec<Column<'_>> {
     let op = &table.scope.op;
     let mut c = vec![
         runtime_col(),
-        col("Flavor", false, |r: &Row| r.flavor.clone().into()),
+        col("Flavor", false, |r: &Row| r.flavor.to_string().into()),
         col("Workers", true, |r: &Row| r.workers.to_string().into()),
-        col("Timer class", false, |r: &Row| r.timer_class.clone().into()),
+        col("Timer class", false, |r: &Row| {
+            r.timer_class.to_string().into()
+        }),
         col("Driver", false, |r: &Row| r.driver.clone().into()),
     ];
     if table.workload == "timers" || rows.iter().any(|r| r.timer_slack_ns.is_some()) {
@@ -219,10 +222,10 @@ pub fn columns(table: &Table, with_baseline: bool) -> Vec<Column<'_>> {
         c.push(col("Δ vs baseline", true, |r: &Row| match &r.change {
             None => "—".to_string().into(),
             Some(ch) => {
-                let (mark, class) = match ch.verdict.as_str() {
-                    "faster" => ("▲", "faster"),
-                    "slower" => ("▼", "slower"),
-                    _ => ("~", "same"),
+                let (mark, class) = match ch.verdict {
+                    Verdict::Faster => ("▲", "faster"),
+                    Verdict::Slower => ("▼", "slower"),
+                    Verdict::Unchanged => ("~", "same"),
                 };
                 Cell {
                     text: format!("{mark} {}", fmt::percent(ch.percent)),
@@ -296,7 +299,7 @@ pub fn load_columns(g: &LoadGroup) -> Vec<Column<'_, LoadRow>> {
         .map_or("the target", |s| s.slo_label.as_str());
     let mut c = vec![
         runtime_col(),
-        col("Flavor", false, |r: &LoadRow| r.flavor.clone().into()),
+        col("Flavor", false, |r: &LoadRow| r.flavor.to_string().into()),
         col(
             format!("Capacity at {target} ({}/s)", fmt::plural(&g.scope.op)),
             true,
@@ -462,9 +465,9 @@ pub fn overview_columns(o: &Overview) -> Vec<Column<'_, OverviewRuntime>> {
 /// capacity at the target).
 fn overview_cell(c: &OverviewCell) -> Cell {
     match (c.ratio, c.rank) {
-        _ if c.status != "ok" => Cell {
+        _ if c.status != Status::Ok => Cell {
             class: Some("unmeasured"),
-            ..c.status.clone().into()
+            ..c.status.to_string().into()
         },
         (Some(ratio), rank) => Cell {
             class: (rank == Some(1)).then_some("best"),
@@ -536,20 +539,77 @@ pub fn overview_counts(model: &Model) -> Vec<(String, Option<&'static Anchor>)> 
     out
 }
 
-/// One line of the failures list: who, which case, which round, what happened.
-pub fn failure_line(model: &Model, f: &crate::model::Failure) -> (String, String) {
-    let round = if model.run.rounds > 1 {
-        format!(", round {}", f.round)
-    } else {
-        String::new()
+/// A list section of the report, as every format shows it: its anchor and
+/// heading, the paragraph under the heading, and its items.
+pub struct List {
+    pub anchor: &'static Anchor,
+    pub intro: &'static str,
+    pub items: Vec<ListItem>,
+}
+
+/// One item of a list: what it is about (a runtime, or a file shown as
+/// code), what happened, and the table (or latency group) it concerns.
+pub struct ListItem {
+    pub lead: String,
+    pub lead_is_file: bool,
+    pub text: String,
+    pub table: Option<String>,
+}
+
+/// The failures, skipped runtimes, missing results and unreadable files of
+/// a run, each list only when it has items, in page order.
+pub fn lists(model: &Model) -> Vec<List> {
+    let item = |lead: &str, text: String| ListItem {
+        lead: lead.to_string(),
+        lead_is_file: false,
+        text,
+        table: None,
     };
-    (
-        f.runtime.clone(),
-        format!(
-            "{} {}{round}: {}: {}",
-            f.workload, f.case, f.status, f.error
-        ),
-    )
+    let round = |r: u32| {
+        if model.run.rounds > 1 {
+            format!(", round {r}")
+        } else {
+            String::new()
+        }
+    };
+    let failures = model.failures.iter().map(|f| ListItem {
+        table: Some(f.table.clone()),
+        ..item(
+            &f.runtime,
+            format!(
+                "{} {}{}: {}: {}",
+                f.workload,
+                f.case,
+                round(f.round),
+                f.status,
+                f.error
+            ),
+        )
+    });
+    let skipped = model.runtimes.iter().filter_map(|r| {
+        let reason = r.reason.as_deref()?;
+        Some(item(&r.name, reason.to_string()))
+    });
+    let missing =
+        (model.missing.iter()).map(|m| item(&m.runtime, format!("{} {}", m.workload, m.case)));
+    let problems = model.problems.iter().map(|p| ListItem {
+        lead_is_file: true,
+        ..item(&p.file, p.message.clone())
+    });
+    [
+        (&FAILURES, FAILURES_INTRO, failures.collect::<Vec<_>>()),
+        (&SKIPPED, "", skipped.collect()),
+        (&MISSING, MISSING_INTRO, missing.collect()),
+        (&PROBLEMS, PROBLEMS_INTRO, problems.collect()),
+    ]
+    .into_iter()
+    .filter(|(_, _, items)| !items.is_empty())
+    .map(|(anchor, intro, items)| List {
+        anchor,
+        intro,
+        items,
+    })
+    .collect()
 }
 
 /// The Environment block as (label, value) pairs.
@@ -559,7 +619,7 @@ pub fn environment(model: &crate::Model) -> Vec<(String, String)> {
     let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "unknown".into());
     v.push(("Run".into(), format!("{} ({})", opt(&run.run_id), run.path)));
     v.push(("Date".into(), opt(&run.started_at)));
-    v.push(("Mode".into(), opt(&run.mode)));
+    v.push(("Mode".into(), opt(&run.mode.map(|m| m.to_string()))));
     v.push(("Placement".into(), opt(&run.placement)));
     v.push(("Git commit".into(), opt(&run.git_commit)));
     v.push((
@@ -615,7 +675,7 @@ pub fn environment(model: &crate::Model) -> Vec<(String, String)> {
         format!(
             "{} (from {})",
             list.join(", "),
-            model.crate_versions_source.as_deref().unwrap_or("?")
+            model.crate_versions_source.map_or("?", |s| s.as_str())
         )
     };
     v.push(("Crate versions".into(), versions));
@@ -626,7 +686,7 @@ pub fn environment(model: &crate::Model) -> Vec<(String, String)> {
                 "{} ({}, {}, commit {})",
                 opt(&b.run_id),
                 b.path,
-                opt(&b.mode),
+                opt(&b.mode.map(|m| m.to_string())),
                 opt(&b.git_commit)
             ),
         ));

@@ -15,7 +15,7 @@ fn complete_run_throughput_ratios_and_latency() {
     assert_eq!(o.json["schema_version"], 3);
     let echo = table(&o.json, "echo", "64B-16c");
     assert_eq!(echo["title"], "echo 64 B × 16 connections");
-    assert_eq!(echo["topology"], "N workers work-stealing");
+    assert_eq!(echo["topology"], "2 cores");
     assert_eq!(echo["reference"], "std-threads");
     // 100 ops per iteration in 1,000,000 ns: 100,000 round trips/s; interval from 1.01 ms / 0.99 ms.
     let tokio = row(echo, "tokio-mt");
@@ -29,7 +29,7 @@ fn complete_run_throughput_ratios_and_latency() {
         100.0 * 1e9 / 990_000.0
     ));
     assert!(close(&tokio["ratio_to_reference"], 2.0));
-    assert!(close(&row(echo, "smol")["ratio_to_best"], 0.8));
+    assert!(close(&row(echo, "smol-mt")["ratio_to_best"], 0.8));
     assert!(close(&row(echo, "std-threads")["ratio_to_best"], 0.5));
     let order: Vec<&str> = echo["rows"]
         .as_array()
@@ -37,9 +37,13 @@ fn complete_run_throughput_ratios_and_latency() {
         .iter()
         .map(|r| r["runtime"].as_str().unwrap())
         .collect();
-    assert_eq!(order, ["tokio-mt", "smol", "std-threads"], "fastest first");
-    // The other echo case has smol fastest.
-    assert_eq!(table(&o.json, "echo", "1024B-16c")["best"], "smol");
+    assert_eq!(
+        order,
+        ["tokio-mt", "smol-mt", "std-threads"],
+        "fastest first"
+    );
+    // The other echo case has smol-mt fastest.
+    assert_eq!(table(&o.json, "echo", "1024B-16c")["best"], "smol-mt");
 
     let md = &o.md;
     let r = md_row(md, "### echo 64 B × 16 connections", "tokio-mt");
@@ -52,7 +56,7 @@ fn complete_run_throughput_ratios_and_latency() {
         assert!(r.contains(cell), "{cell} in {r}");
     }
     assert!(
-        md_row(md, "### echo 64 B × 16 connections", "smol")
+        md_row(md, "### echo 64 B × 16 connections", "smol-mt")
             .contains("| 80.0 k (78.7 k – 81.3 k) | 0.80× | 1.60× |")
     );
     assert!(
@@ -60,8 +64,7 @@ fn complete_run_throughput_ratios_and_latency() {
             .contains("| 0.50× | 1.00× |")
     );
     assert!(
-        md.contains("floor: std-threads")
-            && md.contains("topology: N workers work-stealing · placement: split")
+        md.contains("floor: std-threads") && md.contains("topology: 2 cores · placement: split")
     );
     // HTML shows the same figures.
     assert!(
@@ -76,7 +79,10 @@ fn fan_out_and_timers_get_their_own_columns() {
     let o = render_ok("a-complete", None);
     let fan = table(&o.json, "fan_out", "spawn-1000");
     assert_eq!(fan["reference"], Value::Null);
-    assert!(close(&row(fan, "smol")["time_per_op_ns"]["value"], 300.0));
+    assert!(close(
+        &row(fan, "smol-mt")["time_per_op_ns"]["value"],
+        300.0
+    ));
     assert!(close(&row(fan, "tokio-mt")["bytes_per_task"], 256.0));
     let r = md_row(&o.md, "### fan_out 1000 tasks", "tokio-mt");
     assert!(
@@ -89,7 +95,7 @@ fn fan_out_and_timers_get_their_own_columns() {
     assert_eq!(timers["latency_kind"], "lateness");
     // Two OS floors; the ratio divides by the faster one (slack 1 ns).
     assert_eq!(timers["reference"], "os-sleep-slack1ns");
-    assert!(close(&row(timers, "smol")["ratio_to_reference"], 0.6));
+    assert!(close(&row(timers, "smol-mt")["ratio_to_reference"], 0.6));
     assert!(close(
         &row(timers, "os-sleep-slack1ns")["timer_slack_ns"],
         1.0
@@ -108,7 +114,7 @@ fn fan_out_and_timers_get_their_own_columns() {
         md_row(&o.md, "### timers sleep-50us", "os-sleep-slack1ns (ref)").contains("| 1.00 ns |")
     );
     // Echo has no lateness, fan_out no latency, and no table mixes kinds.
-    assert!(!md_row(&o.md, "### echo 64 B", "smol").contains("Lateness"));
+    assert!(!md_row(&o.md, "### echo 64 B", "smol-mt").contains("Lateness"));
 }
 
 #[test]
@@ -142,17 +148,17 @@ fn partial_run_lists_missing_and_failed_rows() {
     let o = render_ok("b-partial", None);
     let missing = o.json["missing"].as_array().unwrap();
     assert_eq!(missing.len(), 1, "{missing:?}");
-    assert_eq!(missing[0]["runtime"], "smol");
+    assert_eq!(missing[0]["runtime"], "smol-mt");
     assert_eq!(missing[0]["case"], "1024B-16c");
-    assert!(o.md.contains("## Missing results") && o.md.contains("- **smol**: echo 1024B-16c"));
-    assert!(o.html.contains("<li><b>smol</b>: echo 1024B-16c</li>"));
+    assert!(o.md.contains("## Missing results") && o.md.contains("- **smol-mt**: echo 1024B-16c"));
+    assert!(o.html.contains("<li><b>smol-mt</b>: echo 1024B-16c</li>"));
     let fan = table(&o.json, "fan_out", "spawn-1000");
-    let failed = row(fan, "smol");
+    let failed = row(fan, "smol-mt");
     assert_eq!(failed["status"], "failed");
     assert_eq!(failed["throughput"], Value::Null);
     let error = "task results did not add up: expected 499500, got 499499";
     assert_eq!(failed["error"], error);
-    assert!(md_row(&o.md, "### fan_out", "smol").contains(&format!("**failed**: {error}")));
+    assert!(md_row(&o.md, "### fan_out", "smol-mt").contains(&format!("**failed**: {error}")));
     assert!(o.html.contains(&format!("failed: {error}</td>")));
     // The failed row is not the best, and ratios ignore it.
     assert_eq!(fan["best"], "tokio-mt");
@@ -212,16 +218,16 @@ fn a_corrupt_bench_file_is_listed_and_the_rest_rendered() {
     assert_eq!(o.rendered.problems.len(), 1);
     let p = &o.rendered.problems[0];
     assert!(
-        p.contains("echo__smol__64B-16c.json") && p.contains("not valid JSON"),
+        p.contains("echo__smol-mt__64B-16c.json") && p.contains("not valid JSON"),
         "{p}"
     );
-    assert!(o.md.contains("## Problems") && o.md.contains("echo__smol__64B-16c.json"));
+    assert!(o.md.contains("## Problems") && o.md.contains("echo__smol-mt__64B-16c.json"));
     assert!(
-        o.html.contains("id=\"problems\"") && o.html.contains("echo__smol__64B-16c.json</code>")
+        o.html.contains("id=\"problems\"") && o.html.contains("echo__smol-mt__64B-16c.json</code>")
     );
     assert_eq!(
         o.json["problems"][0]["file"].as_str().unwrap(),
-        fixture("d-corrupt-bench/bench/echo__smol__64B-16c.json")
+        fixture("d-corrupt-bench/bench/echo__smol-mt__64B-16c.json")
             .display()
             .to_string()
     );
@@ -297,12 +303,12 @@ fn baseline_marks_only_changes_whose_intervals_do_not_overlap() {
     let tokio = &row(echo, "tokio-mt")["change"];
     assert_eq!(tokio["verdict"], "faster");
     assert!(close(&tokio["percent"], 20.0));
-    let smol = &row(echo, "smol")["change"];
+    let smol = &row(echo, "smol-mt")["change"];
     assert_eq!(smol["verdict"], "unchanged");
     assert!(close(&smol["percent"], (1.26 / 1.25 - 1.0) * 100.0));
     assert_eq!(row(echo, "std-threads")["change"], Value::Null);
     assert!(md_row(&o.md, "### echo 64 B", "tokio-mt").ends_with("| **▲ +20.0%** |"));
-    assert!(md_row(&o.md, "### echo 64 B", "smol").ends_with("| ~ +0.80% |"));
+    assert!(md_row(&o.md, "### echo 64 B", "smol-mt").ends_with("| ~ +0.80% |"));
     assert!(md_row(&o.md, "### echo 64 B", "std-threads (ref)").ends_with("| — |"));
     assert_eq!(o.html.matches("class=\"num faster\"").count(), 1);
     assert_eq!(o.html.matches("class=\"num slower\"").count(), 0);
@@ -376,7 +382,7 @@ fn every_chart_is_a_file_and_inlined_once() {
         segments("os-sleep") > 10 && segments("os-sleep-slack1ns") > 10,
         "floors dashed"
     );
-    assert!((1..=2).contains(&segments("smol")), "runtimes solid");
+    assert!((1..=2).contains(&segments("smol-mt")), "runtimes solid");
     assert!(
         std::fs::read_to_string(o.dir.join(listed[0]))
             .unwrap()

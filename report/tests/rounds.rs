@@ -396,7 +396,7 @@ fn a_single_round_overview_has_ratios_and_no_noise_count() {
     assert!(o.html.contains("<a href=\"#failures\">1 failed</a> · 0 hung · 0 crashed · 0 skipped runtimes · <a href=\"#missing\">1 missing</a>.</p>"));
     // One round: no round in the failures list.
     assert!(o.md.contains(
-        "- **smol**: fan_out spawn-1000: failed: task results did not add up: expected 499500, got 499499"
+        "- **smol-mt**: fan_out spawn-1000: failed: task results did not add up: expected 499500, got 499499"
     ));
     let o = render_ok("a-complete", None);
     let r = md_row(&o.md, "## Overview", "tokio-mt");
@@ -414,6 +414,6 @@ fn a_single_round_overview_has_ratios_and_no_noise_count() {
     assert_eq!(
         ranks,
         [1, 2, 2, 4],
-        "echo ×2, fan_out, timers (behind the OS floors and smol)"
+        "echo ×2, fan_out, timers (behind the OS floors and smol-mt)"
     );
 }

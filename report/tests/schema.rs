@@ -30,7 +30,7 @@ fn rendered_results_validate_against_the_committed_schema() {
         let errors = errors(&v, &o.json);
         assert!(errors.is_empty(), "{run}: {errors:#?}");
         let written = std::fs::read_to_string(o.dir.join("results.schema.json")).unwrap();
-        assert_eq!(written, rtbench_report::RESULTS_SCHEMA);
+        assert_eq!(written, rtbench_report::results_schema());
     }
 }
 
@@ -78,4 +78,25 @@ fn the_schema_rejects_drift() {
     o["schema_version"] = 3.into();
     o["workloads"][0]["tables"][0]["rows"][0]["throughput"]["surprise"] = 1.into();
     assert!(!v.is_valid(&o), "unknown fields are caught");
+}
+
+/// The committed schema is the one the types generate: the file cannot drift.
+#[test]
+fn the_committed_schema_is_the_generated_one() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/results.schema.json");
+    let committed = std::fs::read_to_string(path).unwrap();
+    assert!(
+        committed == rtbench_report::results_schema(),
+        "{path} differs from the schema the types generate; regenerate it with \
+         `cargo run -p rtbench -- schema > report/results.schema.json`"
+    );
+}
+
+/// The committed report (`reports/`, a real run) validates too.
+#[test]
+fn the_committed_report_validates() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../reports/results.json");
+    let json = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let errors = errors(&validator(), &json);
+    assert!(errors.is_empty(), "{path}: {errors:#?}");
 }

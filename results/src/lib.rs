@@ -12,6 +12,7 @@
 //! leaves half a file. `SCHEMA_VERSION` changes whenever a field changes meaning;
 //! readers refuse newer versions with a message instead of guessing.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs;
@@ -25,15 +26,142 @@ use std::path::{Path, PathBuf};
 /// files without them still read (as one round) and the version stayed.
 pub const SCHEMA_VERSION: u32 = 2;
 
+/// A closed set of names: a unit enum whose serialized names (JSON, schema,
+/// `as_str`, `Display`) are the strings given, so files read exactly as
+/// they did when these were strings, and a name outside the set is an error
+/// where the file is read, not a surprise where it is used.
+#[macro_export]
+macro_rules! names {
+    ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal,)* }) => {
+        $(#[$m])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash,
+            ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema,
+        )]
+        pub enum $name {
+            $($(#[$vm])* #[serde(rename = $text)] $variant,)*
+        }
+
+        impl $name {
+            /// Every name, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The name as serialized.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.pad(self.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str() == s)
+                    .ok_or_else(|| format!("{s:?} is not a {}", stringify!($name)))
+            }
+        }
+    };
+}
+
+/// Lets a name be written as a string literal (`"failed".into()`) where a
+/// file not yet moved to the enum does so; a literal outside the set panics
+/// with the set's name. Input from outside goes through `parse` instead.
+macro_rules! from_literal {
+    ($($name:ident),*) => {$(
+        impl From<&'static str> for $name {
+            fn from(s: &'static str) -> Self {
+                s.parse().unwrap_or_else(|e: String| panic!("{e}"))
+            }
+        }
+    )*};
+}
+
+names! {
+    /// What became of one benchmark id in one round.
+    pub enum Status {
+        /// It measured.
+        Ok = "ok",
+        /// The benchmark reported an error.
+        Failed = "failed",
+        /// Its process made no progress and the watchdog killed it.
+        Hung = "hung",
+        /// Its process died by a signal.
+        Crashed = "crashed",
+        /// Its configuration cannot start here, so nothing ran.
+        Skipped = "skipped",
+    }
+}
+
+names! {
+    /// What kind of thing ran: a runtime family, or what stands in for one.
+    pub enum Flavor {
+        /// Tasks are `Send` and migrate between `workers` threads.
+        WorkStealing = "work-stealing",
+        /// One executor per core; tasks stay on the core that spawned them.
+        ThreadPerCore = "thread-per-core",
+        /// No runtime: a floor measured beside the runtimes (`std-threads`,
+        /// `os-sleep`).
+        Reference = "reference",
+        /// No runtime: a check of the harness itself (`blocking-client`).
+        Check = "check",
+        /// An echo server rtbench did not start (`rtbench load`).
+        External = "external",
+        /// Not described (a hung or crashed record of an unknown configuration).
+        Unset = "",
+    }
+}
+
+names! {
+    /// How fine a runtime's timers are, by design.
+    pub enum TimerClass {
+        /// A hashed wheel with 1 ms ticks (tokio and runtimes built on its driver).
+        Wheel1ms = "1ms-wheel",
+        /// Sub-millisecond deadlines (timerfd, io_uring timeouts, epoll_pwait2).
+        Fine = "fine",
+        /// The OS sleep itself (the no-runtime references).
+        Os = "os",
+        /// Said to be unknown (an external server).
+        Unknown = "unknown",
+        /// Not described.
+        Unset = "",
+    }
+}
+
+names! {
+    /// How long a run measures.
+    pub enum RunMode {
+        /// `--quick` / `RTBENCH_QUICK`: short samples, one round.
+        Quick = "quick",
+        /// The default suite.
+        Default = "default",
+        /// `RTBENCH_FULL`: the full matrix, criterion's own sample times.
+        Full = "full",
+        /// `rtbench load` against an external server.
+        Load = "load",
+    }
+}
+
+from_literal!(Status, Flavor, TimerClass, RunMode);
+
 /// `meta.json`: what a run was and where it ran.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct RunMeta {
     pub schema_version: u32,
     pub run_id: String,
     /// RFC 3339 UTC time the run started.
     pub started_at: String,
-    /// `quick` (RTBENCH_QUICK / --quick), `default`, or `full` (RTBENCH_FULL).
-    pub mode: String,
+    pub mode: RunMode,
     /// `split` (the load generator's CPU is none of the server's) or
     /// `shared` (it is one of them).
     pub placement: String,
@@ -56,7 +184,8 @@ pub struct RunMeta {
 }
 
 /// The machine a result was measured on (`rtbench env`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
+#[schemars(deny_unknown_fields)]
 pub struct Environment {
     pub kernel: String,
     pub cpu_model: String,
@@ -71,7 +200,8 @@ pub struct Environment {
 }
 
 /// One runtime configuration as a run saw it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct RuntimeEntry {
     pub name: String,
     /// `None` when the configuration is available; otherwise why it was skipped.
@@ -81,14 +211,13 @@ pub struct RuntimeEntry {
 
 /// How a runtime configuration is set up: everything a reader needs to
 /// reproduce it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct Description {
     pub name: String,
-    /// `work-stealing`, `thread-per-core` or `reference` (no runtime).
-    pub flavor: String,
+    pub flavor: Flavor,
     pub workers: usize,
-    /// `1ms-wheel`, `fine` (sub-millisecond) or `os` (the OS sleep itself).
-    pub timer_class: String,
+    pub timer_class: TimerClass,
     /// I/O driver actually in use: `epoll`, `io_uring`, `blocking`.
     pub driver: String,
     /// Every knob that was set, as `name = value`.
@@ -98,7 +227,8 @@ pub struct Description {
 }
 
 /// `bench/<slug>.json`: one benchmark id.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct BenchResult {
     pub schema_version: u32,
     /// criterion id, e.g. `echo/tokio-mt/64B-16c`.
@@ -120,12 +250,9 @@ pub struct BenchResult {
     /// many of them one iteration counts for throughput.
     pub op: String,
     pub ops_per_iter: f64,
-    /// `ok`; `failed` (the benchmark reported an error); `hung` (its process
-    /// made no progress and the watchdog killed it); `crashed` (its process
-    /// died by a signal); `skipped` (its configuration cannot start here, so
-    /// nothing ran: `error` is the reason). `error` says what happened for
-    /// all but `ok`.
-    pub status: String,
+    /// `error` says what happened for all but [`Status::Ok`] (for
+    /// [`Status::Skipped`], why the configuration cannot start here).
+    pub status: Status,
     pub error: Option<String>,
     /// Time per iteration from the samples criterion measured in this run
     /// (see [`Estimate`]); `None` when it measured none (`--profile-time`).
@@ -154,7 +281,8 @@ fn first_round() -> u32 {
 }
 
 /// A latency target: the `quantile` of corrected latency must be at most `max_ns`.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct Slo {
     /// In 0..1, e.g. 0.99 for p99.
     pub quantile: f64,
@@ -163,7 +291,8 @@ pub struct Slo {
 
 /// An open-loop latency sweep of one runtime and case (wrk2 / mutilate style):
 /// steps at fixed offered rates, then a bisection for the capacity at the target.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct OpenLoop {
     pub slo: Slo,
     /// `even` (fixed spacing) or `poisson`.
@@ -186,7 +315,8 @@ pub struct OpenLoop {
 }
 
 /// One offered rate, held for `duration_secs`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct Step {
     /// `sweep` (a fixed fraction of the reference), `probe` (the search), or
     /// `repeat` (a step that kept up but missed the target, run once more).
@@ -224,7 +354,8 @@ pub struct Step {
 }
 
 /// The highest offered rate meeting the target, found by bisection.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct Capacity {
     /// Round trips/s; `None` when even the lowest rate tried missed the target.
     pub rate: Option<f64>,
@@ -241,9 +372,9 @@ impl Description {
     pub fn named(name: &str) -> Description {
         Description {
             name: name.into(),
-            flavor: String::new(),
+            flavor: Flavor::Unset,
             workers: 0,
-            timer_class: String::new(),
+            timer_class: TimerClass::Unset,
             driver: String::new(),
             knobs: BTreeMap::new(),
             notes: Vec::new(),
@@ -267,7 +398,7 @@ impl BenchResult {
             params: BTreeMap::new(),
             op: String::new(),
             ops_per_iter: 0.0,
-            status: "ok".into(),
+            status: Status::Ok,
             error: None,
             estimate: None,
             latency: None,
@@ -283,7 +414,8 @@ impl BenchResult {
 /// Time per iteration, in ns, computed as criterion does from the samples
 /// its `iter_custom` routine measured (each sample's elapsed / iters): mean
 /// with a 95% bootstrap interval, median, and the number of samples.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct Estimate {
     pub mean_ns: f64,
     pub mean_lower_ns: f64,
@@ -293,7 +425,8 @@ pub struct Estimate {
 }
 
 /// A latency distribution summarized from an HdrHistogram.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct Latency {
     /// `round-trip` or `lateness`.
     pub kind: String,
@@ -328,24 +461,35 @@ impl std::fmt::Display for FileError {
 
 impl std::error::Error for FileError {}
 
-/// Writes `value` as pretty JSON to `path` atomically: a temp file in the same
-/// folder, fsync'd, then renamed over the target.
-pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+/// Writes `bytes` to `path` atomically: a temp file in the same folder
+/// (created if need be), fsync'd, then renamed over the target, so a reader
+/// never sees half a file. The file is readable by all (0644), as a plainly
+/// created one would be.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
     fs::create_dir_all(dir)?;
-    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        serde_json::to_writer_pretty(&mut f, value)?;
-        f.write_all(b"\n")?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(0o644))?;
     }
-    result
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Writes `value` as pretty JSON (and a final newline) to `path` atomically
+/// (see [`write_atomic`]).
+pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value)?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
 }
 
 /// Reads a JSON file, naming the file in every error (missing, empty, corrupt,
@@ -488,7 +632,8 @@ pub fn crate_versions(path: &Path, crates: &[&str]) -> Result<BTreeMap<String, S
 
 /// `references.json`: each latency case's reference capacity, measured once
 /// per run so that every process of the run offers the same absolute rates.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
+#[schemars(deny_unknown_fields)]
 pub struct References {
     pub schema_version: u32,
     /// By case label, e.g. `64B-16c`.
@@ -497,7 +642,8 @@ pub struct References {
 
 /// One case's reference capacity: the best closed-loop throughput of a short
 /// calibration over every configuration that could run.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct Reference {
     /// Round trips/s.
     pub rate: f64,
@@ -608,6 +754,38 @@ pub fn latest_run(root: &Path) -> Option<RunDir> {
 mod tests {
     use super::*;
 
+    /// Every name reads and writes as its string, in JSON and by `parse`;
+    /// a string outside the set is refused.
+    #[test]
+    fn names_are_their_strings() {
+        fn check<T>(all: &[T])
+        where
+            T: Copy + PartialEq + std::fmt::Debug + std::fmt::Display + Serialize,
+            T: for<'de> Deserialize<'de> + std::str::FromStr<Err = String>,
+        {
+            for &v in all {
+                let name = v.to_string();
+                assert_eq!(serde_json::to_value(v).unwrap(), name.as_str());
+                assert_eq!(
+                    serde_json::from_value::<T>(name.as_str().into()).unwrap(),
+                    v
+                );
+                assert_eq!(name.parse::<T>(), Ok(v));
+            }
+            assert!("lost".parse::<T>().is_err());
+            assert!(serde_json::from_value::<T>("lost".into()).is_err());
+        }
+        check(Status::ALL);
+        check(Flavor::ALL);
+        check(TimerClass::ALL);
+        check(RunMode::ALL);
+        // The literals files still write (see `from_literal!`).
+        assert_eq!(Flavor::from("reference"), Flavor::Reference);
+        assert_eq!(TimerClass::from("unknown"), TimerClass::Unknown);
+        assert_eq!(Status::from("failed"), Status::Failed);
+        assert_eq!(RunMode::from("load"), RunMode::Load);
+    }
+
     #[test]
     fn bench_file_names_are_flat_and_distinct() {
         assert_eq!(
@@ -642,7 +820,7 @@ mod tests {
         assert_eq!(r.round, 1, "a file without a round is round 1");
         run.write_bench(&r).unwrap();
         r.round = 2;
-        r.status = "hung".into();
+        r.status = Status::Hung;
         run.write_bench(&r).unwrap();
         assert!(
             run.bench_dir()
@@ -656,8 +834,8 @@ mod tests {
         );
         let (read, bad) = run.read_benches();
         assert!(bad.is_empty(), "{bad:?}");
-        let rounds: Vec<(u32, &str)> = read.iter().map(|b| (b.round, b.status.as_str())).collect();
-        assert_eq!(rounds, [(1, "ok"), (2, "hung")]);
+        let rounds: Vec<(u32, Status)> = read.iter().map(|b| (b.round, b.status)).collect();
+        assert_eq!(rounds, [(1, Status::Ok), (2, Status::Hung)]);
         let meta: RunMeta = serde_json::from_value(serde_json::json!({
             "schema_version": 1, "run_id": "x", "started_at": "", "mode": "quick",
             "placement": "split", "env": Environment::default(), "git_commit": null,

@@ -14,7 +14,9 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-pub use rtbench_results::Description;
+// A runtime's `Runtime::FLAVOR` is `Flavor::WorkStealing` or
+// `Flavor::ThreadPerCore`; the other flavors are what stands in for one.
+pub use rtbench_results::{Description, Flavor, TimerClass};
 
 pub mod env;
 pub mod sys;
@@ -109,42 +111,6 @@ impl Config {
         Config {
             workers,
             ..Config::default()
-        }
-    }
-}
-
-/// The runtime family, which decides how work is spread over cores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavor {
-    /// Tasks are `Send` and migrate between `workers` threads.
-    WorkStealing,
-    /// One executor per core; tasks stay on the core that spawned them.
-    ThreadPerCore,
-}
-
-impl Flavor {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Flavor::WorkStealing => "work-stealing",
-            Flavor::ThreadPerCore => "thread-per-core",
-        }
-    }
-}
-
-/// How fine a runtime's timers are, by design.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TimerClass {
-    /// A hashed wheel with 1 ms ticks (tokio and runtimes built on its driver).
-    Wheel1ms,
-    /// Sub-millisecond deadlines (timerfd, io_uring timeouts, epoll_pwait2).
-    Fine,
-}
-
-impl TimerClass {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TimerClass::Wheel1ms => "1ms-wheel",
-            TimerClass::Fine => "fine",
         }
     }
 }
@@ -264,9 +230,9 @@ where
 pub fn base_description<R: Runtime>(workers: usize, driver: &str) -> Description {
     Description {
         name: R::NAME.to_string(),
-        flavor: R::FLAVOR.as_str().to_string(),
+        flavor: R::FLAVOR,
         workers,
-        timer_class: R::TIMER.as_str().to_string(),
+        timer_class: R::TIMER,
         driver: driver.to_string(),
         knobs: Default::default(),
         notes: Vec::new(),

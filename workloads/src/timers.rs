@@ -175,10 +175,22 @@ pub struct OsSleep {
     pub work: Work,
     /// The slack the sleeping thread actually had, in ns.
     pub timer_slack_ns: Option<u64>,
+    /// The reference as data, like a runtime's `describe()`.
+    pub description: rtbench_results::Description,
+    /// Its sleeping thread is pinned to one CPU: `1 core`.
+    pub topology: String,
 }
 
 impl OsSleep {
     pub fn new(dur: Duration, slack: Option<Duration>, cpu: usize) -> OsSleep {
+        let name = match slack {
+            None => "os-sleep".into(),
+            Some(s) => format!("os-sleep-slack{}ns", s.as_nanos()),
+        };
+        let knobs = slack.map(|s| {
+            let slack = format!("{} ns", s.as_nanos());
+            [("PR_SET_TIMERSLACK".to_string(), slack)].into()
+        });
         OsSleep {
             dur,
             slack,
@@ -186,15 +198,22 @@ impl OsSleep {
             hist: latency::histogram(),
             work: Work::default(),
             timer_slack_ns: None,
+            description: rtbench_results::Description {
+                name,
+                flavor: rtbench_results::Flavor::Reference,
+                workers: 1,
+                timer_class: rtbench_results::TimerClass::Os,
+                driver: "std::thread::sleep".into(),
+                knobs: knobs.unwrap_or_default(),
+                notes: vec!["no runtime: the OS sleep floor".into()],
+            },
+            topology: crate::topology(1),
         }
     }
 
     /// The reference's name: `os-sleep` or `os-sleep-slack1ns`.
     pub fn name(&self) -> String {
-        match self.slack {
-            None => "os-sleep".into(),
-            Some(s) => format!("os-sleep-slack{}ns", s.as_nanos()),
-        }
+        self.description.name.clone()
     }
 
     /// Sleeps `iters` times on a fresh pinned thread; returns the total time.

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: fixture paths and fresh output folders.
 #![allow(dead_code)]
 
+pub mod fixtures;
 pub mod latency;
 pub mod rounds;
 
@@ -8,10 +9,9 @@ use rtbench_report::{Options, Rendered, ReportError, render};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// A fixture run folder (see [`fixtures`]), or the root of them all for "".
 pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    fixtures::root().join(name)
 }
 
 /// A fresh, empty output folder under the system temp dir.
