@@ -6,11 +6,7 @@
 mod common;
 
 use common::{Settings, Spec, bench};
-use criterion::BenchmarkGroup;
-use criterion::measurement::WallTime;
-use rtbench_runtimes::Runtime;
 use rtbench_workloads::echo::{BlockingClientBench, EchoBench, EchoCase};
-use rtbench_workloads::{Visit, Workloads};
 
 fn spec(runtime: &str, case: EchoCase) -> Spec {
     Spec {
@@ -34,27 +30,7 @@ fn main() {
     let mut group = c.benchmark_group("echo");
     let placement = &settings.placement;
     for case in EchoCase::matrix(settings.full()) {
-        /// One case on every adapter.
-        struct Case<'a, 'g> {
-            group: &'a mut BenchmarkGroup<'g, WallTime>,
-            settings: &'a Settings,
-            case: EchoCase,
-        }
-
-        impl Visit for Case<'_, '_> {
-            fn runtime<R: Runtime>(&mut self, w: Workloads<R>) {
-                let (case, config) = (self.case, self.settings.config.clone());
-                let placement = &self.settings.placement;
-                bench(self.group, self.settings, spec(R::NAME, case), || {
-                    (w.echo)(case, placement, &config)
-                });
-            }
-        }
-        rtbench_workloads::visit(&mut Case {
-            group: &mut group,
-            settings: &settings,
-            case,
-        });
+        common::on_every_adapter(&mut group, &settings, case, spec);
         bench(&mut group, &settings, spec("std-threads", case), || {
             EchoBench::std_threads(case, placement)
         });
