@@ -4,12 +4,8 @@
 
 mod common;
 
-use common::{Settings, Spec, bench};
-use criterion::BenchmarkGroup;
-use criterion::measurement::WallTime;
-use rtbench_runtimes::Runtime;
+use common::{Settings, Spec};
 use rtbench_workloads::fan_out::{self, FanOutCase};
-use rtbench_workloads::{Visit, Workloads};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -61,26 +57,7 @@ fn main() {
     let mut c = settings.criterion();
     let mut group = c.benchmark_group("fan_out");
     for case in FanOutCase::matrix() {
-        /// One case on every adapter.
-        struct Case<'a, 'g> {
-            group: &'a mut BenchmarkGroup<'g, WallTime>,
-            settings: &'a Settings,
-            case: FanOutCase,
-        }
-
-        impl Visit for Case<'_, '_> {
-            fn runtime<R: Runtime>(&mut self, w: Workloads<R>) {
-                let (case, config) = (self.case, self.settings.config.clone());
-                bench(self.group, self.settings, spec(R::NAME, case), || {
-                    (w.fan_out)(case, &config)
-                });
-            }
-        }
-        rtbench_workloads::visit(&mut Case {
-            group: &mut group,
-            settings: &settings,
-            case,
-        });
+        common::on_every_adapter(&mut group, &settings, case, spec);
     }
     group.finish();
     common::finish(&mut c);

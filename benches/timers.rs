@@ -6,11 +6,8 @@
 mod common;
 
 use common::{Settings, Spec, bench};
-use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, SamplingMode};
-use rtbench_runtimes::Runtime;
+use criterion::SamplingMode;
 use rtbench_workloads::timers::{OsSleep, TimerCase};
-use rtbench_workloads::{Visit, Workloads};
 use std::time::Duration;
 
 fn spec(runtime: &str, case: TimerCase) -> Spec {
@@ -49,26 +46,7 @@ fn main() {
         } else {
             SamplingMode::Auto
         });
-        /// One case on every adapter.
-        struct Case<'a, 'g> {
-            group: &'a mut BenchmarkGroup<'g, WallTime>,
-            settings: &'a Settings,
-            case: TimerCase,
-        }
-
-        impl Visit for Case<'_, '_> {
-            fn runtime<R: Runtime>(&mut self, w: Workloads<R>) {
-                let (case, config) = (self.case, self.settings.config.clone());
-                bench(self.group, self.settings, spec(R::NAME, case), || {
-                    (w.timers)(case, &config)
-                });
-            }
-        }
-        rtbench_workloads::visit(&mut Case {
-            group: &mut group,
-            settings: &settings,
-            case,
-        });
+        common::on_every_adapter(&mut group, &settings, case, spec);
         if let TimerCase::Sleep { dur } = case {
             for slack in [None, Some(Duration::from_nanos(1))] {
                 let os = OsSleep::new(dur, slack, settings.placement.server_cpus()[0]);

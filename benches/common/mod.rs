@@ -10,11 +10,14 @@ use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput, measurement:
 use rtbench_results::{
     BenchResult, Description, Flavor, RunDir, RunMeta, RunMode, RuntimeEntry, Status,
 };
+use rtbench_runtimes::Runtime;
 use rtbench_runtimes::{Config, env};
 use rtbench_workloads::echo::{EchoBench, EchoCase, std_threads_description};
+use rtbench_workloads::fan_out::FanOutCase;
 use rtbench_workloads::harness::{self, BenchArgs, Faults, Measured, Mode, Observed, Plan};
 use rtbench_workloads::served::ServeCommand;
-use rtbench_workloads::{Placement, latency};
+use rtbench_workloads::timers::TimerCase;
+use rtbench_workloads::{InRuntime, Placement, Visit, Workloads, latency};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -360,6 +363,67 @@ pub trait Recorded: Observed {
     fn extra(&self) -> BTreeMap<String, f64> {
         BTreeMap::new()
     }
+}
+
+/// A case that knows its routine among an adapter's [`Workloads`].
+pub trait OnAdapter: Copy {
+    type Routine<R: Runtime>: Recorded;
+    fn make<R: Runtime>(
+        self,
+        w: &Workloads<R>,
+        settings: &Settings,
+    ) -> Result<Self::Routine<R>, String>;
+}
+
+impl OnAdapter for FanOutCase {
+    type Routine<R: Runtime> = InRuntime<R, FanOutCase>;
+    fn make<R: Runtime>(
+        self,
+        w: &Workloads<R>,
+        settings: &Settings,
+    ) -> Result<Self::Routine<R>, String> {
+        (w.fan_out)(self, &settings.config)
+    }
+}
+
+impl OnAdapter for TimerCase {
+    type Routine<R: Runtime> = InRuntime<R, TimerCase>;
+    fn make<R: Runtime>(
+        self,
+        w: &Workloads<R>,
+        settings: &Settings,
+    ) -> Result<Self::Routine<R>, String> {
+        (w.timers)(self, &settings.config)
+    }
+}
+
+/// [`bench`]es `case` on every adapter of the list, in its order.
+pub fn on_every_adapter<C: OnAdapter>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    settings: &Settings,
+    case: C,
+    spec: fn(&str, C) -> Spec,
+) {
+    struct Each<'a, 'g, C> {
+        group: &'a mut BenchmarkGroup<'g, WallTime>,
+        settings: &'a Settings,
+        case: C,
+        spec: fn(&str, C) -> Spec,
+    }
+    impl<C: OnAdapter> Visit for Each<'_, '_, C> {
+        fn runtime<R: Runtime>(&mut self, w: Workloads<R>) {
+            let (case, settings) = (self.case, self.settings);
+            bench(self.group, settings, (self.spec)(R::NAME, case), || {
+                case.make(&w, settings)
+            });
+        }
+    }
+    rtbench_workloads::visit(&mut Each {
+        group,
+        settings,
+        case,
+        spec,
+    });
 }
 
 /// Benchmarks one routine under criterion's `iter_custom`, building it

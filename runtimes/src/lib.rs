@@ -6,8 +6,9 @@
 //! buffer by value and gives it back, as io_uring requires; for poll-based
 //! runtimes that is a move, not a copy.
 //!
-//! Adapters are listed once, in `list.rs`; everything generic (conformance
-//! tests, workloads, benches, the CLI) visits them with [`visit`].
+//! Adapters are listed once, by the `adapters!` invocation in this file;
+//! everything generic (conformance tests, workloads, benches, the CLI)
+//! visits them with [`visit`]. To add one, see [`Runtime`].
 
 use std::future::Future;
 use std::io;
@@ -122,6 +123,82 @@ impl Config {
 /// driven on the thread that built them. Spawning and sleeping are associated
 /// functions that use the runtime of the current thread, as the runtimes' own
 /// APIs do; they must be called from inside `block_on`.
+///
+/// # Adding a runtime
+///
+/// An adapter is one file, `src/<module>.rs`, opening with a `//!` line that
+/// names the configuration; adding it touches that file, its feature in
+/// `runtimes/Cargo.toml`, one line of the list (`adapters!` in this crate's
+/// `lib.rs`) and `Cargo.lock`. Nothing in workloads, benches, tests or the
+/// report changes: they all [`visit`] the list.
+///
+/// 1. **The file.** A struct that is `Debug` (derived, or by hand when the
+///    runtime's own type is not) implementing `Runtime`, and [`WorkStealing`]
+///    too for a work-stealing runtime. See `tokio_uring.rs`, `glommio.rs` or
+///    `compio.rs` for thread-per-core runtimes and `async_std.rs` for a
+///    work-stealing one; the tokio and smol pairs share their common items
+///    through one macro per family. A second configuration of the same
+///    runtime (another driver, say) is a second small file under the same
+///    feature that shares the first one's code (as `monoio_epoll.rs`), with
+///    its own list line.
+/// 2. **Its feature** in `runtimes/Cargo.toml`: the optional dependency
+///    (under `[target.'cfg(target_os = "linux")'.dependencies]` for io_uring
+///    runtimes), `monoio = ["dep:monoio"]`, and the feature added to
+///    `default`. Then `cargo fetch` and read the crate's source under
+///    `~/.cargo/registry/src/`: the rules below are what that reading is for.
+/// 3. **Its line** in the list, with the same `cfg` as its dependency and its
+///    flavor (`thread_per_core` or `work_stealing`, checked against `FLAVOR`
+///    at compile time):
+///    `#[cfg(all(feature = "monoio", target_os = "linux"))] monoio::Monoio => thread_per_core;`
+///
+/// `Cargo.lock` changes with the new dependency; commit it with the rest.
+/// `cargo test --workspace` then runs the conformance suite
+/// (`runtimes/tests/conformance.rs`) and every workload on the new adapter,
+/// and `cargo run -p rtbench -- list` shows it. The README's table of
+/// configurations is documentation: give the new one its row in a docs
+/// change of its own.
+///
+/// # Rules every adapter follows
+///
+/// - [`NAME`](Runtime::NAME) is the configuration name. [`CRATES`](Runtime::CRATES)
+///   names the runtime crate, and for a facade the crates under it that do
+///   the work, so that every run records their versions from `Cargo.lock`.
+///   [`TIMER`](Runtime::TIMER) is [`TimerClass::Wheel1ms`] when the timer is
+///   a 1 ms wheel (as tokio's, whatever the I/O driver), else
+///   [`TimerClass::Fine`].
+/// - [`new`](Runtime::new) never panics: check what the runtime needs
+///   ([`sys::io_uring_available`], [`sys::check_memlock`]) and return
+///   [`Unavailable`] with the reason; a reason about locked memory says
+///   "locked memory". Wrap the crate's constructor in `catch_unwind` when it
+///   may panic.
+/// - [`describe`](Runtime::describe) starts from
+///   [`base_description::<Self>(workers, driver)`](base_description) and
+///   records every knob set in `knobs` (the runtime crate's cargo features
+///   too, when not its defaults). `driver` is the one that actually runs: a
+///   runtime that picks its driver at start-up and may fall back silently
+///   (as monoio's default does, and compio's once any crate in the build
+///   turns on its `polling` feature) has it pinned, or checked after start,
+///   and refuses with `Unavailable` rather than run another one. A runtime
+///   that panics on driver errors later on can be run once in `new` (a short
+///   timed wait) to turn that into a reason.
+/// - [`block_on`](Runtime::block_on) is called many times on one runtime
+///   (once per measured sample), never nested: tasks spawned in one call
+///   must resume in the next. Check that the crate allows it; a
+///   `block_on(&mut self)` goes behind a `RefCell`.
+/// - [`spawn_local`](Runtime::spawn_local) returns a handle that lets the
+///   task run when dropped: some crates' handles cancel their task on drop
+///   and need a `detach`; compio's `detach` also gives up the output, so wrap
+///   its handle in one that detaches on drop.
+/// - [`sleep(dur)`](Runtime::sleep) counts from the call, not from the first
+///   poll: an `async fn sleep` reads the clock when first polled, so take the
+///   deadline at the call (`sleep_until(Instant::now() + dur)`).
+/// - I/O uses owned buffers: [`Conn::read`] fills at most `buf.len()` bytes
+///   and returns the buffer with its length unchanged; `write_all(buf, len)`
+///   writes `buf[..len]`. io_uring crates read a `Vec` up to its capacity and
+///   then set its length from what was read: read into a slice of
+///   `..buf.len()` and check what the crate does to the length. Set
+///   `TCP_NODELAY` on every stream. [`listener`](Runtime::listener) adopts
+///   the `SO_REUSEPORT` std listener rtbench binds.
 pub trait Runtime: Sized + 'static {
     /// The configuration name (`tokio-mt`), as printed by `rtbench list`.
     const NAME: &'static str;
