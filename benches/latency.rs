@@ -9,7 +9,7 @@
 mod common;
 
 use common::Settings;
-use rtbench_results::{BenchResult, OpenLoop as OpenLoopResult, Reference, Slo};
+use rtbench_results::{BenchResult, OpenLoop as OpenLoopResult, Reference, RunMode, Slo, Status};
 use rtbench_runtimes::sys;
 use rtbench_workloads::echo::{EchoBench, EchoCase};
 use rtbench_workloads::harness::{self, BenchArgs, Mode, Plan};
@@ -86,12 +86,12 @@ fn main() {
     let unavailable = &settings.unavailable;
     // The generator is this thread: wake on time (recorded in every result).
     sys::set_timer_slack(Duration::from_nanos(1));
-    let (warmup, step_time) = match settings.mode {
-        "quick" => (Duration::from_millis(30), Duration::from_millis(250)),
-        "full" => (Duration::from_millis(500), Duration::from_secs(5)),
+    let (warmup, step_time) = match settings.run_mode {
+        RunMode::Quick => (Duration::from_millis(30), Duration::from_millis(250)),
+        RunMode::Full => (Duration::from_millis(500), Duration::from_secs(5)),
         // Default runs 3 rounds (`rtbench run`): 0.3 s steps keep them
         // within 20 minutes, and the rounds show the spread.
-        _ => (Duration::from_millis(75), Duration::from_millis(300)),
+        RunMode::Default | RunMode::Load => (Duration::from_millis(75), Duration::from_millis(300)),
     };
     let wait = if settings.placement.name() == "split" {
         Wait::SleepThenSpin(SPIN)
@@ -240,7 +240,7 @@ fn reference(
     if let Some(r) = refs.cases.get(&case.label()) {
         return Ok(r.clone());
     }
-    let (warmup, measure) = if settings.mode == "quick" {
+    let (warmup, measure) = if settings.run_mode == RunMode::Quick {
         (Duration::from_millis(30), Duration::from_millis(120))
     } else {
         (Duration::from_millis(100), Duration::from_millis(400))
@@ -305,7 +305,7 @@ fn measure(
     let mut bench = match (t.make)(case) {
         Ok(b) => b,
         Err(e) => {
-            result.status = "failed".into();
+            result.status = Status::Failed;
             result.error = Some(e);
             return result;
         }
@@ -353,7 +353,7 @@ fn measure(
             });
         }
         Err(e) => {
-            result.status = "failed".into();
+            result.status = Status::Failed;
             result.error = Some(e);
         }
     }

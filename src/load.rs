@@ -5,8 +5,8 @@
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use rtbench_results::{
-    BenchResult, Capacity, Description, Estimate, Latency, OpenLoop as OpenLoopResult, RunDir,
-    RunMeta, SCHEMA_VERSION, Slo, Step,
+    BenchResult, Capacity, Description, Estimate, Flavor, Latency, OpenLoop as OpenLoopResult,
+    RunDir, RunMeta, RunMode, SCHEMA_VERSION, Slo, Status, Step, TimerClass,
 };
 use rtbench_workloads::latency;
 use rtbench_workloads::loadgen::{Arrivals, LoadGen, OpenHists, OpenLoop, Wait};
@@ -274,9 +274,9 @@ fn write_results(dir: &std::path::Path, a: &LoadArgs, r: &Report) -> anyhow::Res
     let external = format!("external {}", r.addr);
     let description = Description {
         name: external.clone(),
-        flavor: "external".into(),
+        flavor: Flavor::External,
         workers: 0,
-        timer_class: "unknown".into(),
+        timer_class: TimerClass::Unknown,
         driver: "unknown".into(),
         knobs: BTreeMap::new(),
         notes: vec!["an echo server rtbench did not start (rtbench load)".into()],
@@ -285,7 +285,7 @@ fn write_results(dir: &std::path::Path, a: &LoadArgs, r: &Report) -> anyhow::Res
         schema_version: SCHEMA_VERSION,
         run_id,
         started_at: stamp,
-        mode: "load".into(),
+        mode: RunMode::Load,
         placement: "external".into(),
         env: rtbench_runtimes::env::probe(),
         git_commit: None,
@@ -319,7 +319,7 @@ fn write_results(dir: &std::path::Path, a: &LoadArgs, r: &Report) -> anyhow::Res
         .into(),
         op: "round trip".into(),
         ops_per_iter: 1.0,
-        status: "ok".into(),
+        status: Status::Ok,
         error: None,
         estimate: (r.mode == "closed").then_some(Estimate {
             mean_ns,

@@ -28,8 +28,6 @@ use std::time::{Duration, SystemTime};
 pub struct Settings {
     /// Quick, default or full.
     pub run_mode: RunMode,
-    /// `run_mode` by name, as `benches/latency.rs` matches it.
-    pub mode: &'static str,
     /// The command line as criterion reads it (mode, filter, sample size).
     pub args: BenchArgs,
     /// criterion's test mode (`--test`, or no `--bench`): run each benchmark
@@ -121,7 +119,6 @@ impl Settings {
         };
         let mut settings = Settings {
             run_mode,
-            mode: run_mode.as_str(),
             test_mode: args.mode == Mode::Test,
             args,
             placement,
@@ -310,7 +307,7 @@ fn open_run(
     eprintln!(
         "rtbench: {workload} results -> {} ({} mode, placement {})",
         run.path.display(),
-        settings.mode,
+        settings.run_mode,
         settings.placement.describe()
     );
     Ok(run)

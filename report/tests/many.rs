@@ -26,13 +26,12 @@ fn desc(name: &str) -> Description {
     Description {
         name: name.into(),
         flavor: if name == "std-threads" {
-            "reference"
+            Flavor::Reference
         } else {
-            "work-stealing"
-        }
-        .into(),
+            Flavor::WorkStealing
+        },
         workers: 2,
-        timer_class: "fine".into(),
+        timer_class: TimerClass::Fine,
         driver: "epoll".into(),
         knobs: BTreeMap::new(),
         notes: vec![],
@@ -47,7 +46,7 @@ pub fn write_run() -> std::path::PathBuf {
         schema_version: SCHEMA_VERSION,
         run_id: "20250102T000000Z-many".into(),
         started_at: "2025-01-02T00:00:00Z".into(),
-        mode: "default".into(),
+        mode: RunMode::Default,
         placement: "split".into(),
         env: Environment::default(),
         git_commit: None,
@@ -90,7 +89,7 @@ pub fn write_run() -> std::path::PathBuf {
             params: [("msg_bytes".into(), 64.0), ("connections".into(), 16.0)].into(),
             op: "round trip".into(),
             ops_per_iter: 100.0,
-            status: "ok".into(),
+            status: Status::Ok,
             error: None,
             estimate: Some(Estimate {
                 mean_ns: mean,

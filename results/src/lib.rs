@@ -73,19 +73,6 @@ macro_rules! names {
     };
 }
 
-/// Lets a name be written as a string literal (`"failed".into()`) where a
-/// file not yet moved to the enum does so; a literal outside the set panics
-/// with the set's name. Input from outside goes through `parse` instead.
-macro_rules! from_literal {
-    ($($name:ident),*) => {$(
-        impl From<&'static str> for $name {
-            fn from(s: &'static str) -> Self {
-                s.parse().unwrap_or_else(|e: String| panic!("{e}"))
-            }
-        }
-    )*};
-}
-
 names! {
     /// What became of one benchmark id in one round.
     pub enum Status {
@@ -150,8 +137,6 @@ names! {
         Load = "load",
     }
 }
-
-from_literal!(Status, Flavor, TimerClass, RunMode);
 
 /// `meta.json`: what a run was and where it ran.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
@@ -779,11 +764,6 @@ mod tests {
         check(Flavor::ALL);
         check(TimerClass::ALL);
         check(RunMode::ALL);
-        // The literals files still write (see `from_literal!`).
-        assert_eq!(Flavor::from("reference"), Flavor::Reference);
-        assert_eq!(TimerClass::from("unknown"), TimerClass::Unknown);
-        assert_eq!(Status::from("failed"), Status::Failed);
-        assert_eq!(RunMode::from("load"), RunMode::Load);
     }
 
     #[test]

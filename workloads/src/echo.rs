@@ -8,7 +8,7 @@ use crate::served::{ServeCommand, ServerProcess};
 use crate::work::work_conn;
 use crate::{Placement, Work};
 use hdrhistogram::Histogram;
-use rtbench_results::Description;
+use rtbench_results::{Description, Flavor, TimerClass};
 use rtbench_runtimes::{Config, Conn, Listener, Runtime, Unavailable, WorkStealing, per_core, sys};
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -494,9 +494,9 @@ impl EchoBench {
 pub fn std_threads_description(case: EchoCase) -> Description {
     Description {
         name: "std-threads".into(),
-        flavor: "reference".into(),
+        flavor: Flavor::Reference,
         workers: case.connections,
-        timer_class: "os".into(),
+        timer_class: TimerClass::Os,
         driver: "blocking".into(),
         knobs: [(
             "threads".to_string(),
@@ -607,9 +607,9 @@ impl BlockingClientBench {
             .map_err(|e| e.to_string())?;
         let description = Description {
             name: "blocking-client".into(),
-            flavor: "check".into(),
+            flavor: Flavor::Check,
             workers: 1,
-            timer_class: "os".into(),
+            timer_class: TimerClass::Os,
             driver: "blocking".into(),
             knobs: [(
                 "server".to_string(),

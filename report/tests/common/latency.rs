@@ -147,15 +147,15 @@ pub fn open_loop(s: Server) -> OpenLoop {
 
 pub fn desc(name: &str) -> Description {
     let (flavor, driver) = match name {
-        "std-threads" => ("reference", "blocking"),
-        "glommio" => ("thread-per-core", "io_uring"),
-        _ => ("work-stealing", "epoll"),
+        "std-threads" => (Flavor::Reference, "blocking"),
+        "glommio" => (Flavor::ThreadPerCore, "io_uring"),
+        _ => (Flavor::WorkStealing, "epoll"),
     };
     Description {
         name: name.into(),
-        flavor: flavor.into(),
+        flavor,
         workers: 1,
-        timer_class: "fine".into(),
+        timer_class: TimerClass::Fine,
         driver: driver.into(),
         knobs: BTreeMap::new(),
         notes: vec![],
@@ -180,7 +180,11 @@ pub fn bench(case: &str, runtime: &str, server: Option<Server>) -> BenchResult {
         .into(),
         op: "round trip".into(),
         ops_per_iter: 1.0,
-        status: if server.is_some() { "ok" } else { "failed" }.into(),
+        status: if server.is_some() {
+            Status::Ok
+        } else {
+            Status::Failed
+        },
         error: server.is_none().then(|| GLOMMIO_ERROR.into()),
         estimate: None,
         latency: None,

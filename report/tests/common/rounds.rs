@@ -156,7 +156,7 @@ pub fn closed(
             }
         }
         Failed => {
-            b.status = "failed".into();
+            b.status = Status::Failed;
             b.error = Some(FAILED.into());
         }
         Hung | Crashed(_) => return unfinished(&b, outcome),
@@ -169,8 +169,8 @@ pub fn closed(
 /// meta.json's placement.
 fn unfinished(like: &BenchResult, outcome: Outcome) -> BenchResult {
     let (status, why) = match outcome {
-        Hung => ("hung", HUNG),
-        Crashed(why) => ("crashed", why),
+        Hung => (Status::Hung, HUNG),
+        Crashed(why) => (Status::Crashed, why),
         _ => unreachable!("only a hang or a crash is recorded by the runner"),
     };
     BenchResult {
@@ -179,7 +179,7 @@ fn unfinished(like: &BenchResult, outcome: Outcome) -> BenchResult {
         params: BTreeMap::new(),
         op: String::new(),
         ops_per_iter: 1.0,
-        status: status.into(),
+        status,
         error: Some(format!("{why} (while running {})", like.id)),
         estimate: None,
         latency: None,
@@ -206,7 +206,7 @@ fn open(case: &str, runtime: &str, round: u32, outcome: Outcome) -> BenchResult 
             o.capacity.bracket_lo = capacity;
         }
         Failed => {
-            b.status = "failed".into();
+            b.status = Status::Failed;
             b.error = Some(FAILED.into());
             b.open_loop = None;
         }
@@ -243,7 +243,7 @@ pub fn write_run() -> PathBuf {
         schema_version: SCHEMA_VERSION,
         run_id: "20260102T000000Z-rounds".into(),
         started_at: "2026-01-02T00:00:00Z".into(),
-        mode: "default".into(),
+        mode: RunMode::Default,
         placement: "split".into(),
         env: Environment::default(),
         git_commit: None,
