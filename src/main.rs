@@ -146,7 +146,10 @@ fn report(
         results,
         out,
         baseline,
-        cargo_lock: lock.is_file().then_some(lock),
+        cargo_lock: lock.is_file().then(|| rtbench_report::CargoLock {
+            path: lock,
+            crates: rtbench_workloads::harness::versioned_crates(),
+        }),
     })?;
     for problem in &rendered.problems {
         eprintln!("warning: skipped unreadable {problem}");

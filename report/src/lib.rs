@@ -53,7 +53,17 @@ pub struct Options {
     /// A run folder or root, same rule as `results`.
     pub baseline: Option<PathBuf>,
     /// Where to read crate versions from when meta.json records none.
-    pub cargo_lock: Option<PathBuf>,
+    pub cargo_lock: Option<CargoLock>,
+}
+
+/// A Cargo.lock and the crates to read from it: the report's fallback for a
+/// run whose meta.json recorded no versions.
+#[derive(Debug, Clone)]
+pub struct CargoLock {
+    pub path: PathBuf,
+    /// The crates a run would record (the adapters' `CRATES`, the load
+    /// generator's, criterion).
+    pub crates: Vec<&'static str>,
 }
 
 /// What a render wrote, and the unreadable files it worked around.
@@ -125,7 +135,7 @@ pub fn render(opts: &Options) -> Result<Rendered, ReportError> {
             });
         }
     }
-    let lock = opts.cargo_lock.as_deref();
+    let lock = opts.cargo_lock.as_ref();
     let model = model::build(&run, baseline.as_ref(), lock);
     let charts = chart::render_all(&model)?;
     fs::create_dir_all(&opts.out).map_err(|error| ReportError::Io {

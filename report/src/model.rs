@@ -12,7 +12,6 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 /// Fixed qualitative palette; runtimes take colours in sorted name order, so
 /// a runtime keeps its colour in every chart of a report.
@@ -504,7 +503,11 @@ fn run_info(run: &LoadedRun) -> RunInfo {
 
 /// Builds the model from a loaded run, an optional baseline, and an optional
 /// Cargo.lock (read only when meta.json records no crate versions).
-pub fn build(run: &LoadedRun, baseline: Option<&LoadedRun>, cargo_lock: Option<&Path>) -> Model {
+pub fn build(
+    run: &LoadedRun,
+    baseline: Option<&LoadedRun>,
+    cargo_lock: Option<&crate::CargoLock>,
+) -> Model {
     let mut problems: Vec<Problem> = run.problems.iter().map(Problem::from).collect();
     if let Some(b) = baseline {
         problems.extend(b.problems.iter().map(|e| Problem {
@@ -519,7 +522,7 @@ pub fn build(run: &LoadedRun, baseline: Option<&LoadedRun>, cargo_lock: Option<&
     let mut crate_versions_source =
         (!crate_versions.is_empty()).then_some(VersionsSource::MetaJson);
     if let Some(lock) = cargo_lock.filter(|_| crate_versions.is_empty()) {
-        match rtbench_results::lock_versions(lock) {
+        match rtbench_results::crate_versions(&lock.path, &lock.crates) {
             Ok(v) if !v.is_empty() => {
                 crate_versions = v;
                 crate_versions_source = Some(VersionsSource::CargoLock);

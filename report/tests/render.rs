@@ -170,7 +170,10 @@ fn skipped_runtimes_show_their_reason_escaped() {
     let dir = out_dir("skipped");
     let _cleanup = Cleanup(dir.clone());
     let mut opts = opts("c-skipped", None, dir.clone());
-    opts.cargo_lock = Some(fixture("lock/Cargo.lock"));
+    opts.cargo_lock = Some(rtbench_report::CargoLock {
+        path: fixture("lock/Cargo.lock"),
+        crates: vec!["tokio", "hdrhistogram", "glommio"],
+    });
     let r = render(&opts).unwrap();
     assert!(r.problems.is_empty());
     let html = std::fs::read_to_string(dir.join("index.html")).unwrap();

@@ -526,38 +526,9 @@ pub fn bench_file_name_in_round(id: &str, round: u32) -> String {
     format!("{}.r{round}.json", name.trim_end_matches(".json"))
 }
 
-/// The crates whose versions the report shows for a run whose meta.json
-/// recorded none (it reads them from a Cargo.lock of today, see
-/// [`lock_versions`]). A run records its own: the crates its adapters name
-/// (`Runtime::CRATES`), the load generator's and criterion.
-pub const REPORT_FALLBACK_CRATES: &[&str] = &[
-    "tokio",
-    "smol",
-    "async-std",
-    "async-executor",
-    "async-io",
-    "glommio",
-    "tokio-uring",
-    "monoio",
-    "compio",
-    "compio-runtime",
-    "compio-driver",
-    "compio-executor",
-    "async-global-executor",
-    "criterion",
-    "hdrhistogram",
-    "mio",
-];
-
 /// The key of the load generator's own mio version, which `mio` (every
 /// version in the lock, runtimes' included) cannot say.
 pub const LOADGEN_MIO: &str = "mio (load generator)";
-
-/// Versions of [`REPORT_FALLBACK_CRATES`] from a Cargo.lock: the report's
-/// fallback (see [`crate_versions`]).
-pub fn lock_versions(path: &Path) -> Result<BTreeMap<String, String>, FileError> {
-    crate_versions(path, REPORT_FALLBACK_CRATES)
-}
 
 /// Versions of `crates` from a Cargo.lock; several versions of one crate are
 /// joined with ", ". [`LOADGEN_MIO`] is the mio that `rtbench-workloads` (the
@@ -832,7 +803,13 @@ mod tests {
     #[test]
     fn lock_versions_say_what_ran() {
         let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock");
-        let v = lock_versions(&lock).unwrap();
+        let names = [
+            "mio",
+            "compio-runtime",
+            "compio-driver",
+            "async-global-executor",
+        ];
+        let v = crate_versions(&lock, &names).unwrap();
         let text = fs::read_to_string(&lock).unwrap();
         let workloads = text
             .split("[[package]]")
@@ -861,7 +838,7 @@ mod tests {
              dependencies = [\"mio\"]\n",
         )
         .unwrap();
-        let v = lock_versions(&lock).unwrap();
+        let v = crate_versions(&lock, &["mio"]).unwrap();
         assert_eq!(v[LOADGEN_MIO], "1.0.1");
         fs::remove_dir_all(&dir).unwrap();
     }
