@@ -4,9 +4,7 @@
 //! the load generator on another (`RTBENCH_PLACEMENT`, `RTBENCH_SERVER_CORES`);
 //! each server is `rtbench serve`, a process of its own.
 
-mod common;
-
-use common::{Settings, Spec, bench, serve_command};
+use rtbench_harness::{ServeCommand, Settings, Spec, bench};
 use rtbench_workloads::echo::{BlockingClientBench, EchoCase};
 
 fn spec(runtime: &str, case: EchoCase) -> Spec {
@@ -27,6 +25,8 @@ fn spec(runtime: &str, case: EchoCase) -> Spec {
 
 fn main() {
     let settings = Settings::from_env("echo");
+    // Every server is `rtbench serve`, built beside the benches.
+    let serve = ServeCommand::new(env!("CARGO_BIN_EXE_rtbench"));
     let mut c = settings.criterion();
     let mut group = c.benchmark_group("echo");
     let placement = &settings.placement;
@@ -34,16 +34,16 @@ fn main() {
         // Each server is `rtbench serve`, a process of its own.
         for name in settings.echo_servers() {
             bench(&mut group, &settings, spec(&name, case), || {
-                settings.served_echo(&name, case)
+                settings.served_echo(&serve, &name, case)
             });
         }
         if case.connections == 1 && placement.server_cores() == 1 {
             // The load generator's check: it must drive std-threads at least this fast.
             bench(&mut group, &settings, spec("blocking-client", case), || {
-                BlockingClientBench::served(&serve_command(), case, placement)
+                BlockingClientBench::served(&serve, case, placement)
             });
         }
     }
     group.finish();
-    common::finish(&mut c);
+    rtbench_harness::finish(&mut c);
 }

@@ -2,9 +2,7 @@
 //! and live heap bytes per parked task, on each runtime's one core.
 //! Not a measure of the work inside tasks: each does a few arithmetic ops.
 
-mod common;
-
-use common::{Settings, Spec};
+use rtbench_harness::{Settings, Spec};
 use rtbench_workloads::fan_out::{self, FanOutCase};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -57,8 +55,8 @@ fn main() {
     let mut c = settings.criterion();
     let mut group = c.benchmark_group("fan_out");
     for case in FanOutCase::matrix() {
-        common::on_every_adapter(&mut group, &settings, case, spec);
+        rtbench_harness::on_every_adapter(&mut group, &settings, case, spec);
     }
     group.finish();
-    common::finish(&mut c);
+    rtbench_harness::finish(&mut c);
 }

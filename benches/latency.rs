@@ -6,13 +6,12 @@
 //! timed, not iterated, so it has its own small runner. `-- <filter>`,
 //! `--list` and `--test` work as with the criterion benches.
 
-mod common;
-
-use common::Settings;
-use rtbench_results::{BenchResult, OpenLoop as OpenLoopResult, Reference, RunMode, Slo, Status};
+use rtbench_format::{BenchResult, OpenLoop as OpenLoopResult, Reference, RunMode, Slo, Status};
+use rtbench_harness::ServeCommand;
+use rtbench_harness::Settings;
+use rtbench_harness::plan::{self, BenchArgs, Mode, Plan};
 use rtbench_runtimes::sys;
 use rtbench_workloads::echo::{EchoBench, EchoCase};
-use rtbench_workloads::harness::{self, BenchArgs, Mode, Plan};
 use rtbench_workloads::loadgen::{Arrivals, OpenLoop, Wait};
 use rtbench_workloads::sweep;
 use std::collections::BTreeMap;
@@ -44,7 +43,9 @@ fn targets(settings: &Settings) -> Vec<Target> {
             Target {
                 make: Box::new({
                     let name = name.clone();
-                    move |case| settings.served_echo(&name, case)
+                    // Every server is `rtbench serve`, built beside the benches.
+                    let serve = ServeCommand::new(env!("CARGO_BIN_EXE_rtbench"));
+                    move |case| settings.served_echo(&serve, &name, case)
                 }),
                 name,
             }
@@ -115,7 +116,7 @@ fn main() {
     for case in sweep::cases(full) {
         let mut chosen: Vec<&Target> = Vec::new();
         for t in targets.iter().filter(|t| args.selects(&id(&t.name, case))) {
-            match harness::plan(&args, &id(&t.name, case), &t.name, unavailable) {
+            match plan::plan(&args, &id(&t.name, case), &t.name, unavailable) {
                 Plan::Run => chosen.push(t),
                 Plan::Skip(why) => settings.skip(result(&settings, &t.name, case), why),
                 Plan::Filtered => {}
@@ -196,7 +197,7 @@ fn main() {
             eprintln!("  {case}: {}", line.join(", "));
         }
     }
-    common::exit_if_failed(&failed);
+    rtbench_harness::exit_if_failed(&failed);
 }
 
 /// `--test`: one short step at a low rate; it must do exactly the work scheduled.
@@ -272,7 +273,7 @@ fn reference(
         closed_loop,
     };
     if let Some(run) = &settings.run {
-        refs.schema_version = rtbench_results::SCHEMA_VERSION;
+        refs.schema_version = rtbench_format::SCHEMA_VERSION;
         refs.cases.insert(case.label(), r.clone());
         run.write_references(&refs).map_err(|e| e.to_string())?;
     }

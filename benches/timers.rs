@@ -3,10 +3,8 @@
 //! one core, beside `std::thread::sleep` with default and 1 ns timer slack.
 //! Not a measure of timer accuracy under CPU load.
 
-mod common;
-
-use common::{Settings, Spec, bench};
 use criterion::SamplingMode;
+use rtbench_harness::{Settings, Spec, bench};
 use rtbench_workloads::timers::{OsSleep, TimerCase};
 use std::time::Duration;
 
@@ -46,7 +44,7 @@ fn main() {
         } else {
             SamplingMode::Auto
         });
-        common::on_every_adapter(&mut group, &settings, case, spec);
+        rtbench_harness::on_every_adapter(&mut group, &settings, case, spec);
         if let TimerCase::Sleep { dur } = case {
             for slack in [None, Some(Duration::from_nanos(1))] {
                 let os = OsSleep::new(dur, slack, settings.placement.server_cpus()[0]);
@@ -55,5 +53,5 @@ fn main() {
         }
     }
     group.finish();
-    common::finish(&mut c);
+    rtbench_harness::finish(&mut c);
 }

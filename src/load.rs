@@ -4,7 +4,7 @@
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use rtbench_results::{
+use rtbench_format::{
     BenchResult, Capacity, Description, Estimate, Flavor, Latency, OpenLoop as OpenLoopResult,
     RunDir, RunMeta, RunMode, SCHEMA_VERSION, Slo, Status, Step, TimerClass,
 };

@@ -55,7 +55,7 @@ enum Command {
         baseline: Option<PathBuf>,
     },
     /// Print the JSON Schema of a report's results.json, generated from its
-    /// types (`report/results.schema.json` is this, committed).
+    /// types (`render/results.schema.json` is this, committed).
     Schema,
 }
 
@@ -116,7 +116,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Load(args) => load::run(args)?,
         Command::Serve(args) => serve::run(args)?,
         Command::Run(args) => run::run(args)?,
-        Command::Schema => print!("{}", rtbench_report::results_schema()),
+        Command::Schema => print!("{}", rtbench_render::results_schema()),
         Command::Report {
             results,
             out,
@@ -124,9 +124,9 @@ fn run(command: Command) -> anyhow::Result<()> {
         } => {
             let out = match out {
                 Some(out) => out,
-                None => rtbench_report::load::resolve(&results)?
+                None => rtbench_render::load::resolve(&results)?
                     .path
-                    .join(rtbench_report::REPORT_DIR),
+                    .join(rtbench_render::REPORT_DIR),
             };
             report(results, out, baseline, true)?
         }
@@ -142,13 +142,13 @@ fn report(
     list: bool,
 ) -> anyhow::Result<()> {
     let lock = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock");
-    let rendered = rtbench_report::render(&rtbench_report::Options {
+    let rendered = rtbench_render::render(&rtbench_render::Options {
         results,
         out,
         baseline,
-        cargo_lock: lock.is_file().then(|| rtbench_report::CargoLock {
+        cargo_lock: lock.is_file().then(|| rtbench_render::CargoLock {
             path: lock,
-            crates: rtbench_workloads::harness::versioned_crates(),
+            crates: rtbench_harness::plan::versioned_crates(),
         }),
     })?;
     for problem in &rendered.problems {

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
-use rtbench_results::{BenchResult, Description, RunDir, RunMeta, Status};
+use rtbench_format::{BenchResult, Description, RunDir, RunMeta, Status};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -431,7 +431,7 @@ fn files_of(run: &RunDir, g: &Group, round: u32) -> BTreeSet<String> {
         .iter()
         .filter(|id| {
             run.bench_dir()
-                .join(rtbench_results::bench_file_name_in_round(id, round))
+                .join(rtbench_format::bench_file_name_in_round(id, round))
                 .exists()
         })
         .cloned()
@@ -546,5 +546,5 @@ fn summary(report: &Path) -> anyhow::Result<()> {
 
 /// `1234567.0` -> `1.23M/s`.
 fn si(v: f64) -> String {
-    format!("{}/s", rtbench_report::fmt::si(v))
+    format!("{}/s", rtbench_render::fmt::si(v))
 }

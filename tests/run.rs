@@ -27,7 +27,7 @@ fn the_watchdog_records_hung_and_crashed_and_the_run_goes_on() {
         .find(|p| p.join("meta.json").is_file())
         .expect("a run folder");
     let result = |id: &str| -> serde_json::Value {
-        let file = run.join("bench").join(rtbench_results::bench_file_name(id));
+        let file = run.join("bench").join(rtbench_format::bench_file_name(id));
         serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap()
     };
     let hung = result("timers/os-sleep/sleep-1ms");

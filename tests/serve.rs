@@ -153,7 +153,7 @@ fn an_unavailable_configuration_is_one_line() {
 /// it reports at exit bounds it), so none of the load generator's counts.
 #[test]
 fn a_served_echo_counts_its_own_process_cpu() {
-    use rtbench_results::Description;
+    use rtbench_format::Description;
     use rtbench_workloads::Placement;
     use rtbench_workloads::echo::{EchoBench, EchoCase};
     use rtbench_workloads::served::ServeCommand;

@@ -1,7 +1,7 @@
 //! The environment every result carries (`rtbench env`).
 
 use crate::sys;
-pub use rtbench_results::Environment;
+pub use rtbench_format::Environment;
 
 /// rustc that built this crate, captured by the build script.
 pub const RUSTC_VERSION: &str = env!("RTBENCH_RUSTC_VERSION");

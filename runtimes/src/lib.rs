@@ -17,7 +17,7 @@ use std::time::Duration;
 
 // A runtime's `Runtime::FLAVOR` is `Flavor::WorkStealing` or
 // `Flavor::ThreadPerCore`; the other flavors are what stands in for one.
-pub use rtbench_results::{Description, Flavor, TimerClass};
+pub use rtbench_format::{Description, Flavor, TimerClass};
 
 pub mod env;
 pub mod sys;

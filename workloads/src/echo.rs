@@ -8,7 +8,7 @@ use crate::served::{ServeCommand, ServerProcess};
 use crate::work::work_conn;
 use crate::{Placement, Work};
 use hdrhistogram::Histogram;
-use rtbench_results::{Description, Flavor, TimerClass};
+use rtbench_format::{Description, Flavor, TimerClass};
 use rtbench_runtimes::{Config, Conn, Listener, Runtime, Unavailable, WorkStealing, per_core, sys};
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -522,7 +522,7 @@ pub fn describe<R: Runtime>(config: &Config, cpus: &[usize]) -> Result<Descripti
     .map_err(|e| e.0)
 }
 
-impl crate::harness::Observed for EchoBench {
+impl crate::Observed for EchoBench {
     fn hist_mut(&mut self) -> Option<&mut Histogram<u64>> {
         Some(&mut self.hist)
     }
@@ -531,7 +531,7 @@ impl crate::harness::Observed for EchoBench {
     }
 }
 
-impl crate::harness::Observed for BlockingClientBench {
+impl crate::Observed for BlockingClientBench {
     fn hist_mut(&mut self) -> Option<&mut Histogram<u64>> {
         Some(&mut self.hist)
     }

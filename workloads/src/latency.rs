@@ -3,7 +3,7 @@
 use base64::Engine;
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
-use rtbench_results::Latency;
+use rtbench_format::Latency;
 
 /// A histogram from 1 ns to 100 s with 3 significant digits.
 pub fn histogram() -> Histogram<u64> {

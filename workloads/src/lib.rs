@@ -2,10 +2,10 @@
 //! fan-out, timers. No runtime crate is a dependency here, and nothing here
 //! knows criterion: each workload is a routine `run(iters) -> elapsed` that
 //! honours `iters` exactly and counts the work it did, so the benches are
-//! thin and the tests can check the routines directly. [`harness`] holds
-//! the benches' own decisions (command line, skips, measured calls) as
-//! plain functions, so that they are tested too.
+//! thin and the tests can check the routines directly. The benches drive
+//! them through `rtbench-harness` (criterion, settings, the run folder).
 
+use hdrhistogram::Histogram;
 use rtbench_runtimes::{Config, Runtime, WorkStealing};
 use std::future::Future;
 use std::marker::PhantomData;
@@ -14,7 +14,6 @@ use std::time::Duration;
 
 pub mod echo;
 pub mod fan_out;
-pub mod harness;
 pub mod latency;
 pub mod loadgen;
 pub mod placement;
@@ -127,7 +126,7 @@ pub struct InRuntime<R: Runtime, C> {
     rt: R,
     pub case: C,
     body: fn(&R, C, u64) -> Result<Sample, String>,
-    pub description: rtbench_results::Description,
+    pub description: rtbench_format::Description,
     pub topology: String,
     /// Work done by all calls so far.
     pub work: Work,
@@ -152,6 +151,20 @@ pub trait Routine {
     fn work(&self) -> Work;
     /// The work one iteration must do.
     fn per_iter(&self) -> Work;
+}
+
+/// A routine whose calls the harness can take apart (`rtbench_harness::plan::call`):
+/// what one call recorded.
+pub trait Observed: Routine {
+    /// The distribution the routine records into; [`call`] resets it
+    /// before each call to keep that call's part alone.
+    fn hist_mut(&mut self) -> Option<&mut Histogram<u64>> {
+        None
+    }
+    /// Server CPU time used so far, for routines that measure it.
+    fn server_cpu(&self) -> Option<Duration> {
+        None
+    }
 }
 
 /// Runs `routine` for `iters` iterations and proves it did exactly that
@@ -231,7 +244,7 @@ impl<R: Runtime, C: Copy> InRuntime<R, C> {
     }
 }
 
-impl<R: Runtime, C: Case> harness::Observed for InRuntime<R, C> {
+impl<R: Runtime, C: Case> Observed for InRuntime<R, C> {
     fn hist_mut(&mut self) -> Option<&mut hdrhistogram::Histogram<u64>> {
         Some(&mut self.hist)
     }

@@ -6,7 +6,7 @@
 use crate::echo::{EchoBench, EchoCase};
 use crate::latency;
 use crate::loadgen::{OpenHists, OpenLoop, OpenOutcome};
-use rtbench_results::{Capacity, Latency, Slo, Step};
+use rtbench_format::{Capacity, Latency, Slo, Step};
 use std::time::Duration;
 
 /// The sweep's offered rates, as fractions of the reference capacity.

@@ -176,7 +176,7 @@ pub struct OsSleep {
     /// The slack the sleeping thread actually had, in ns.
     pub timer_slack_ns: Option<u64>,
     /// The reference as data, like a runtime's `describe()`.
-    pub description: rtbench_results::Description,
+    pub description: rtbench_format::Description,
     /// Its sleeping thread is pinned to one CPU: `1 core`.
     pub topology: String,
 }
@@ -198,11 +198,11 @@ impl OsSleep {
             hist: latency::histogram(),
             work: Work::default(),
             timer_slack_ns: None,
-            description: rtbench_results::Description {
+            description: rtbench_format::Description {
                 name,
-                flavor: rtbench_results::Flavor::Reference,
+                flavor: rtbench_format::Flavor::Reference,
                 workers: 1,
-                timer_class: rtbench_results::TimerClass::Os,
+                timer_class: rtbench_format::TimerClass::Os,
                 driver: "std::thread::sleep".into(),
                 knobs: knobs.unwrap_or_default(),
                 notes: vec!["no runtime: the OS sleep floor".into()],
@@ -242,7 +242,7 @@ impl OsSleep {
     }
 }
 
-impl crate::harness::Observed for OsSleep {
+impl crate::Observed for OsSleep {
     fn hist_mut(&mut self) -> Option<&mut Histogram<u64>> {
         Some(&mut self.hist)
     }

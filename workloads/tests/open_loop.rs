@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rtbench_results::Slo;
+use rtbench_format::Slo;
 use rtbench_workloads::loadgen::{Arrivals, LoadGen, OpenHists, OpenLoop, Wait};
 use rtbench_workloads::reference::StdEchoServer;
 use rtbench_workloads::sweep;

@@ -6,7 +6,7 @@
 //! runtime skipped in meta.json.
 
 use super::latency::{Server, desc};
-use rtbench_results::*;
+use rtbench_format::*;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

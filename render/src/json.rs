@@ -10,7 +10,7 @@ pub struct JsonReporter;
 impl Reporter for JsonReporter {
     fn write(&self, model: &Model, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
         let path = out.join("results.json");
-        rtbench_results::write_json_atomic(&path, model).map_err(|error| ReportError::Io {
+        rtbench_format::write_json_atomic(&path, model).map_err(|error| ReportError::Io {
             path: path.clone(),
             error,
         })?;

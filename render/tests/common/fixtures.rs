@@ -11,7 +11,7 @@
 //!   smol-mt about the same);
 //! - `lock/Cargo.lock`: a trimmed lock for the crate-version fallback.
 
-use rtbench_results::{
+use rtbench_format::{
     BenchResult, Description, Environment, Estimate, Flavor, Latency, RunDir, RunMeta, RunMode,
     RuntimeEntry, Status, TimerClass,
 };
@@ -195,7 +195,7 @@ fn meta(run_id: &str, runtimes: &[&str], unavailable: &[(&str, &str)]) -> RunMet
         ("criterion", "0.8.2"),
     ];
     RunMeta {
-        schema_version: rtbench_results::SCHEMA_VERSION,
+        schema_version: rtbench_format::SCHEMA_VERSION,
         run_id: run_id.into(),
         started_at: "2025-01-01T00:00:00Z".into(),
         mode: RunMode::Quick,

@@ -5,9 +5,9 @@
 //! measures and the figures computed from them alone, the round, and a
 //! test-only fault switch.
 
-use crate::{Routine, run_checked};
 use hdrhistogram::Histogram;
-use rtbench_results::Estimate;
+use rtbench_format::Estimate;
+use rtbench_workloads::{Observed, run_checked};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
@@ -262,19 +262,6 @@ impl SplitMix64 {
     }
 }
 
-/// A routine whose calls [`call`] can take apart: what one call recorded.
-pub trait Observed: Routine {
-    /// The distribution the routine records into; [`call`] resets it
-    /// before each call to keep that call's part alone.
-    fn hist_mut(&mut self) -> Option<&mut Histogram<u64>> {
-        None
-    }
-    /// Server CPU time used so far, for routines that measure it.
-    fn server_cpu(&self) -> Option<Duration> {
-        None
-    }
-}
-
 /// What one call measured.
 #[derive(Debug, Clone, Default)]
 pub struct Call {
@@ -409,7 +396,7 @@ pub fn call<R: Observed>(
 /// [`Runtime::CRATES`]: rtbench_runtimes::Runtime::CRATES
 pub fn versioned_crates() -> Vec<&'static str> {
     let mut crates = rtbench_runtimes::crates();
-    crates.extend(crate::loadgen::CRATES);
+    crates.extend(rtbench_workloads::loadgen::CRATES);
     crates.push("criterion");
     crates
 }
@@ -492,7 +479,7 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Work, latency};
+    use rtbench_workloads::{Routine, Work, latency};
 
     fn args(line: &str) -> BenchArgs {
         BenchArgs::parse(line.split_whitespace().map(String::from)).unwrap()

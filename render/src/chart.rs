@@ -6,7 +6,7 @@ use crate::{ReportError, Reporter, fmt, view, write_atomic};
 use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use rtbench_results::Status;
+use rtbench_format::Status;
 use std::path::{Path, PathBuf};
 
 const WIDTH: u32 = 960;

@@ -7,7 +7,7 @@ use crate::model::{
     Verdict,
 };
 use crate::overview::{Overview, OverviewCell, OverviewRuntime};
-use rtbench_results::Status;
+use rtbench_format::Status;
 
 /// One formatted cell; `class` marks what stands out (baseline verdicts,
 /// noisy rows, the best of a case) for CSS and bold in Markdown, `sub` is a

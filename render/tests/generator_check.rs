@@ -6,7 +6,7 @@
 mod common;
 use common::rounds::{Outcome, closed};
 use common::*;
-use rtbench_results::RunDir;
+use rtbench_format::RunDir;
 
 fn render_with_check(blocking: f64) -> (Out, Cleanup) {
     let dir = rounds::write_run();

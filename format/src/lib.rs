@@ -845,7 +845,7 @@ mod tests {
 
     #[test]
     fn read_json_names_the_file_and_the_problem() {
-        let dir = std::env::temp_dir().join(format!("rtbench-results-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("rtbench-format-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         let empty = dir.join("empty.json");
         fs::write(&empty, "").unwrap();

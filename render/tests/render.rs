@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use rtbench_report::{Options, ReportError, render};
+use rtbench_render::{Options, ReportError, render};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -170,7 +170,7 @@ fn skipped_runtimes_show_their_reason_escaped() {
     let dir = out_dir("skipped");
     let _cleanup = Cleanup(dir.clone());
     let mut opts = opts("c-skipped", None, dir.clone());
-    opts.cargo_lock = Some(rtbench_report::CargoLock {
+    opts.cargo_lock = Some(rtbench_render::CargoLock {
         path: fixture("lock/Cargo.lock"),
         crates: vec!["tokio", "hdrhistogram", "glommio"],
     });
@@ -524,8 +524,8 @@ fn a_run_renders_into_its_own_report_folder() {
         assert!(status.success());
     }
     let before = snapshot(&run);
-    let own = run.join(rtbench_report::REPORT_DIR);
-    render(&rtbench_report::Options {
+    let own = run.join(rtbench_render::REPORT_DIR);
+    render(&rtbench_render::Options {
         results: run.clone(),
         out: own.clone(),
         baseline: None,

@@ -30,7 +30,7 @@ fn rendered_results_validate_against_the_committed_schema() {
         let errors = errors(&v, &o.json);
         assert!(errors.is_empty(), "{run}: {errors:#?}");
         let written = std::fs::read_to_string(o.dir.join("results.schema.json")).unwrap();
-        assert_eq!(written, rtbench_report::results_schema());
+        assert_eq!(written, rtbench_render::results_schema());
     }
 }
 
@@ -86,9 +86,9 @@ fn the_committed_schema_is_the_generated_one() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/results.schema.json");
     let committed = std::fs::read_to_string(path).unwrap();
     assert!(
-        committed == rtbench_report::results_schema(),
+        committed == rtbench_render::results_schema(),
         "{path} differs from the schema the types generate; regenerate it with \
-         `cargo run -p rtbench -- schema > report/results.schema.json`"
+         `cargo run -p rtbench -- schema > render/results.schema.json`"
     );
 }
 

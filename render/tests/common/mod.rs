@@ -5,7 +5,7 @@ pub mod fixtures;
 pub mod latency;
 pub mod rounds;
 
-use rtbench_report::{Options, Rendered, ReportError, render};
+use rtbench_render::{Options, Rendered, ReportError, render};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -18,7 +18,7 @@ pub fn fixture(name: &str) -> PathBuf {
 pub fn out_dir(tag: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
     let n = N.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("rtbench-report-{}-{tag}-{n}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("rtbench-render-{}-{tag}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }

@@ -4,7 +4,7 @@
 mod common;
 use common::latency::GLOMMIO_ERROR;
 use common::*;
-use rtbench_report::fmt::si;
+use rtbench_render::fmt::si;
 use serde_json::Value;
 
 fn runtimes(g: &Value) -> Vec<&str> {
@@ -299,7 +299,7 @@ fn a_repeated_step_shows_the_attempt_that_decided_it() {
             .find(|l| l.starts_with("| std-threads") && l.contains("‡"))
             .expect("the repeated cell is marked in summary.md");
     assert!(
-        md_line.contains(&rtbench_report::fmt::ns(p99 as f64)),
+        md_line.contains(&rtbench_render::fmt::ns(p99 as f64)),
         "{md_line}"
     );
     assert!(o.html.contains("‡ the step"), "the mark is explained");

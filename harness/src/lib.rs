@@ -1,21 +1,22 @@
 //! What the bench files share: settings from the environment and the
 //! command line, the run folder under `target/rtbench/`, and the bridge from
 //! a checked routine to criterion's `iter_custom` that records results
-//! beside criterion's own. The decisions themselves are in
-//! `rtbench_workloads::harness`, where the tests reach them.
+//! beside criterion's own. The decisions it makes (command line, skips, the
+//! measured calls and their figures) are plain functions in [`plan`].
 
-#![allow(dead_code)] // each bench file uses its own part
+pub mod plan;
 
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput, measurement::WallTime};
-use rtbench_results::{
+use plan::{BenchArgs, Faults, Measured, Mode, Plan};
+use rtbench_format::{
     BenchResult, Description, Flavor, RunDir, RunMeta, RunMode, RuntimeEntry, Status,
 };
 use rtbench_runtimes::Runtime;
 use rtbench_runtimes::{Config, env};
+use rtbench_workloads::Observed;
 use rtbench_workloads::echo::{EchoBench, EchoCase, std_threads_description};
 use rtbench_workloads::fan_out::FanOutCase;
-use rtbench_workloads::harness::{self, BenchArgs, Faults, Measured, Mode, Observed, Plan};
-use rtbench_workloads::served::ServeCommand;
+pub use rtbench_workloads::served::ServeCommand;
 use rtbench_workloads::timers::TimerCase;
 use rtbench_workloads::{InRuntime, Placement, Visit, Workloads, latency};
 use std::cell::RefCell;
@@ -53,11 +54,6 @@ pub struct Settings {
     pub round: u32,
     /// `RTBENCH_TEST_FAULT`, for the watchdog's tests only.
     pub faults: Faults,
-}
-
-/// `rtbench serve`, built beside the benches.
-pub fn serve_command() -> ServeCommand {
-    ServeCommand::new(env!("CARGO_BIN_EXE_rtbench"))
 }
 
 /// Exits with a one-line error (a bad setting is not worth a backtrace).
@@ -98,7 +94,7 @@ impl Settings {
         let placement = Placement::from_env(server_cores).unwrap_or_else(fail);
         rtbench_runtimes::sys::pin_to_cpus(placement.server_cpus());
         let round =
-            harness::round(std::env::var("RTBENCH_ROUND").ok().as_deref()).unwrap_or_else(fail);
+            plan::round(std::env::var("RTBENCH_ROUND").ok().as_deref()).unwrap_or_else(fail);
         let faults = Faults::from_env().unwrap_or_else(fail);
         let sample_size = args.sample_size.unwrap_or(match run_mode {
             RunMode::Quick => 10,
@@ -191,7 +187,12 @@ impl Settings {
 
     /// Configuration `name`'s echo server for `case` as `rtbench serve`, a
     /// process of its own on the server CPUs, driven from this thread.
-    pub fn served_echo(&self, name: &str, case: EchoCase) -> Result<EchoBench, String> {
+    pub fn served_echo(
+        &self,
+        serve: &ServeCommand,
+        name: &str,
+        case: EchoCase,
+    ) -> Result<EchoBench, String> {
         let description = match name {
             "std-threads" => std_threads_description(case),
             _ => self
@@ -200,7 +201,7 @@ impl Settings {
                 .cloned()
                 .ok_or_else(|| format!("{name} did not start here"))?,
         };
-        EchoBench::served(&serve_command(), name, description, case, &self.placement)
+        EchoBench::served(serve, name, description, case, &self.placement)
     }
 
     /// A result for `workload/runtime/case` with this run's placement, round
@@ -280,7 +281,7 @@ fn open_run(
     std::fs::create_dir_all(&run.path)?;
     std::fs::write(run.path.join(".owner"), &owner)?;
     let mut meta = run.read_meta().unwrap_or_else(|_| RunMeta {
-        schema_version: rtbench_results::SCHEMA_VERSION,
+        schema_version: rtbench_format::SCHEMA_VERSION,
         run_id: id.clone(),
         started_at: rfc3339(SystemTime::now()),
         mode: settings.run_mode,
@@ -323,10 +324,10 @@ fn git_commit() -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// Versions of the crates that run (see `harness::versioned_crates`) from Cargo.lock.
+/// Versions of the crates that run (see `plan::versioned_crates`) from Cargo.lock.
 fn crate_versions() -> BTreeMap<String, String> {
-    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock");
-    rtbench_results::crate_versions(&lock, &harness::versioned_crates()).unwrap_or_default()
+    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock");
+    rtbench_format::crate_versions(&lock, &plan::versioned_crates()).unwrap_or_default()
 }
 
 fn utc_stamp() -> String {
@@ -443,7 +444,7 @@ pub fn bench<T: Recorded>(
     result.op = spec.op.into();
     result.ops_per_iter = spec.ops_per_iter as f64;
     let id = result.id.clone();
-    match harness::plan(&settings.args, &id, &spec.runtime, &settings.unavailable) {
+    match plan::plan(&settings.args, &id, &spec.runtime, &settings.unavailable) {
         Plan::Filtered => return,
         Plan::Skip(why) => return settings.skip(result, why),
         Plan::Run => {}
@@ -465,7 +466,7 @@ pub fn bench<T: Recorded>(
             });
             let outcome = match routine {
                 Ok(r) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    harness::call(r, iters, &mut measured.borrow_mut())
+                    plan::call(r, iters, &mut measured.borrow_mut())
                 }))
                 .unwrap_or_else(|_| Err("panicked while running".into())),
                 Err(e) => Err(e.clone()),

@@ -3,8 +3,8 @@
 //! charts and every runtime keep one colour across them.
 
 mod common;
-use rtbench_report::{Options, render};
-use rtbench_results::*;
+use rtbench_format::*;
+use rtbench_render::{Options, render};
 use std::collections::BTreeMap;
 
 pub const NAMES: [&str; 12] = [

@@ -2,7 +2,7 @@
 //! crate's own types and writers: three runtimes and the `std-threads`
 //! reference in two cases, beside the closed-loop results of `a-complete`.
 
-use rtbench_results::*;
+use rtbench_format::*;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

@@ -2,7 +2,7 @@
 //! every unreadable one, so one bad file never hides the rest of a run.
 
 use crate::ReportError;
-use rtbench_results::{BenchResult, FileError, RunDir, RunMeta, latest_run};
+use rtbench_format::{BenchResult, FileError, RunDir, RunMeta, latest_run};
 
 use std::path::{Path, PathBuf};
 

@@ -4,7 +4,7 @@
 
 use crate::load::LoadedRun;
 use crate::overview::Overview;
-use rtbench_results::{
+use rtbench_format::{
     BenchResult, Capacity, Description, Environment, Estimate, FileError, Flavor, OpenLoop,
     RunMode, Slo, Status, TimerClass,
 };
@@ -60,7 +60,7 @@ pub struct Model {
     pub overview: Overview,
 }
 
-rtbench_results::names! {
+rtbench_format::names! {
     /// Where a report's crate versions came from.
     pub enum VersionsSource {
         /// Recorded by the run.
@@ -122,7 +122,7 @@ pub struct Table {
     pub charts: Vec<ChartRef>,
 }
 
-rtbench_results::names! {
+rtbench_format::names! {
     /// Whether a runtime could run here, as the report lists it.
     pub enum RuntimeStatus {
         /// meta.json lists it and it could start.
@@ -160,7 +160,7 @@ pub struct ChartRef<K = ChartKind> {
     pub title: String,
 }
 
-rtbench_results::names! {
+rtbench_format::names! {
     /// The charts of a closed-loop table.
     pub enum ChartKind {
         Throughput = "throughput",
@@ -171,7 +171,7 @@ rtbench_results::names! {
     }
 }
 
-rtbench_results::names! {
+rtbench_format::names! {
     /// The charts of an open-loop (latency under load) group.
     pub enum LoadChartKind {
         LatencyP99 = "latency_p99",
@@ -249,7 +249,7 @@ pub struct Row {
 
 /// A row's latency: the raw results' summary, without the histogram blob
 /// (`hdr_base64` is `None`, so results.json leaves it out).
-pub type LatencyFigures = rtbench_results::Latency;
+pub type LatencyFigures = rtbench_format::Latency;
 /// Throughput change against the baseline row with the same id.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
@@ -259,7 +259,7 @@ pub struct Change {
     pub verdict: Verdict,
 }
 
-rtbench_results::names! {
+rtbench_format::names! {
     /// A throughput change against the baseline.
     pub enum Verdict {
         /// Faster, and the two 95% intervals do not overlap.
@@ -347,8 +347,8 @@ pub struct Percentiles {
     pub p999_ns: u64,
 }
 
-impl From<&rtbench_results::Latency> for Percentiles {
-    fn from(l: &rtbench_results::Latency) -> Self {
+impl From<&rtbench_format::Latency> for Percentiles {
+    fn from(l: &rtbench_format::Latency) -> Self {
         Percentiles {
             p50_ns: l.p50_ns,
             p99_ns: l.p99_ns,
@@ -522,7 +522,7 @@ pub fn build(
     let mut crate_versions_source =
         (!crate_versions.is_empty()).then_some(VersionsSource::MetaJson);
     if let Some(lock) = cargo_lock.filter(|_| crate_versions.is_empty()) {
-        match rtbench_results::crate_versions(&lock.path, &lock.crates) {
+        match rtbench_format::crate_versions(&lock.path, &lock.crates) {
             Ok(v) if !v.is_empty() => {
                 crate_versions = v;
                 crate_versions_source = Some(VersionsSource::CargoLock);
@@ -707,7 +707,7 @@ pub fn build(
 
     let mut model = Model {
         schema_version: crate::REPORT_SCHEMA_VERSION,
-        generator: format!("rtbench-report {}", env!("CARGO_PKG_VERSION")),
+        generator: format!("rtbench-render {}", env!("CARGO_PKG_VERSION")),
         run: run_info(run),
         environment: meta.map(|m| m.env.clone()),
         crate_versions,

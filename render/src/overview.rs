@@ -4,7 +4,7 @@
 
 use crate::model::RuntimeStatus;
 use crate::model::{LOAD_WORKLOAD, Model, Section};
-use rtbench_results::{Flavor, Status};
+use rtbench_format::{Flavor, Status};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -1,4 +1,4 @@
-//! Renders raw results (see rtbench-results) into reports.
+//! Renders raw results (see rtbench-format) into reports.
 //!
 //! Laid out like criterion.rs: [`load`] reads files, [`model`] turns them into
 //! one in-memory [`Model`], and small reporters (HTML, Markdown, JSON, SVG
@@ -16,7 +16,7 @@ pub mod view;
 
 pub use model::Model;
 
-use rtbench_results::FileError;
+use rtbench_format::FileError;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -33,7 +33,7 @@ pub const REPORT_DIR: &str = "report";
 
 /// The JSON Schema of `results.json`, generated from [`Model`]'s types (the
 /// serialized side: what `results.json` holds). `rtbench schema` prints it;
-/// `report/results.schema.json` is its committed copy, checked by a test.
+/// `render/results.schema.json` is its committed copy, checked by a test.
 pub fn results_schema() -> String {
     let generator = schemars::generate::SchemaSettings::draft2020_12()
         .for_serialize()
@@ -156,10 +156,10 @@ pub fn render(opts: &Options) -> Result<Rendered, ReportError> {
     Ok(Rendered { files, problems })
 }
 
-/// Writes `bytes` to `path` atomically ([`rtbench_results::write_atomic`]),
+/// Writes `bytes` to `path` atomically ([`rtbench_format::write_atomic`]),
 /// so a reader never sees half a page.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<PathBuf, ReportError> {
-    rtbench_results::write_atomic(path, bytes).map_err(|error| ReportError::Io {
+    rtbench_format::write_atomic(path, bytes).map_err(|error| ReportError::Io {
         path: path.to_path_buf(),
         error,
     })?;
