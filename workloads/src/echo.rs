@@ -377,27 +377,16 @@ pub struct EchoBench {
 }
 
 impl EchoBench {
-    /// A thread-per-core runtime: one executor on each server CPU.
-    pub fn local<R: Runtime>(
+    /// Runtime `R`'s echo server, started by `start` (its flavor's) on the
+    /// server CPUs of this process.
+    pub fn in_process<R: Runtime>(
         case: EchoCase,
         placement: &Placement,
         config: &Config,
+        start: crate::StartServer,
     ) -> Result<EchoBench, String> {
         let description = describe::<R>(config, placement.server_cpus())?;
-        let server =
-            EchoServer::local::<R>(LOOPBACK, placement.server_cpus(), config, Service::Echo)?;
-        Self::connect(case, placement, description, server)
-    }
-
-    /// A work-stealing runtime with `config.workers` workers on the server CPUs.
-    pub fn stealing<R: WorkStealing>(
-        case: EchoCase,
-        placement: &Placement,
-        config: &Config,
-    ) -> Result<EchoBench, String> {
-        let description = describe::<R>(config, placement.server_cpus())?;
-        let server =
-            EchoServer::stealing::<R>(LOOPBACK, placement.server_cpus(), config, Service::Echo)?;
+        let server = start(LOOPBACK, placement.server_cpus(), config, Service::Echo)?;
         Self::connect(case, placement, description, server)
     }
 

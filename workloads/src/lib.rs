@@ -272,8 +272,7 @@ pub type StartServer =
 /// tasks on their workers. Benches and tests get them for every adapter
 /// through [`visit`].
 pub struct Workloads<R: Runtime> {
-    pub echo: fn(echo::EchoCase, &Placement, &Config) -> Result<echo::EchoBench, String>,
-    /// The echo workload's server alone.
+    /// The echo workload's server (`rtbench serve`, and [`Workloads::echo`]).
     pub server: StartServer,
     pub fan_out: Make<R, fan_out::FanOutCase>,
     pub timers: Make<R, timers::TimerCase>,
@@ -296,11 +295,23 @@ macro_rules! in_task {
 }
 
 impl<R: Runtime> Workloads<R> {
+    /// An echo bench with this runtime's server in this process (the
+    /// workloads' tests; the benches serve from a process of their own).
+    pub fn echo(
+        &self,
+        case: echo::EchoCase,
+        placement: &Placement,
+        config: &Config,
+    ) -> Result<echo::EchoBench, String> {
+        echo::EchoBench::in_process::<R>(case, placement, config, self.server)
+    }
+}
+
+impl<R: Runtime> Workloads<R> {
     /// Tasks spawned with `spawn_local` (thread-per-core, or any runtime on
     /// its own thread).
     pub fn local() -> Self {
         Workloads {
-            echo: echo::EchoBench::local::<R>,
             server: echo::EchoServer::local::<R>,
             fan_out: in_task!(fan_out, spawn_local, Local),
             timers: in_task!(timers, spawn_local, Local),
@@ -312,7 +323,6 @@ impl<R: WorkStealing> Workloads<R> {
     /// `Send` tasks on a work-stealing runtime's workers.
     pub fn stealing() -> Self {
         Workloads {
-            echo: echo::EchoBench::stealing::<R>,
             server: echo::EchoServer::stealing::<R>,
             fan_out: in_task!(fan_out, spawn, Stealing),
             timers: in_task!(timers, spawn, Stealing),

@@ -363,15 +363,7 @@ impl LoadGen {
         let mut moved_at_check = self.moved();
         for (i, conn) in self.conns.iter_mut().enumerate() {
             conn.queued = each + u64::from((i as u64) < extra);
-            if conn.queued > 0 {
-                conn.queued -= 1;
-                conn.start(
-                    i,
-                    pick(&mut self.picker, self.part.first + i),
-                    &mut self.stats,
-                    now_ns(),
-                )?;
-            }
+            conn.start_queued(i, self.part.first + i, &mut self.picker, &mut self.stats)?;
         }
         // When the last poll that moved no bytes began to look idle; `None`
         // while bytes keep moving. Saves a clock read per wake-up.
@@ -400,15 +392,7 @@ impl LoadGen {
                     latency::record(hist, done - conn.sent_ns);
                     left -= 1;
                     last = done;
-                    if conn.queued > 0 {
-                        conn.queued -= 1;
-                        conn.start(
-                            i,
-                            pick(&mut self.picker, self.part.first + i),
-                            &mut self.stats,
-                            now_ns(),
-                        )?;
-                    }
+                    conn.start_queued(i, self.part.first + i, &mut self.picker, &mut self.stats)?;
                 }
             }
             let moved = self.moved();
@@ -445,6 +429,22 @@ impl Conn {
             return self.read(i, scratch, stats);
         }
         Ok(None)
+    }
+
+    /// Closed loop: starts the next of this connection's queued round trips,
+    /// if any (`global`: its index for the picker).
+    fn start_queued(
+        &mut self,
+        i: usize,
+        global: usize,
+        picker: &mut Option<Picker>,
+        stats: &mut Stats,
+    ) -> io::Result<()> {
+        if self.queued == 0 {
+            return Ok(());
+        }
+        self.queued -= 1;
+        self.start(i, pick(picker, global), stats, now_ns())
     }
 
     /// Starts a round trip with message `cur`, sent at `now` (ns): writes

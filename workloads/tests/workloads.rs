@@ -113,7 +113,7 @@ fn every_workload_checks_its_work_on_every_adapter() {
     impl Visit for Every<'_> {
         fn runtime<R: Runtime>(&mut self, w: Workloads<R>) {
             let placement = self.placement;
-            let echo = |case| (w.echo)(case, placement, &conf());
+            let echo = |case| w.echo(case, placement, &conf());
             if let Err(e) = small_echo(&echo).and_then(|_| small_in_runtime(&w)) {
                 self.failed.push(format!("{}: {e}", R::NAME));
             }
@@ -279,7 +279,7 @@ fn every_flavor_on_two_cores_shares_one_topology() {
                 return;
             }
             self.flavors.push(R::FLAVOR);
-            match (w.echo)(self.case, self.placement, &Config::with_workers(2)) {
+            match w.echo(self.case, self.placement, &Config::with_workers(2)) {
                 Ok(mut b) => {
                     run_checked(&mut b, 16).unwrap();
                     self.topologies.push((R::NAME, b.topology.clone()));
