@@ -88,11 +88,11 @@ fn main() {
     // The generator is this thread: wake on time (recorded in every result).
     sys::set_timer_slack(Duration::from_nanos(1));
     let (warmup, step_time) = match settings.run_mode {
-        RunMode::Quick => (Duration::from_millis(30), Duration::from_millis(250)),
+        RunMode::Quick => (Duration::from_millis(30), Duration::from_millis(200)),
         RunMode::Full => (Duration::from_millis(500), Duration::from_secs(5)),
-        // Default runs 3 rounds (`rtbench run`): 0.3 s steps keep them
+        // Default runs 3 rounds (`rtbench run`): 0.25 s steps keep them
         // within 20 minutes, and the rounds show the spread.
-        RunMode::Default | RunMode::Load => (Duration::from_millis(75), Duration::from_millis(300)),
+        RunMode::Default | RunMode::Load => (Duration::from_millis(50), Duration::from_millis(250)),
     };
     let wait = if settings.placement.name() == "split" {
         Wait::SleepThenSpin(SPIN)
