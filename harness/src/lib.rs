@@ -395,7 +395,7 @@ impl OnAdapter for TimerCase {
     }
 }
 
-/// [`bench`]es `case` on every adapter of the list, in its order.
+/// [`bench()`]es `case` on every adapter of the list, in its order.
 pub fn on_every_adapter<C: OnAdapter>(
     group: &mut BenchmarkGroup<'_, WallTime>,
     settings: &Settings,

@@ -80,6 +80,7 @@ pub struct RunInfo {
     pub placement: Option<String>,
     pub git_commit: Option<String>,
     /// How many times the run repeated its matrix (1 for a single round).
+    #[schemars(range(min = 1))]
     pub rounds: u32,
     /// Seed of the per-round runtime shuffle, when the run recorded one.
     pub seed: Option<u64>,
@@ -91,6 +92,8 @@ pub struct RunInfo {
 #[schemars(deny_unknown_fields)]
 pub struct RuntimeInfo {
     pub name: String,
+    /// Its colour in every chart, `#rrggbb`.
+    #[schemars(regex(pattern = r"^#[0-9a-f]{6}$"))]
     pub colour: String,
     pub status: RuntimeStatus,
     pub reason: Option<String>,

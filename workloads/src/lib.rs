@@ -156,8 +156,9 @@ pub trait Routine {
 /// A routine whose calls the harness can take apart (`rtbench_harness::plan::call`):
 /// what one call recorded.
 pub trait Observed: Routine {
-    /// The distribution the routine records into; [`call`] resets it
-    /// before each call to keep that call's part alone.
+    /// The distribution the routine records into; the harness
+    /// (`rtbench_harness::plan::call`) resets it before each call to keep
+    /// that call's part alone.
     fn hist_mut(&mut self) -> Option<&mut Histogram<u64>> {
         None
     }

@@ -145,7 +145,7 @@ pub fn run_step(
 ///
 /// The bracket is the lowest sweep rate that missed the target and the highest
 /// rate below it that met it; bisection narrows it to [`RESOLUTION`]. A
-/// runtime that meets the target everywhere is probed higher, by [`EXTEND`].
+/// runtime that meets the target everywhere is probed higher (`EXTEND`).
 ///
 /// A step that kept up but missed the latency target is run once more
 /// (`repeat`) before it counts as a miss: this VM stalls a CPU for 1–5 ms
