@@ -121,14 +121,13 @@ pub async fn work_conn<C: Conn>(mut conn: C) {
         if serve(&mut msg[..len]).is_err() {
             return;
         }
-        let rest = msg.split_off(len);
         let (r, m) = conn.write_all(msg, len).await;
         if r.is_err() {
             return;
         }
         msg = m;
-        msg.clear();
-        msg.extend_from_slice(&rest);
+        // Keep what came after this request (a pipelined next one) in place.
+        msg.drain(..len);
     }
 }
 
