@@ -358,7 +358,11 @@ fn write_results(dir: &std::path::Path, a: &LoadArgs, r: &Report) -> anyhow::Res
             },
             steps: vec![step],
         }),
+        work: None,
         round: 1,
+        // Not known: the server is someone else's.
+        server_cores: 0,
+        generator_threads: 1,
     };
     run.write_bench(&result)
         .with_context(|| run.bench_dir().display().to_string())?;

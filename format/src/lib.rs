@@ -253,12 +253,65 @@ pub struct BenchResult {
     pub server_cpu_ns_per_op: Option<f64>,
     /// Further figures by name, e.g. `bytes_per_task`, `timer_slack_ns`.
     pub extra: BTreeMap<String, f64>,
-    /// The open-loop sweep and capacity search (workload `latency` only).
+    /// The open-loop sweep and capacity search (workloads `latency` and `work`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_loop: Option<OpenLoop>,
+    /// The request costs of the `work` workload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work: Option<WorkSetup>,
     /// The round (1-based) that measured this; files without it are round 1.
     #[serde(default = "first_round")]
     pub round: u32,
+    /// CPUs the server had (`RTBENCH_SERVER_CORES` for echo and latency, 2
+    /// for work, 1 elsewhere; 0 when not known, as for `rtbench load`'s
+    /// external server); files without it ran on 1.
+    #[serde(default = "one")]
+    pub server_cores: u32,
+    /// Threads of the load generator (0: the workload has none); files
+    /// without it ran one.
+    #[serde(default = "one")]
+    pub generator_threads: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// How the `work` workload's requests cost what they cost.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
+pub struct WorkSetup {
+    /// `uniform`, `skewed`, `hot-connections` or `blocking`.
+    pub mix: String,
+    /// The request classes, cheapest first; shares sum to 1.
+    pub classes: Vec<WorkClass>,
+    /// The mean cost of a request in µs, blocking counted.
+    pub mean_us: f64,
+    /// Seed of the cost draws and of which connections are hot.
+    pub seed: u64,
+    /// `hot-connections`: the connections that carry the expensive requests.
+    pub hot_connections: Vec<usize>,
+    /// Digest rounds per µs, measured once per run (see `calibration`).
+    pub rounds_per_us: f64,
+    /// How `rounds_per_us` was measured, and when.
+    pub calibration: String,
+    /// CPUs of the load generator's threads.
+    pub generator_cpus: Vec<usize>,
+}
+
+/// One kind of request in a `work` mix.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
+pub struct WorkClass {
+    pub name: String,
+    /// Share of requests, 0..1.
+    pub share: f64,
+    /// Hash work, in µs at the calibration.
+    pub work_us: f64,
+    /// Digest rounds sent for that work.
+    pub rounds: u32,
+    /// Time the handler blocks its thread, in µs.
+    pub block_us: f64,
 }
 
 fn first_round() -> u32 {
@@ -336,6 +389,10 @@ pub struct Step {
     pub lag: Latency,
     /// Server CPU (user + system) per round trip, in ns.
     pub server_cpu_ns_per_op: Option<f64>,
+    /// The load generator's CPU (its threads, user + system) per round trip,
+    /// in ns: small against the server's, or the generator is the bottleneck.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator_cpu_ns_per_op: Option<f64>,
 }
 
 /// The highest offered rate meeting the target, found by bisection.
@@ -391,7 +448,10 @@ impl BenchResult {
             server_cpu_ns_per_op: None,
             extra: BTreeMap::new(),
             open_loop: None,
+            work: None,
             round,
+            server_cores: 1,
+            generator_threads: 1,
         }
     }
 }
@@ -592,8 +652,21 @@ pub fn crate_versions(path: &Path, crates: &[&str]) -> Result<BTreeMap<String, S
 #[schemars(deny_unknown_fields)]
 pub struct References {
     pub schema_version: u32,
-    /// By case label, e.g. `64B-16c`.
+    /// By case label, e.g. `64B-16c` (`work`: `work/skewed/64B-32c`).
     pub cases: BTreeMap<String, Reference>,
+    /// The `work` workload's digest rounds per µs, measured once per run so
+    /// that every runtime gets the same requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_calibration: Option<WorkCalibration>,
+}
+
+/// Digest rounds per µs of the `work` workload.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
+pub struct WorkCalibration {
+    pub rounds_per_us: f64,
+    /// e.g. `fastest of 10 batches of 2 ms on cpu 1, 48-byte payload`.
+    pub method: String,
 }
 
 /// One case's reference capacity: the best closed-loop throughput of a short

@@ -116,7 +116,10 @@ pub fn write_run() -> std::path::PathBuf {
             server_cpu_ns_per_op: Some(8_000.0),
             extra: BTreeMap::new(),
             open_loop: None,
+            work: None,
             round: 1,
+            server_cores: 1,
+            generator_threads: 1,
         })
         .unwrap();
     }

@@ -111,6 +111,7 @@ pub fn step(
         service: brief(&hists.service, "service-time"),
         lag: brief(&hists.lag, "generator-lag"),
         server_cpu_ns_per_op,
+        generator_cpu_ns_per_op: None,
     }
 }
 
@@ -272,6 +273,7 @@ mod tests {
             service: lat(100),
             lag: lat(1),
             server_cpu_ns_per_op: None,
+            generator_cpu_ns_per_op: None,
         }
     }
 

@@ -97,6 +97,7 @@ pub fn step(kind: &str, fraction: f64, s: Server) -> Step {
             ..latency(1_000.0 + 500.0 * load, 2.0)
         },
         server_cpu_ns_per_op: Some(5_000.0),
+        generator_cpu_ns_per_op: None,
     }
 }
 
@@ -197,7 +198,10 @@ pub fn bench(case: &str, runtime: &str, server: Option<Server>) -> BenchResult {
             }
             o
         }),
+        work: None,
         round: 1,
+        server_cores: 1,
+        generator_threads: 1,
     }
 }
 
