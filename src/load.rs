@@ -154,7 +154,7 @@ fn open(lg: &mut LoadGen, a: &LoadArgs, addr: SocketAddr, rate: f64) -> anyhow::
     let out = lg
         .run_open(&cfg, &mut hists)
         .with_context(|| format!("load on {addr}"))?;
-    let step = sweep::step("sweep", 1.0, &cfg, &out, &hists, None, &a.slo);
+    let step = sweep::step("sweep", 1.0, &cfg, &out, &hists, Default::default(), &a.slo);
     Ok(Report {
         addr,
         connections: a.connections,

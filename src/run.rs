@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 /// The bench targets, in the order a round runs them.
-const BENCHES: &[&str] = &["echo", "fan_out", "timers", "latency"];
+const BENCHES: &[&str] = &["echo", "fan_out", "timers", "latency", "work"];
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -51,7 +51,7 @@ pub struct RunArgs {
     /// Also render into `reports/`: `--out reports`.
     #[arg(long, conflicts_with = "out")]
     publish: bool,
-    /// Only these bench targets, comma-separated (echo, fan_out, timers, latency).
+    /// Only these bench targets, comma-separated (echo, fan_out, timers, latency, work).
     #[arg(long, value_delimiter = ',')]
     bench: Vec<String>,
     /// Only benchmark ids containing this, e.g. `echo/tokio` or `/64B-16c`.
@@ -412,10 +412,15 @@ fn started(line: &str) -> Option<String> {
 }
 
 /// Whether a line says a benchmark finished (criterion's analysis, or the
-/// latency bench's result line).
+/// open-loop benches' result line).
 fn finished(line: &str) -> bool {
     (line.starts_with("Benchmarking ") && line.ends_with(": Analyzing"))
-        || (line.starts_with("rtbench: latency/") && line.contains(": capacity "))
+        || (line.starts_with("rtbench: ")
+            && line
+                .split(' ')
+                .nth(1)
+                .is_some_and(|id| id.split('/').count() == 3)
+            && line.contains(": capacity "))
         || line.contains(" skipped: ")
 }
 
@@ -524,7 +529,10 @@ fn summary(report: &Path) -> anyhow::Result<()> {
             rows.join(", ")
         );
     }
-    for g in json["latency_under_load"].as_array().unwrap_or(&empty) {
+    for g in ["latency_under_load", "uneven_work"]
+        .iter()
+        .flat_map(|k| json[k].as_array().unwrap_or(&empty))
+    {
         let rows: Vec<String> = g["rows"]
             .as_array()
             .unwrap_or(&empty)

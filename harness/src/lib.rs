@@ -5,6 +5,7 @@
 //! measured calls and their figures) are plain functions in [`plan`].
 
 pub mod plan;
+pub mod sweeps;
 
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput, measurement::WallTime};
 use plan::{BenchArgs, Faults, Measured, Mode, Plan};
@@ -14,7 +15,7 @@ use rtbench_format::{
 use rtbench_runtimes::Runtime;
 use rtbench_runtimes::{Config, env};
 use rtbench_workloads::Observed;
-use rtbench_workloads::echo::{EchoBench, EchoCase, std_threads_description};
+use rtbench_workloads::echo::{EchoBench, EchoCase, WorkCase, std_threads_description};
 use rtbench_workloads::fan_out::FanOutCase;
 pub use rtbench_workloads::served::ServeCommand;
 use rtbench_workloads::timers::TimerCase;
@@ -35,9 +36,14 @@ pub struct Settings {
     /// once, record nothing.
     pub test_mode: bool,
     pub placement: Placement,
-    /// Cores the echo server gets (`RTBENCH_SERVER_CORES`, default 1); fan-out
-    /// and timers always run on one.
+    /// Cores the echo server gets (`RTBENCH_SERVER_CORES`, default 1; for
+    /// `work`, default every core the placement allows); fan-out and timers
+    /// always run on one.
     pub server_cores: usize,
+    /// Threads of the load generator (`work`: `RTBENCH_GENERATOR_THREADS`,
+    /// default the CPUs left after the server's, at least 1); 1 for echo
+    /// and latency (criterion's thread), 0 for fan-out and timers.
+    pub generator_threads: usize,
     /// Configuration every runtime is built with (its worker count is the
     /// server cores: async-std's pool can be sized once per process).
     pub config: Config,
@@ -83,15 +89,25 @@ impl Settings {
         } else {
             RunMode::Default
         };
-        let server_cores = match std::env::var("RTBENCH_SERVER_CORES") {
-            _ if !matches!(workload, "echo" | "latency") => 1,
-            Err(_) => 1,
+        let count = |name: &str| match std::env::var(name) {
+            Err(_) => None,
             Ok(v) => match v.parse::<usize>() {
-                Ok(n) if n >= 1 => n,
-                _ => fail(format!("RTBENCH_SERVER_CORES={v:?} is not a core count")),
+                Ok(n) if n >= 1 => Some(n),
+                _ => fail(format!("{name}={v:?} is not a count")),
             },
         };
-        let placement = Placement::from_env(server_cores).unwrap_or_else(fail);
+        let (widest_server, widest_generator) =
+            Placement::widest(rtbench_runtimes::sys::allowed_cpus().len());
+        let (server_cores, generator_threads) = match workload {
+            "echo" | "latency" => (count("RTBENCH_SERVER_CORES").unwrap_or(1), 1),
+            "work" => (
+                count("RTBENCH_SERVER_CORES").unwrap_or(widest_server),
+                count("RTBENCH_GENERATOR_THREADS").unwrap_or(widest_generator),
+            ),
+            _ => (1, 0),
+        };
+        let placement =
+            Placement::from_env_with(server_cores, generator_threads.max(1)).unwrap_or_else(fail);
         rtbench_runtimes::sys::pin_to_cpus(placement.server_cpus());
         let round =
             plan::round(std::env::var("RTBENCH_ROUND").ok().as_deref()).unwrap_or_else(fail);
@@ -119,6 +135,7 @@ impl Settings {
             args,
             placement,
             server_cores,
+            generator_threads,
             config,
             run: None,
             unavailable: probes
@@ -193,15 +210,40 @@ impl Settings {
         name: &str,
         case: EchoCase,
     ) -> Result<EchoBench, String> {
-        let description = match name {
-            "std-threads" => std_threads_description(case),
+        let description = self.description(name, case)?;
+        EchoBench::served(serve, name, description, case, &self.placement)
+    }
+
+    /// Configuration `name`'s `work` server for `case` as `rtbench serve
+    /// --service work`, driven by the placement's generator threads.
+    pub fn served_work(
+        &self,
+        serve: &ServeCommand,
+        name: &str,
+        case: WorkCase,
+        rounds_per_us: f64,
+    ) -> Result<EchoBench, String> {
+        let description = self.description(name, case.echo)?;
+        EchoBench::served_work(
+            serve,
+            name,
+            description,
+            case,
+            &self.placement,
+            rounds_per_us,
+        )
+    }
+
+    /// What `name` is, from the probe (`std-threads`: its own).
+    fn description(&self, name: &str, case: EchoCase) -> Result<Description, String> {
+        match name {
+            "std-threads" => Ok(std_threads_description(case)),
             _ => self
                 .descriptions
                 .get(name)
                 .cloned()
-                .ok_or_else(|| format!("{name} did not start here"))?,
-        };
-        EchoBench::served(serve, name, description, case, &self.placement)
+                .ok_or_else(|| format!("{name} did not start here")),
+        }
     }
 
     /// A result for `workload/runtime/case` with this run's placement, round
@@ -220,6 +262,8 @@ impl Settings {
                 workers: self.config.workers,
                 ..Description::named(runtime)
             },
+            server_cores: self.server_cores as u32,
+            generator_threads: self.generator_threads as u32,
             ..BenchResult::blank(workload, runtime, case, self.round)
         }
     }

@@ -2,10 +2,10 @@
 //! task per connection); the one fixed [`LoadGen`] drives it over loopback.
 
 use crate::latency;
-use crate::loadgen::{LoadGen, OpenHists, OpenLoop, OpenOutcome};
+use crate::loadgen::{LoadGen, MultiGen, OpenHists, OpenLoop, OpenOutcome, Stats};
 use crate::reference::{Service, StdEchoServer};
 use crate::served::{ServeCommand, ServerProcess};
-use crate::work::work_conn;
+use crate::work::{Mix, work_conn};
 use crate::{Placement, Work};
 use hdrhistogram::Histogram;
 use rtbench_format::{Description, Flavor, TimerClass};
@@ -369,7 +369,7 @@ pub struct EchoBench {
     /// Round-trip times of every round trip since it was built (or last
     /// reset), in ns.
     pub hist: Histogram<u64>,
-    loadgen: LoadGen,
+    loadgen: Generator,
     server_cpu: Duration,
     /// Kept for its `Drop`, and dropped last: the load generator's
     /// connections close first.
@@ -420,7 +420,23 @@ impl EchoBench {
         sys::pin_to_cpu(placement.loadgen_cpu());
         let loadgen = LoadGen::connect(server.addr(), case.connections, case.msg_bytes)
             .map_err(|e| format!("load generator: {e}"))?;
-        Ok(EchoBench {
+        Ok(Self::with(
+            case,
+            placement,
+            description,
+            server,
+            Generator::One(loadgen),
+        ))
+    }
+
+    fn with(
+        case: EchoCase,
+        placement: &Placement,
+        description: Description,
+        server: EchoServer,
+        loadgen: Generator,
+    ) -> EchoBench {
+        EchoBench {
             case,
             description,
             topology: placement.topology(),
@@ -428,7 +444,46 @@ impl EchoBench {
             loadgen,
             server_cpu: Duration::ZERO,
             _server: server,
-        })
+        }
+    }
+
+    /// The `work` workload: configuration `name` served by `cmd` (its
+    /// service `work`) on the placement's server CPUs, driven by a load
+    /// generator of one thread per CPU of `placement.loadgen_cpus()`, each
+    /// with its share of the connections. `rounds_per_us` turns the mix's
+    /// costs into digest rounds.
+    pub fn served_work(
+        cmd: &ServeCommand,
+        name: &str,
+        description: Description,
+        case: WorkCase,
+        placement: &Placement,
+        rounds_per_us: f64,
+    ) -> Result<EchoBench, String> {
+        let server = EchoServer::process(cmd, name, placement.server_cpus())?;
+        let (addr, WorkCase { mix, seed, .. }) = (server.addr(), case);
+        let msg_bytes = case.echo.msg_bytes;
+        let gen_ = MultiGen::start(
+            case.echo.connections,
+            placement.loadgen_cpus(),
+            move |part| LoadGen::connect_work_part(addr, part, msg_bytes, mix, seed, rounds_per_us),
+        )
+        .map_err(|e| format!("load generator: {e}"))?;
+        Ok(Self::with(
+            case.echo,
+            placement,
+            description,
+            server,
+            Generator::Threads(gen_),
+        ))
+    }
+
+    /// Threads of the load generator.
+    pub fn generator_threads(&self) -> usize {
+        match &self.loadgen {
+            Generator::One(_) => 1,
+            Generator::Threads(g) => g.threads(),
+        }
     }
 
     /// Runs exactly `iters` round trips (spread over the connections) and
@@ -442,18 +497,26 @@ impl EchoBench {
         Ok(elapsed)
     }
 
-    /// One open-loop run (see [`LoadGen::run_open`]); also returns the server's
-    /// CPU time (as in [`EchoBench::run`]) per completed round trip, in ns.
+    /// One open-loop run (see [`LoadGen::run_open`]); also returns the
+    /// server's CPU time (as in [`EchoBench::run`]) and the load generator's
+    /// per completed round trip, in ns.
     pub fn run_open(
         &mut self,
         cfg: &OpenLoop,
         hists: &mut OpenHists,
-    ) -> io::Result<(OpenOutcome, Option<f64>)> {
+    ) -> io::Result<(OpenOutcome, CpuPerOp)> {
         let mark = self._server.cpu_mark();
+        let gen_cpu = self.loadgen.stats().cpu;
         let out = self.loadgen.run_open(cfg, hists)?;
         let cpu = self._server.cpu_since(mark);
-        let per_op = (out.completed > 0).then(|| cpu.as_nanos() as f64 / out.completed as f64);
-        Ok((out, per_op))
+        let gen_cpu = self.loadgen.stats().cpu.saturating_sub(gen_cpu);
+        let per_op =
+            |d: Duration| (out.completed > 0).then(|| d.as_nanos() as f64 / out.completed as f64);
+        let cpu = CpuPerOp {
+            server_ns: per_op(cpu),
+            generator_ns: per_op(gen_cpu),
+        };
+        Ok((out, cpu))
     }
 
     /// Work done so far: round trips, bytes compared, connections used.
@@ -476,6 +539,67 @@ impl EchoBench {
     pub fn server_cpu_ns_per_op(&self) -> Option<f64> {
         let ops = self.loadgen.stats().round_trips;
         (ops > 0).then(|| self.server_cpu.as_nanos() as f64 / ops as f64)
+    }
+}
+
+/// CPU time per completed round trip of one run, in ns.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CpuPerOp {
+    pub server_ns: Option<f64>,
+    pub generator_ns: Option<f64>,
+}
+
+/// One `work` case: its echo shape (request size, connections), the cost
+/// mix and the seed of its draws.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WorkCase {
+    pub echo: EchoCase,
+    pub mix: Mix,
+    pub seed: u64,
+}
+
+impl WorkCase {
+    /// The id suffix, e.g. `skewed-64B-32c`.
+    pub fn label(&self) -> String {
+        format!("{}-{}", self.mix.name(), self.echo.label())
+    }
+}
+
+/// The load generator of an [`EchoBench`]: the calling thread, or threads
+/// of their own (the `work` workload).
+#[derive(Debug)]
+enum Generator {
+    One(LoadGen),
+    Threads(MultiGen),
+}
+
+impl Generator {
+    fn run(&mut self, n: u64, hist: &mut Histogram<u64>, stall: Duration) -> io::Result<Duration> {
+        match self {
+            Generator::One(g) => g.run(n, hist, stall),
+            Generator::Threads(g) => g.run(n, hist, stall),
+        }
+    }
+
+    fn run_open(&mut self, cfg: &OpenLoop, hists: &mut OpenHists) -> io::Result<OpenOutcome> {
+        match self {
+            Generator::One(g) => g.run_open(cfg, hists),
+            Generator::Threads(g) => g.run_open(cfg, hists),
+        }
+    }
+
+    fn stats(&self) -> Stats {
+        match self {
+            Generator::One(g) => g.stats(),
+            Generator::Threads(g) => g.stats(),
+        }
+    }
+
+    fn connections(&self) -> usize {
+        match self {
+            Generator::One(g) => g.connections(),
+            Generator::Threads(g) => g.connections(),
+        }
     }
 }
 

@@ -21,6 +21,7 @@ use mio::{Events, Interest, Poll, Token};
 
 use crate::latency;
 use crate::work::{self, Cost, Mix, Picker};
+use rtbench_runtimes::sys;
 
 mod multi;
 mod open;
@@ -49,6 +50,9 @@ pub struct Stats {
     pub bytes_sent: u64,
     /// Bytes read back and found equal to what was sent.
     pub bytes_verified: u64,
+    /// CPU time (user + system) of the generator's thread(s) in their runs:
+    /// its cost per round trip, to weigh against the server's.
+    pub cpu: Duration,
 }
 
 /// One message a connection can send, and the only reply it accepts.
@@ -339,7 +343,9 @@ impl LoadGen {
                 "load generator unusable after an earlier error: {why}"
             )));
         }
+        let cpu = sys::thread_cpu_time();
         let result = self.run_inner(round_trips, hist, stall_timeout);
+        self.stats.cpu += sys::thread_cpu_time().saturating_sub(cpu);
         if let Err(e) = &result {
             self.failed = Some(e.to_string());
         }

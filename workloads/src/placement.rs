@@ -4,14 +4,15 @@
 use rtbench_runtimes::sys;
 
 /// CPU placement of one bench process: the server's CPU set and the load
-/// generator's CPU, computed together so that the name can never claim a
+/// generator's, computed together so that the name can never claim a
 /// separation that did not happen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
     /// CPUs of the runtime under test (servers, fan-out, timers), in order.
     server_cpus: Vec<usize>,
-    /// CPU of the load generator (and of criterion's thread in echo).
-    loadgen_cpu: usize,
+    /// CPUs of the load generator's threads, one each (the first is also
+    /// criterion's thread in echo); never empty.
+    loadgen_cpus: Vec<usize>,
 }
 
 impl Placement {
@@ -20,6 +21,20 @@ impl Placement {
     /// `shared`, the server's first CPU); when none is left it takes the
     /// server's last CPU, and the placement is then named `shared`.
     pub fn new(allowed: &[usize], server_cores: usize, shared: bool) -> Result<Placement, String> {
+        Placement::with_generator(allowed, server_cores, 1, shared)
+    }
+
+    /// [`Placement::new`] with a load generator of `threads` threads, each on
+    /// a CPU of its own: the allowed CPUs after the server's first; when
+    /// fewer are left (or with `shared`), the server's, last first, and the
+    /// placement is then named `shared`. More threads than allowed CPUs is an
+    /// error: two generator threads on one CPU would measure each other.
+    pub fn with_generator(
+        allowed: &[usize],
+        server_cores: usize,
+        threads: usize,
+        shared: bool,
+    ) -> Result<Placement, String> {
         if allowed.is_empty() {
             return Err("no CPU is allowed to this process".into());
         }
@@ -30,15 +45,31 @@ impl Placement {
                 cpu_list(allowed)
             ));
         }
+        if threads == 0 || threads > allowed.len() {
+            return Err(format!(
+                "{threads} load generator threads asked for, but this process may use {} CPU(s) ({})",
+                allowed.len(),
+                cpu_list(allowed)
+            ));
+        }
         let server_cpus = allowed[..server_cores].to_vec();
-        let loadgen_cpu = match allowed.get(server_cores) {
-            Some(&next) if !shared => next,
-            _ if shared => server_cpus[0],
-            _ => server_cpus[server_cores - 1],
+        let (free, server_order): (&[usize], Vec<usize>) = if shared {
+            (&[], server_cpus.clone())
+        } else {
+            (
+                &allowed[server_cores..],
+                server_cpus.iter().rev().copied().collect(),
+            )
         };
+        let loadgen_cpus: Vec<usize> = free
+            .iter()
+            .copied()
+            .chain(server_order)
+            .take(threads)
+            .collect();
         Ok(Placement {
             server_cpus,
-            loadgen_cpu,
+            loadgen_cpus,
         })
     }
 
@@ -52,6 +83,11 @@ impl Placement {
     /// `split` asks for the load generator on a CPU of its own, which it
     /// gets only when one is left after `server_cores` (`RTBENCH_SERVER_CORES`).
     pub fn from_env(server_cores: usize) -> Result<Placement, String> {
+        Placement::from_env_with(server_cores, 1)
+    }
+
+    /// [`Placement::from_env`] with a load generator of `threads` threads.
+    pub fn from_env_with(server_cores: usize, threads: usize) -> Result<Placement, String> {
         let shared = match std::env::var("RTBENCH_PLACEMENT").as_deref() {
             Err(_) | Ok("") | Ok("split") => false,
             Ok("shared") => true,
@@ -61,8 +97,21 @@ impl Placement {
                 ));
             }
         };
-        Placement::here(server_cores, shared)
+        Placement::with_generator(&sys::allowed_cpus(), server_cores, threads, shared)
             .map_err(|e| format!("RTBENCH_SERVER_CORES={server_cores}: {e}"))
+    }
+
+    /// The default split of `allowed` CPUs for a workload that wants the
+    /// server on as many cores as it can (`work`): on 2 CPUs or fewer, all
+    /// of them, the generator sharing one; above that, a quarter (at least
+    /// one) for the generator's threads and the rest for the server.
+    pub fn widest(allowed: usize) -> (usize, usize) {
+        if allowed <= 2 {
+            (allowed.max(1), 1)
+        } else {
+            let generator = (allowed / 4).max(1);
+            (allowed - generator, generator)
+        }
     }
 
     /// The server's CPUs, in order (never empty).
@@ -74,14 +123,24 @@ impl Placement {
         self.server_cpus.len()
     }
 
+    /// The load generator's (first) CPU.
     pub fn loadgen_cpu(&self) -> usize {
-        self.loadgen_cpu
+        self.loadgen_cpus[0]
+    }
+
+    /// One CPU per load generator thread.
+    pub fn loadgen_cpus(&self) -> &[usize] {
+        &self.loadgen_cpus
     }
 
     /// The name results carry: `split` when the load generator's CPU is not
     /// one of the server's, else `shared`.
     pub fn name(&self) -> &'static str {
-        if self.server_cpus.contains(&self.loadgen_cpu) {
+        if self
+            .loadgen_cpus
+            .iter()
+            .any(|c| self.server_cpus.contains(c))
+        {
             "shared"
         } else {
             "split"
@@ -90,14 +149,24 @@ impl Placement {
 
     /// A one-line description for reports, e.g.
     /// `split: server cpu 0, load generator cpu 1` or
-    /// `shared: server cpus 0-1, load generator cpu 1`.
+    /// `shared: server cpus 0-1, load generator cpu 1`; with several
+    /// generator threads, `split: server cpus 0-1, load generator cpus 2-3
+    /// (2 threads)`.
     pub fn describe(&self) -> String {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        let threads = self.loadgen_cpus.len();
         format!(
-            "{}: server cpu{} {}, load generator cpu {}",
+            "{}: server cpu{} {}, load generator cpu{} {}{}",
             self.name(),
-            if self.server_cpus.len() == 1 { "" } else { "s" },
+            plural(self.server_cpus.len()),
             cpu_list(&self.server_cpus),
-            self.loadgen_cpu
+            plural(threads),
+            cpu_list(&self.loadgen_cpus),
+            if threads > 1 {
+                format!(" ({threads} threads)")
+            } else {
+                String::new()
+            }
         )
     }
 
@@ -185,6 +254,40 @@ mod tests {
         assert!(Placement::new(&[0, 1], 3, false).is_err());
         assert!(Placement::new(&[0, 1], 0, false).is_err());
         assert!(Placement::new(&[], 1, false).is_err());
+    }
+
+    #[test]
+    fn generator_threads_take_free_cpus_then_name_the_overlap() {
+        let p = Placement::with_generator(&[0, 1, 2, 3], 2, 2, false).unwrap();
+        assert_eq!(p.loadgen_cpus(), &[2, 3]);
+        assert_eq!(
+            p.describe(),
+            "split: server cpus 0-1, load generator cpus 2-3 (2 threads)"
+        );
+        // One CPU left for two threads: the second takes the server's last.
+        let p = Placement::with_generator(&[0, 1, 2], 2, 2, false).unwrap();
+        assert_eq!(p.loadgen_cpus(), &[2, 1]);
+        assert_eq!(p.name(), "shared");
+        // This machine: K = 2 on 2 CPUs is shared, and says so.
+        let p = Placement::with_generator(&[0, 1], 2, 2, false).unwrap();
+        assert_eq!(p.loadgen_cpus(), &[1, 0]);
+        assert_eq!(
+            p.describe(),
+            "shared: server cpus 0-1, load generator cpus 1,0 (2 threads)"
+        );
+        let p = Placement::with_generator(&[0, 1, 2, 3], 2, 1, true).unwrap();
+        assert_eq!((p.loadgen_cpus(), p.name()), (&[0][..], "shared"));
+        // Two generator threads on one CPU would measure each other.
+        assert!(Placement::with_generator(&[0, 1], 2, 3, false).is_err());
+        assert!(Placement::with_generator(&[0, 1], 1, 0, false).is_err());
+    }
+
+    #[test]
+    fn the_widest_split_leaves_the_generator_a_quarter() {
+        assert_eq!(Placement::widest(1), (1, 1));
+        assert_eq!(Placement::widest(2), (2, 1));
+        assert_eq!(Placement::widest(4), (3, 1));
+        assert_eq!(Placement::widest(16), (12, 4));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! rates for every runtime), and each runtime's capacity at a latency target,
 //! bisected once the sweep has bracketed it (as mutilate's `--search` does).
 
-use crate::echo::{EchoBench, EchoCase};
+use crate::echo::{CpuPerOp, EchoBench, EchoCase};
 use crate::latency;
 use crate::loadgen::{OpenHists, OpenLoop, OpenOutcome};
 use rtbench_format::{Capacity, Latency, Slo, Step};
@@ -88,7 +88,7 @@ pub fn step(
     cfg: &OpenLoop,
     out: &OpenOutcome,
     hists: &OpenHists,
-    server_cpu_ns_per_op: Option<f64>,
+    cpu: CpuPerOp,
     slo: &Slo,
 ) -> Step {
     let achieved = out.achieved_rate();
@@ -110,8 +110,8 @@ pub fn step(
         latency: latency::summarize(&hists.latency, "corrected"),
         service: brief(&hists.service, "service-time"),
         lag: brief(&hists.lag, "generator-lag"),
-        server_cpu_ns_per_op,
-        generator_cpu_ns_per_op: None,
+        server_cpu_ns_per_op: cpu.server_ns,
+        generator_cpu_ns_per_op: cpu.generator_ns,
     }
 }
 
@@ -141,7 +141,8 @@ pub fn run_step(
     Ok(step(kind, rate / reference, &cfg, &out, &hists, cpu, slo))
 }
 
-/// The sweep at [`FRACTIONS`] of `reference`, then the search: `probe(kind,
+/// The sweep at `fractions` of `reference` (the latency bench's:
+/// [`FRACTIONS`]), then the search: `probe(kind,
 /// rate)` runs one step. Every step is kept, in the order run.
 ///
 /// The bracket is the lowest sweep rate that missed the target and the highest
@@ -155,6 +156,7 @@ pub fn run_step(
 /// the machine seldom does. A step that fell behind is a miss outright.
 pub fn search(
     reference: f64,
+    fractions: &[f64],
     mut probe: impl FnMut(&'static str, f64) -> Result<Step, String>,
 ) -> Result<(Vec<Step>, Capacity), String> {
     let mut steps = Vec::new();
@@ -172,7 +174,7 @@ pub fn search(
         Ok(ok)
     };
     let mut verdicts = Vec::new();
-    for f in FRACTIONS {
+    for f in fractions {
         verdicts.push((f * reference, met("sweep", f * reference, &mut steps)?));
     }
     let mut hi = verdicts.iter().find(|v| !v.1).map(|v| v.0);
@@ -281,7 +283,7 @@ mod tests {
     fn search_brackets_then_bisects_to_the_resolution() {
         for capacity in [12_345.0, 50_000.0, 99_999.0, 104_000.0, 180_000.0] {
             let mut rates = Vec::new();
-            let (steps, cap) = search(100_000.0, |_, r| {
+            let (steps, cap) = search(100_000.0, FRACTIONS, |_, r| {
                 rates.push(r);
                 Ok(fake(r, capacity))
             })
@@ -309,7 +311,7 @@ mod tests {
     fn a_latency_miss_is_repeated_before_it_bounds_the_capacity() {
         // One stall at the 25% step only: its repeat meets the target.
         let mut stalled = false;
-        let (steps, cap) = search(100_000.0, |kind, r| {
+        let (steps, cap) = search(100_000.0, FRACTIONS, |kind, r| {
             let mut s = fake(r, 80_000.0);
             if r == 25_000.0 && !stalled {
                 stalled = true;
@@ -331,7 +333,7 @@ mod tests {
             "both attempts are kept"
         );
         // A miss that repeats bounds it; a step that fell behind is not repeated.
-        let (steps, cap) = search(100_000.0, |kind, r| {
+        let (steps, cap) = search(100_000.0, FRACTIONS, |kind, r| {
             let mut s = fake(r, 80_000.0);
             s.kind = kind.into();
             if r >= 25_000.0 {
@@ -343,7 +345,7 @@ mod tests {
         .unwrap();
         assert!(cap.bracket_hi.unwrap() <= 25_000.0);
         assert!(steps.iter().any(|s| s.kind == "repeat"));
-        let behind = search(100_000.0, |kind, r| {
+        let behind = search(100_000.0, FRACTIONS, |kind, r| {
             let mut s = fake(r, 60_000.0);
             s.kind = kind.into();
             Ok(s)
@@ -355,7 +357,7 @@ mod tests {
 
     #[test]
     fn search_reports_no_capacity_below_the_lowest_step() {
-        let (steps, cap) = search(100_000.0, |_, r| Ok(fake(r, 1_000.0))).unwrap();
+        let (steps, cap) = search(100_000.0, FRACTIONS, |_, r| Ok(fake(r, 1_000.0))).unwrap();
         assert_eq!(cap.rate, None);
         assert_eq!(cap.bracket_hi, Some(10_000.0));
         assert_eq!(steps.len(), FRACTIONS.len(), "every sweep step is kept");
@@ -363,7 +365,7 @@ mod tests {
 
     #[test]
     fn search_stops_extending_and_says_so() {
-        let (_, cap) = search(100.0, |_, r| Ok(fake(r, f64::INFINITY))).unwrap();
+        let (_, cap) = search(100.0, FRACTIONS, |_, r| Ok(fake(r, f64::INFINITY))).unwrap();
         assert_eq!(cap.bracket_hi, None);
         assert!(cap.rate.unwrap() > 110.0 * 2.0);
     }

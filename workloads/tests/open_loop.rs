@@ -167,11 +167,19 @@ fn capacity_search_finds_a_capacity_set_by_hand() {
         warmup: Duration::from_millis(50),
         ..open(1.0, Duration::from_millis(300))
     };
-    let (steps, cap) = sweep::search(1200.0, |kind, rate| {
+    let (steps, cap) = sweep::search(1200.0, sweep::FRACTIONS, |kind, rate| {
         let cfg = OpenLoop { rate, ..base };
         let mut h = OpenHists::default();
         let out = lg.run_open(&cfg, &mut h).map_err(|e| e.to_string())?;
-        Ok(sweep::step(kind, rate / 1200.0, &cfg, &out, &h, None, &slo))
+        Ok(sweep::step(
+            kind,
+            rate / 1200.0,
+            &cfg,
+            &out,
+            &h,
+            Default::default(),
+            &slo,
+        ))
     })
     .unwrap();
     let got = cap.rate.expect("a capacity");

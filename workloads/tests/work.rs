@@ -53,7 +53,7 @@ fn a_server_that_skips_the_work_fails_the_check() {
 fn service_times_follow_the_mix() {
     let _g = serial();
     let rate = work::calibrate(48);
-    for (mix, share) in [(Mix::Skewed, 0.05), (Mix::Blocking, 0.01)] {
+    for (mix, share) in [(Mix::Skewed, 0.05), (Mix::Blocking, 0.005)] {
         let listener = std::net::TcpListener::bind(LOOPBACK).unwrap();
         let addr = listener.local_addr().unwrap();
         let server = std::thread::spawn(move || {

@@ -123,6 +123,11 @@ impl MultiGen {
         self.workers.len()
     }
 
+    /// Connections over all threads.
+    pub fn connections(&self) -> usize {
+        self.workers.iter().map(|w| w.part.count).sum()
+    }
+
     /// Counters of all threads since start.
     pub fn stats(&self) -> Stats {
         self.stats
@@ -232,6 +237,7 @@ impl MultiGen {
             sum.round_trips += w.last.round_trips;
             sum.bytes_sent += w.last.bytes_sent;
             sum.bytes_verified += w.last.bytes_verified;
+            sum.cpu += w.last.cpu;
         }
         self.stats = sum;
     }

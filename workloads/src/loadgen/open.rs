@@ -24,6 +24,7 @@ use rand_distr::{Distribution, Exp};
 
 use super::{LoadGen, stalled};
 use crate::latency;
+use rtbench_runtimes::sys;
 
 /// The timerfd's token: above any connection index.
 const TIMER: Token = Token(usize::MAX);
@@ -303,7 +304,9 @@ impl LoadGen {
                 ),
             ));
         }
+        let cpu = sys::thread_cpu_time();
         let result = self.run_open_inner(cfg, hists);
+        self.stats.cpu += sys::thread_cpu_time().saturating_sub(cpu);
         if let Err(e) = &result {
             self.failed = Some(e.to_string());
         }
