@@ -134,8 +134,10 @@ fn main() {
         step: |mode| match mode {
             RunMode::Quick => (Duration::from_millis(30), Duration::from_millis(200)),
             RunMode::Full => (Duration::from_millis(500), Duration::from_secs(5)),
+            // As the latency bench's steps, with a shorter warm-up: the
+            // servers are warm from the step before.
             RunMode::Default | RunMode::Load => {
-                (Duration::from_millis(50), Duration::from_millis(250))
+                (Duration::from_millis(40), Duration::from_millis(250))
             }
         },
     };

@@ -374,10 +374,14 @@ impl<C: SweepCase> Runner<'_, C> {
                     step_secs: base.duration.as_secs_f64(),
                     warmup_secs: base.warmup.as_secs_f64(),
                     generator_wait: format!(
-                        "{}, timer slack {}",
+                        "{}, timer slack {}{}",
                         base.wait.describe(),
                         sys::timer_slack()
-                            .map_or("unknown".into(), |d| format!("{} ns", d.as_nanos()))
+                            .map_or("unknown".into(), |d| format!("{} ns", d.as_nanos())),
+                        bench
+                            .generator_priority
+                            .as_ref()
+                            .map_or(String::new(), |p| format!(", {p}"))
                     ),
                     steps,
                     capacity,

@@ -21,6 +21,8 @@ use std::time::{Duration, Instant};
 /// The server's per-connection buffer: one read takes a whole message of
 /// every size in the matrix.
 const CONN_BUF: usize = 64 * 1024;
+/// Real-time priority of generator threads on a CPU shared with the server.
+const GENERATOR_FIFO: i32 = 10;
 /// A run with no progress for this long fails instead of hanging.
 const STALL: Duration = Duration::from_secs(10);
 
@@ -371,6 +373,8 @@ pub struct EchoBench {
     pub hist: Histogram<u64>,
     loadgen: Generator,
     server_cpu: Duration,
+    /// The generator threads' scheduling, when not the default.
+    pub generator_priority: Option<String>,
     /// Kept for its `Drop`, and dropped last: the load generator's
     /// connections close first.
     _server: EchoServer,
@@ -443,6 +447,7 @@ impl EchoBench {
             hist: latency::histogram(),
             loadgen,
             server_cpu: Duration::ZERO,
+            generator_priority: None,
             _server: server,
         }
     }
@@ -463,19 +468,38 @@ impl EchoBench {
         let server = EchoServer::process(cmd, name, placement.server_cpus())?;
         let (addr, WorkCase { mix, seed, .. }) = (server.addr(), case);
         let msg_bytes = case.echo.msg_bytes;
+        // On a CPU shared with the server, a generator thread would wait out
+        // a busy server thread's time slice (3 ms under EEVDF) before each
+        // send; real-time priority lets it preempt, the same for every runtime.
+        let shared = placement.name() == "shared";
+        let (tx, rx) = mpsc::channel();
         let gen_ = MultiGen::start(
             case.echo.connections,
             placement.loadgen_cpus(),
-            move |part| LoadGen::connect_work_part(addr, part, msg_bytes, mix, seed, rounds_per_us),
+            move |part| {
+                if shared {
+                    let _ = tx.send(sys::set_fifo(GENERATOR_FIFO).map_err(|e| e.to_string()));
+                }
+                LoadGen::connect_work_part(addr, part, msg_bytes, mix, seed, rounds_per_us)
+            },
         )
         .map_err(|e| format!("load generator: {e}"))?;
-        Ok(Self::with(
+        let mut bench = Self::with(
             case.echo,
             placement,
             description,
             server,
             Generator::Threads(gen_),
-        ))
+        );
+        if shared {
+            bench.generator_priority = Some(match rx.try_iter().find_map(Result::err) {
+                None => format!("SCHED_FIFO {GENERATOR_FIFO} (its CPU is shared with the server)"),
+                Some(e) => format!(
+                    "SCHED_OTHER (SCHED_FIFO refused: {e}), on a CPU shared with the server"
+                ),
+            });
+        }
+        Ok(bench)
     }
 
     /// Threads of the load generator.
