@@ -75,7 +75,7 @@ fn the_schema_rejects_drift() {
     assert!(v.is_valid(&o));
     o["schema_version"] = 1.into();
     assert!(!v.is_valid(&o), "schema_version is pinned");
-    o["schema_version"] = 3.into();
+    o["schema_version"] = 4.into();
     o["workloads"][0]["tables"][0]["rows"][0]["throughput"]["surprise"] = 1.into();
     assert!(!v.is_valid(&o), "unknown fields are caught");
 }
