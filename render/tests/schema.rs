@@ -47,6 +47,21 @@ fn a_run_with_latency_under_load_validates() {
 }
 
 #[test]
+fn a_run_with_uneven_work_validates() {
+    let v = validator();
+    let (o, _cleanup) = work::render();
+    let mut o = o.json;
+    assert_eq!(o["uneven_work"].as_array().unwrap().len(), 4);
+    let errors = errors(&v, &o);
+    assert!(errors.is_empty(), "{errors:#?}");
+    o["uneven_work"][0]["setup"]["work"]["classes"][0]["surprise"] = 1.into();
+    assert!(
+        !v.is_valid(&o),
+        "unknown fields are caught in the work setup"
+    );
+}
+
+#[test]
 fn a_run_with_rounds_and_unfinished_results_validates() {
     let v = validator();
     let (o, _cleanup) = rounds::render();
