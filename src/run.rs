@@ -529,10 +529,10 @@ fn summary(report: &Path) -> anyhow::Result<()> {
             rows.join(", ")
         );
     }
-    for g in ["latency_under_load", "uneven_work"]
+    let load_groups = ["latency_under_load", "uneven_work"]
         .iter()
-        .flat_map(|k| json[k].as_array().unwrap_or(&empty))
-    {
+        .flat_map(|k| json[k].as_array().unwrap_or(&empty));
+    for g in load_groups {
         let rows: Vec<String> = g["rows"]
             .as_array()
             .unwrap_or(&empty)

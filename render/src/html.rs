@@ -3,7 +3,7 @@
 
 use crate::chart::Chart;
 use crate::fmt::html as esc;
-use crate::model::{LOAD_WORKLOAD, LoadGroup, Model, Scope, Section, Table};
+use crate::model::{LoadGroup, Model, Scope, Section, Table, WORK_WORKLOAD};
 use crate::view::{Column, TableRow};
 use crate::{ReportError, Reporter, view, write_atomic};
 use std::fmt::Write as _;
@@ -34,7 +34,7 @@ figcaption{font-size:13px;color:#555}
 table.overview{font-size:13px}table.overview th{vertical-align:bottom;min-width:3.2em;max-width:7em;font-size:12px}
 table.overview td{white-space:nowrap}table.overview td.best{font-weight:700}
 table.overview td.unmeasured{color:#a40000;background:#f3f4f6}
-.counts{font-size:14px}
+.counts{font-size:14px}.reading{font-weight:600}
 nav ul{columns:2;font-size:14px}code{font-size:13px}
 ";
 
@@ -104,7 +104,8 @@ pub fn page(model: &Model, charts: &[Chart]) -> String {
                         esc(view::NO_LOAD_NOTE)
                     } else {
                         format!(
-                            "See <a href=\"#{LOAD_ANCHOR}\">Latency under load</a> for latency at fixed offered rates."
+                            "See <a href=\"#{}\">Latency under load</a> for latency at fixed offered rates.",
+                            view::LATENCY_SECTION.anchor
                         )
                     };
                     let _ = writeln!(h, "<p>{} {more}</p>", esc(view::CLOSED_LOOP_NOTE));
@@ -115,15 +116,17 @@ pub fn page(model: &Model, charts: &[Chart]) -> String {
                 }
                 h.push_str("</section>\n");
             }
-            Section::LatencyUnderLoad(groups) => load_section(&mut h, model, groups, charts),
+            Section::LatencyUnderLoad(groups) => {
+                load_section(&mut h, model, &view::LATENCY_SECTION, groups, charts)
+            }
+            Section::UnevenWork(groups) => {
+                load_section(&mut h, model, &view::WORK_SECTION, groups, charts)
+            }
         }
     }
     h.push_str("</body></html>\n");
     h
 }
-
-/// The id of the "Latency under load" section, which the echo note links to.
-const LOAD_ANCHOR: &str = "latency-under-load";
 
 fn toc(h: &mut String, model: &Model) {
     h.push_str("<nav><ul>");
@@ -138,7 +141,9 @@ fn toc(h: &mut String, model: &Model) {
     for section in model.sections() {
         match section {
             Section::Workload(w) => w.tables.iter().for_each(|t| item(&t.id, &t.scope)),
-            Section::LatencyUnderLoad(groups) => groups.iter().for_each(|g| item(&g.id, &g.scope)),
+            Section::LatencyUnderLoad(groups) | Section::UnevenWork(groups) => {
+                groups.iter().for_each(|g| item(&g.id, &g.scope))
+            }
         }
     }
     h.push_str("</ul></nav>\n");
@@ -192,14 +197,39 @@ fn missing_note(h: &mut String, model: &Model, workload: &str) {
     }
 }
 
-fn load_section(h: &mut String, model: &Model, groups: &[LoadGroup], charts: &[Chart]) {
+/// An open-loop section: its method and key, for uneven work the summary
+/// across mixes, then per group its table, reading, failures and charts.
+fn load_section(
+    h: &mut String,
+    model: &Model,
+    s: &view::LoadSection,
+    groups: &[LoadGroup],
+    charts: &[Chart],
+) {
     let _ = writeln!(
         h,
-        "<section id=\"{LOAD_ANCHOR}\"><h2>Latency under load</h2><p>{}</p><p class=\"caption\">{}</p>",
-        esc(view::LOAD_METHOD),
-        esc(view::LOAD_TABLE_KEY)
+        "<section id=\"{}\"><h2>{}</h2><p>{}</p><p class=\"caption\">{}</p>",
+        s.anchor,
+        esc(s.heading),
+        esc(s.method),
+        esc(s.key)
     );
-    missing_note(h, model, LOAD_WORKLOAD);
+    missing_note(h, model, s.workload);
+    if s.workload == WORK_WORKLOAD {
+        let _ = writeln!(
+            h,
+            "<h3>Capacity across mixes</h3><p class=\"caption\">{}</p>",
+            esc(&view::work_summary_caption(groups))
+        );
+        let rows = view::work_summary(groups);
+        rows_table(
+            h,
+            "overview",
+            "work-summary",
+            &view::work_summary_columns(groups),
+            &rows,
+        );
+    }
     for g in groups {
         let failed: Vec<String> = g
             .rows
@@ -217,6 +247,9 @@ fn load_section(h: &mut String, model: &Model, groups: &[LoadGroup], charts: &[C
         let cols = view::load_columns(g);
         let caption = view::load_caption(g);
         case_table(h, &g.id, &g.scope.title, &caption, &cols, &g.rows);
+        if let Some(r) = &g.reading {
+            let _ = writeln!(h, "<p class=\"reading\">{}</p>", esc(r));
+        }
         h.push_str(&note);
         figures(h, &g.id, charts);
     }

@@ -12,6 +12,7 @@ pub mod load;
 pub mod markdown;
 pub mod model;
 pub mod overview;
+pub mod reading;
 pub mod view;
 
 pub use model::Model;
@@ -25,8 +26,11 @@ use std::path::{Path, PathBuf};
 /// reports stay readable (iai-callgrind style, with `results.schema.json`).
 /// 2 added `latency_under_load` (the open-loop `latency` workload); 3 added
 /// rounds (`round`, `rounds`, `spread`, `noisy` on every row; `rounds`,
-/// `seed`, `orders` of a run), `failures` and `overview`.
-pub const REPORT_SCHEMA_VERSION: u32 = 3;
+/// `seed`, `orders` of a run), `failures` and `overview`; 4 added
+/// `uneven_work` (the open-loop `work` workload) with `workload` and
+/// `reading` on open-loop groups, `at_80` and CPU per step on their rows,
+/// and the server cores, generator threads and request costs of their setup.
+pub const REPORT_SCHEMA_VERSION: u32 = 4;
 
 /// The folder inside a run folder where its own report is rendered.
 pub const REPORT_DIR: &str = "report";

@@ -2,7 +2,7 @@
 //! charts linked as images (they sit beside it).
 
 use crate::fmt::md;
-use crate::model::{ChartRef, LOAD_WORKLOAD, Model, Section};
+use crate::model::{ChartRef, LoadGroup, Model, Section, WORK_WORKLOAD};
 use crate::view::{Column, TableRow};
 use crate::{ReportError, Reporter, view, write_atomic};
 use std::fmt::Write as _;
@@ -75,44 +75,67 @@ pub fn summary(model: &Model) -> String {
                 }
             }
             Section::LatencyUnderLoad(groups) => {
-                let _ = writeln!(
-                    m,
-                    "\n## Latency under load\n\n{}\n\n_{}_",
-                    md(view::LOAD_METHOD),
-                    md(view::LOAD_TABLE_KEY)
-                );
-                let missing = view::missing_here(model, LOAD_WORKLOAD);
-                if !missing.is_empty() {
-                    let _ = writeln!(m, "\n> **Missing here:** {}.", md(&missing.join("; ")));
-                }
-                for g in groups {
-                    let cols = view::load_columns(g);
-                    let _ = writeln!(
-                        m,
-                        "\n### {}\n\n_{}_\n",
-                        md(&g.scope.title),
-                        md(&view::load_caption(g))
-                    );
-                    table(&mut m, &cols, &g.rows);
-                    let failed: Vec<&str> = g
-                        .rows
-                        .iter()
-                        .filter(|r| r.failure().is_some())
-                        .map(|r| r.runtime())
-                        .collect();
-                    if !failed.is_empty() {
-                        let _ = writeln!(
-                            m,
-                            "\nFailed, so not in the latency charts: {}.",
-                            md(&failed.join(", "))
-                        );
-                    }
-                    images(&mut m, &g.charts);
-                }
+                load_section(&mut m, model, &view::LATENCY_SECTION, groups)
             }
+            Section::UnevenWork(groups) => load_section(&mut m, model, &view::WORK_SECTION, groups),
         }
     }
     m
+}
+
+/// An open-loop section: its method and key, for uneven work the summary
+/// across mixes, then per group its table, reading, failures and charts.
+fn load_section(m: &mut String, model: &Model, s: &view::LoadSection, groups: &[LoadGroup]) {
+    let _ = writeln!(
+        m,
+        "\n## {}\n\n{}\n\n_{}_",
+        md(s.heading),
+        md(s.method),
+        md(s.key)
+    );
+    let missing = view::missing_here(model, s.workload);
+    if !missing.is_empty() {
+        let _ = writeln!(m, "\n> **Missing here:** {}.", md(&missing.join("; ")));
+    }
+    if s.workload == WORK_WORKLOAD {
+        let _ = writeln!(
+            m,
+            "\n### Capacity across mixes\n\n_{}_\n",
+            md(&view::work_summary_caption(groups))
+        );
+        table(
+            m,
+            &view::work_summary_columns(groups),
+            &view::work_summary(groups),
+        );
+    }
+    for g in groups {
+        let cols = view::load_columns(g);
+        let _ = writeln!(
+            m,
+            "\n### {}\n\n_{}_\n",
+            md(&g.scope.title),
+            md(&view::load_caption(g))
+        );
+        table(m, &cols, &g.rows);
+        if let Some(r) = &g.reading {
+            let _ = writeln!(m, "\n**{}**", md(r));
+        }
+        let failed: Vec<&str> = g
+            .rows
+            .iter()
+            .filter(|r| r.failure().is_some())
+            .map(|r| r.runtime())
+            .collect();
+        if !failed.is_empty() {
+            let _ = writeln!(
+                m,
+                "\nFailed, so not in the latency charts: {}.",
+                md(&failed.join(", "))
+            );
+        }
+        images(m, &g.charts);
+    }
 }
 
 /// The matrix of ratios to each case's best and the counts of what did not

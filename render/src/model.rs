@@ -6,7 +6,7 @@ use crate::load::LoadedRun;
 use crate::overview::Overview;
 use rtbench_format::{
     BenchResult, Capacity, Description, Environment, Estimate, FileError, Flavor, OpenLoop,
-    RunMode, Slo, Status, TimerClass,
+    RunMode, Slo, Status, TimerClass, WorkSetup,
 };
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -22,8 +22,9 @@ pub const PALETTE: &[&str] = &[
 
 /// Every figure of an rtbench report. Times are ns, throughput is operations
 /// per second; intervals are criterion's 95% confidence intervals.
-/// `latency_under_load` holds the open-loop latency workload: rates are round
-/// trips per second offered or achieved on a fixed schedule. When the run
+/// `latency_under_load` holds the open-loop latency workload and
+/// `uneven_work` the open-loop `work` workload: rates are round trips per
+/// second offered or achieved on a fixed schedule. When the run
 /// repeated its matrix in rounds, every row shows its median round (`round`),
 /// with how many rounds measured it (`rounds`) and their spread.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -42,11 +43,16 @@ pub struct Model {
     pub baseline: Option<RunInfo>,
     /// Every runtime seen, in palette order.
     pub runtimes: Vec<RuntimeInfo>,
-    /// Closed-loop workloads; `latency` is not among them (see `latency_under_load`).
+    /// Closed-loop workloads; the open-loop `latency` and `work` are not
+    /// among them (see `latency_under_load` and `uneven_work`).
     pub workloads: Vec<Workload>,
     /// The open-loop `latency` workload, one group per case, topology and
     /// placement; empty when the run did not measure it.
     pub latency_under_load: Vec<LoadGroup>,
+    /// The open-loop `work` workload (requests of uneven cost), one group per
+    /// mix, topology and placement, mixes in [`WORK_MIXES`] order; empty when
+    /// the run did not measure it.
+    pub uneven_work: Vec<LoadGroup>,
     /// Every result (one round of one id) that failed, hung or crashed, in
     /// page order; a row whose other rounds measured still shows their figures.
     pub failures: Vec<Failure>,
@@ -278,20 +284,61 @@ rtbench_format::names! {
 /// closed-loop tables because its figures are per offered rate, not one number.
 pub const LOAD_WORKLOAD: &str = "latency";
 
+/// The open-loop workload of requests of uneven cost; its results have the
+/// shape of `latency`'s, and their own section.
+pub const WORK_WORKLOAD: &str = "work";
+
+/// The `work` mixes in report order: even costs first, then ever less even.
+pub const WORK_MIXES: &[&str] = &["uniform", "skewed", "hot-connections", "blocking"];
+
+/// Whether a workload's results are open-loop sweeps (a [`LoadGroup`] each).
+pub fn is_open_loop(workload: &str) -> bool {
+    workload == LOAD_WORKLOAD || workload == WORK_WORKLOAD
+}
+
+/// The mix of a `work` case, `{mix}-64B-32c`.
+pub fn work_mix(case: &str) -> &str {
+    case.rsplitn(3, '-').last().unwrap_or(case)
+}
+
 /// Open-loop latency of one case in one topology and placement: rows here
-/// ran the same absolute offered rates, so they are comparable.
+/// ran the same absolute offered rates, so they are comparable. Used by both
+/// open-loop workloads (`latency`, `work`).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct LoadGroup {
     /// Unique slug, also the stem of this group's chart files.
     pub id: String,
+    /// `latency` or `work`.
+    pub workload: String,
     #[serde(flatten)]
     pub scope: Scope,
     /// How the sweep ran, from the first row that measured; `None` when every row failed.
     pub setup: Option<LoadSetup>,
-    /// Capacity first, best first; rows without capacity, then failed rows, last.
+    /// Capacity first, best first; rows without capacity, then failed rows,
+    /// last. `work` groups them by flavor first (see [`FLAVOR_ORDER`]).
     pub rows: Vec<LoadRow>,
     pub charts: Vec<ChartRef<LoadChartKind>>,
+    /// What the table says, in one sentence made from its figures: for
+    /// `work`, the best work-stealing capacity against the best
+    /// thread-per-core one ([`crate::reading`]). `None` for `latency`.
+    pub reading: Option<String>,
+}
+
+/// The order of flavor groups in a `work` table: the two runtime designs
+/// being compared, then the no-runtime floor.
+pub const FLAVOR_ORDER: &[Flavor] = &[
+    Flavor::WorkStealing,
+    Flavor::ThreadPerCore,
+    Flavor::Reference,
+];
+
+/// A flavor's place in [`FLAVOR_ORDER`] (others after it).
+pub fn flavor_rank(f: Flavor) -> usize {
+    FLAVOR_ORDER
+        .iter()
+        .position(|x| *x == f)
+        .unwrap_or(FLAVOR_ORDER.len())
 }
 
 /// The sweep's settings, shared by every row of a group.
@@ -309,6 +356,12 @@ pub struct LoadSetup {
     pub step_secs: f64,
     pub warmup_secs: f64,
     pub generator_wait: String,
+    /// CPUs the server had (0: not known).
+    pub server_cores: u32,
+    /// Threads of the load generator.
+    pub generator_threads: u32,
+    /// What the requests cost (`work` only).
+    pub work: Option<WorkSetup>,
 }
 
 /// One runtime in an open-loop group: its median round's sweep and capacity.
@@ -327,9 +380,10 @@ pub struct LoadRow {
     pub round_stats: RoundStats,
     /// `None` for failed rows; `rate` is `None` when even the lowest step missed.
     pub capacity: Option<Capacity>,
-    /// The 50% and 90% sweep steps, corrected beside service time, so the
-    /// queueing a closed-loop client would not see stands out.
+    /// The 50%, 80% and 90% sweep steps, corrected beside service time, so
+    /// the queueing a closed-loop client would not see stands out.
     pub at_50: Option<LoadPoint>,
+    pub at_80: Option<LoadPoint>,
     pub at_90: Option<LoadPoint>,
     /// Generator lag p99 at the highest offered step that measured it, and
     /// the worst over all steps: a large lag means the generator, not the
@@ -374,6 +428,11 @@ pub struct LoadPoint {
     pub corrected: Percentiles,
     /// From the actual send time.
     pub service: Percentiles,
+    /// Server CPU per round trip at this step, in ns.
+    pub server_cpu_ns_per_op: Option<f64>,
+    /// The load generator's CPU per round trip at this step, in ns: small
+    /// against the server's, or the generator set the figures.
+    pub generator_cpu_ns_per_op: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -452,9 +511,11 @@ impl Model {
             .flat_map(|t| t.charts.iter().map(move |c| (t, c)))
     }
 
+    /// The charts of every open-loop group, latency then uneven work.
     pub fn load_charts(&self) -> impl Iterator<Item = (&LoadGroup, &ChartRef<LoadChartKind>)> {
         self.latency_under_load
             .iter()
+            .chain(&self.uneven_work)
             .flat_map(|g| g.charts.iter().map(move |c| (g, c)))
     }
 
@@ -466,17 +527,21 @@ impl Model {
     }
 
     /// The results sections in page order: latency under load right after
-    /// echo (the same server, measured open loop), and only when the run
-    /// measured it.
+    /// echo (the same server, measured open loop), then uneven work (echo's
+    /// server again, with costly requests), each only when the run measured it.
     pub fn sections(&self) -> Vec<Section<'_>> {
         let mut out: Vec<Section> = self.workloads.iter().map(Section::Workload).collect();
+        let mut at = self
+            .workloads
+            .iter()
+            .take_while(|w| w.name == "echo")
+            .count();
         if !self.latency_under_load.is_empty() {
-            let at = self
-                .workloads
-                .iter()
-                .take_while(|w| w.name == "echo")
-                .count();
             out.insert(at, Section::LatencyUnderLoad(&self.latency_under_load));
+            at += 1;
+        }
+        if !self.uneven_work.is_empty() {
+            out.insert(at, Section::UnevenWork(&self.uneven_work));
         }
         out
     }
@@ -486,6 +551,7 @@ impl Model {
 pub enum Section<'a> {
     Workload(&'a Workload),
     LatencyUnderLoad(&'a [LoadGroup]),
+    UnevenWork(&'a [LoadGroup]),
 }
 
 fn run_info(run: &LoadedRun) -> RunInfo {
@@ -598,6 +664,7 @@ pub fn build(
         workload_rank(&a.0)
             .cmp(&workload_rank(&b.0))
             .then_with(|| a.0.cmp(&b.0))
+            .then_with(|| case_rank(&a.0, &a.1).cmp(&case_rank(&b.0, &b.1)))
             .then_with(|| natural_cmp(&a.1, &b.1))
             .then_with(|| a.2.cmp(&b.2))
             .then_with(|| a.3.cmp(&b.3))
@@ -605,6 +672,7 @@ pub fn build(
 
     let mut workloads: Vec<Workload> = Vec::new();
     let mut latency_under_load = Vec::new();
+    let mut uneven_work = Vec::new();
     let mut failures = Vec::new();
     let mut notes = Vec::new();
     let mut used_ids = BTreeSet::new();
@@ -632,10 +700,13 @@ pub fn build(
             topology,
             placement,
         };
-        if workload == LOAD_WORKLOAD {
-            let group = load_group(id, scope, &merged, &colour);
+        if is_open_loop(&workload) {
+            let group = load_group(&workload, id, scope, &merged, &colour);
             notes.extend(group_note(&group, &benches));
-            latency_under_load.push(group);
+            match workload.as_str() {
+                WORK_WORKLOAD => uneven_work.push(group),
+                _ => latency_under_load.push(group),
+            }
             continue;
         }
         let mut rows: Vec<Row> = merged
@@ -720,6 +791,7 @@ pub fn build(
         runtimes,
         workloads,
         latency_under_load,
+        uneven_work,
         failures,
         problems,
         notes,
@@ -790,11 +862,11 @@ struct Merged<'a> {
     stats: RoundStats,
 }
 
-/// The figure rounds are compared by: throughput, or for latency under load
-/// the capacity (0 when even the lowest rate missed the target). `None` for
-/// a round that did not measure.
+/// The figure rounds are compared by: throughput, or for the open-loop
+/// workloads the capacity (0 when even the lowest rate missed the target).
+/// `None` for a round that did not measure.
 fn round_figure(b: &BenchResult) -> Option<f64> {
-    if b.workload == LOAD_WORKLOAD {
+    if is_open_loop(&b.workload) {
         measured(b).map(|o| o.capacity.rate.unwrap_or(0.0))
     } else {
         throughput(b).map(|t| t.value)
@@ -916,9 +988,11 @@ fn row(m: &Merged, colour: String, base: Option<&Interval>) -> Row {
     }
 }
 
-/// One group of the `latency` workload: rows sorted by capacity, steps by
-/// offered rate, the 50% and 90% sweep steps picked out for the table.
+/// One group of an open-loop workload: rows sorted by capacity (for `work`
+/// within flavor groups, with its reading), steps by offered rate, the 50%,
+/// 80% and 90% sweep steps picked out for the table.
 fn load_group(
+    workload: &str,
     id: String,
     scope: Scope,
     merged: &[Merged],
@@ -926,8 +1000,8 @@ fn load_group(
 ) -> LoadGroup {
     let setup = merged
         .iter()
-        .find_map(|m| measured(m.bench))
-        .map(|o| LoadSetup {
+        .find_map(|m| Some((m.bench, measured(m.bench)?)))
+        .map(|(b, o)| LoadSetup {
             slo: o.slo,
             slo_label: slo_label(&o.slo),
             reference_rate: o.reference_rate,
@@ -937,6 +1011,9 @@ fn load_group(
             step_secs: o.step_secs,
             warmup_secs: o.warmup_secs,
             generator_wait: o.generator_wait.clone(),
+            server_cores: b.server_cores,
+            generator_threads: b.generator_threads,
+            work: b.work.clone(),
         });
     let mut rows: Vec<LoadRow> = merged
         .iter()
@@ -971,6 +1048,8 @@ fn load_group(
                     repeated: s.kind == "repeat",
                     corrected: (&s.latency).into(),
                     service: (&s.service).into(),
+                    server_cpu_ns_per_op: s.server_cpu_ns_per_op,
+                    generator_cpu_ns_per_op: s.generator_cpu_ns_per_op,
                 })
             };
             let d = &b.description;
@@ -985,6 +1064,7 @@ fn load_group(
                 round_stats: stats,
                 capacity: measured(b).map(|o| o.capacity.clone()),
                 at_50: at(0.5),
+                at_80: at(0.8),
                 at_90: at(0.9),
                 lag_p99_at_highest_ns: steps.iter().rev().find_map(|s| s.lag_p99_ns),
                 max_lag_p99_ns: steps.iter().filter_map(|s| s.lag_p99_ns).max(),
@@ -1005,6 +1085,15 @@ fn load_group(
             .then(x.1.total_cmp(&y.1))
             .then_with(|| a.runtime.cmp(&b.runtime))
     });
+    let work = workload == WORK_WORKLOAD;
+    if work {
+        // The question is work-stealing against thread-per-core: each its block.
+        rows.sort_by_key(|r| flavor_rank(r.flavor));
+    }
+    let reading = setup
+        .as_ref()
+        .filter(|_| work)
+        .and_then(|s| crate::reading::group_reading(&rows, &s.slo_label, work_mix(&scope.case)));
     let title = &scope.title;
     let by_rate = |p: &str| format!("corrected {p} latency by offered rate");
     let charts = setup.as_ref().map_or(Vec::new(), |s| {
@@ -1021,10 +1110,12 @@ fn load_group(
     });
     LoadGroup {
         id,
+        workload: workload.to_string(),
         scope,
         setup,
         rows,
         charts,
+        reading,
     }
 }
 
@@ -1145,10 +1236,22 @@ fn missing(run: &LoadedRun, runtimes: &[RuntimeInfo]) -> Vec<Missing> {
 }
 
 fn workload_rank(w: &str) -> usize {
-    ["echo", LOAD_WORKLOAD, "fan_out", "timers"]
-        .iter()
-        .position(|x| *x == w)
-        .unwrap_or(4)
+    const ORDER: [&str; 5] = ["echo", LOAD_WORKLOAD, WORK_WORKLOAD, "fan_out", "timers"];
+    ORDER.iter().position(|x| *x == w).unwrap_or(ORDER.len())
+}
+
+/// `work` cases in [`WORK_MIXES`] order; any other case by name alone.
+fn case_rank(workload: &str, case: &str) -> usize {
+    match workload {
+        WORK_WORKLOAD => {
+            let mix = work_mix(case);
+            WORK_MIXES
+                .iter()
+                .position(|m| *m == mix)
+                .unwrap_or(WORK_MIXES.len())
+        }
+        _ => 0,
+    }
 }
 
 /// A reader's title for a case, from its sweep parameters when they are known.
@@ -1158,6 +1261,15 @@ pub fn case_title(workload: &str, case: &str, params: &BTreeMap<String, f64>) ->
         ("echo" | LOAD_WORKLOAD, Some(&b), Some(&c)) => {
             let s = if c == 1.0 { "" } else { "s" };
             format!("{workload} {} × {} connection{s}", bytes(b), count(c))
+        }
+        (WORK_WORKLOAD, Some(&b), Some(&c)) => {
+            let s = if c == 1.0 { "" } else { "s" };
+            let mix = work_mix(case);
+            format!(
+                "{workload} {mix}, {} × {} connection{s}",
+                bytes(b),
+                count(c)
+            )
         }
         _ => match (workload, params.get("tasks")) {
             ("fan_out", Some(&t)) => format!("fan_out {} tasks ({case})", count(t)),
@@ -1249,5 +1361,13 @@ mod tests {
             case_title("timers", "sleep-50us", &BTreeMap::new()),
             "timers sleep-50us"
         );
+        let p: BTreeMap<String, f64> =
+            [("msg_bytes".into(), 64.0), ("connections".into(), 32.0)].into();
+        assert_eq!(
+            case_title("work", "hot-connections-64B-32c", &p),
+            "work hot-connections, 64 B × 32 connections"
+        );
+        assert_eq!(work_mix("hot-connections-64B-32c"), "hot-connections");
+        assert_eq!(work_mix("uniform-64B-32c"), "uniform");
     }
 }

@@ -3,7 +3,7 @@
 //! reader knows where to look before reading any table.
 
 use crate::model::RuntimeStatus;
-use crate::model::{LOAD_WORKLOAD, Model, Section};
+use crate::model::{Model, Section};
 use rtbench_format::{Flavor, Status};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 pub struct Overview {
     /// How many times the run repeated its matrix (1 for a single round).
     pub rounds: u32,
-    /// One column per closed-loop table and latency group, in page order.
+    /// One column per closed-loop table and open-loop group, in page order.
     pub cases: Vec<OverviewCase>,
     /// One line per runtime with a row in any case, best median rank first;
     /// runtimes ranked nowhere last.
@@ -79,7 +79,7 @@ pub struct OverviewCase {
     pub workload: String,
     pub case: String,
     /// What the ratios divide: `throughput` (what closed-loop tables rank
-    /// by) or `capacity` (latency under load).
+    /// by) or `capacity` (latency under load, uneven work).
     pub figure: String,
     /// How many rows have a rank here.
     pub ranked: u32,
@@ -161,7 +161,7 @@ pub fn build(model: &Model) -> Overview {
                     add(&t.id, &w.name, &t.scope, "throughput", rows);
                 }
             }
-            Section::LatencyUnderLoad(groups) => {
+            Section::LatencyUnderLoad(groups) | Section::UnevenWork(groups) => {
                 for g in groups {
                     noisy_rows += g.rows.iter().filter(|r| r.round_stats.noisy).count();
                     let rows = g
@@ -172,7 +172,7 @@ pub fn build(model: &Model) -> Overview {
                             (r.runtime.as_str(), r.status, capacity)
                         })
                         .collect();
-                    add(&g.id, LOAD_WORKLOAD, &g.scope, "capacity", rows);
+                    add(&g.id, &g.workload, &g.scope, "capacity", rows);
                 }
             }
         }

@@ -3,11 +3,11 @@
 
 use crate::fmt;
 use crate::model::{
-    LoadGroup, LoadPoint, LoadRow, Model, NOISY_SPREAD, Percentiles, RoundStats, Row, Scope, Table,
-    Verdict,
+    LOAD_WORKLOAD, LoadGroup, LoadPoint, LoadRow, Model, NOISY_SPREAD, Percentiles, RoundStats,
+    Row, Scope, Table, Verdict, WORK_WORKLOAD, flavor_rank, work_mix,
 };
 use crate::overview::{Overview, OverviewCell, OverviewRuntime};
-use rtbench_format::Status;
+use rtbench_format::{Capacity, Flavor, Status, WorkSetup};
 
 /// One formatted cell; `class` marks what stands out (baseline verdicts,
 /// noisy rows, the best of a case) for CSS and bold in Markdown, `sub` is a
@@ -110,6 +110,7 @@ macro_rules! table_row {
 table_row!(Row, status);
 table_row!(LoadRow, status);
 table_row!(OverviewRuntime);
+table_row!(WorkSummaryRow);
 
 /// The first column of every table: the runtime, references marked.
 fn runtime_col<'a, R: TableRow>() -> Column<'a, R> {
@@ -267,9 +268,14 @@ fn where_parts(s: &Scope) -> Vec<String> {
     parts
 }
 
-/// The caption of an open-loop group: where, the target, the shared rates.
+/// The caption of an open-loop group: where, the target, the shared rates;
+/// for `work`, what the requests cost first, and how that was calibrated.
 pub fn load_caption(g: &LoadGroup) -> String {
-    let mut parts = where_parts(&g.scope);
+    let work = g.setup.as_ref().and_then(|s| s.work.as_ref());
+    let mut parts = match work {
+        Some(w) => work_parts(g, w),
+        None => where_parts(&g.scope),
+    };
     if let Some(s) = &g.setup {
         parts.push(format!("target: {}", s.slo_label));
         parts.push(format!(
@@ -287,36 +293,81 @@ pub fn load_caption(g: &LoadGroup) -> String {
             s.generator_wait
         ));
     }
+    if let Some(w) = work {
+        let cpus: Vec<String> = w.generator_cpus.iter().map(|c| c.to_string()).collect();
+        let s = if cpus.len() == 1 { "" } else { "s" };
+        parts.push(format!(
+            "calibration: {} rounds/µs ({}), cost seed {}, generator on cpu{s} {}",
+            fmt::sig3(w.rounds_per_us),
+            w.calibration,
+            w.seed,
+            cpus.join(", ")
+        ));
+    }
     parts.join(" · ")
 }
 
+/// What a `work` group's requests cost and where it ran, e.g. `skewed: 95%
+/// 5 µs, 5% 500 µs (mean 29.8 µs)`, `64 B × 32 connections`, `2 cores,
+/// shared placement`, `generator 1 thread`, then the full placement.
+fn work_parts(g: &LoadGroup, w: &WorkSetup) -> Vec<String> {
+    let us = |x: f64| fmt::ns_tick(x * 1e3);
+    let classes: Vec<String> = w
+        .classes
+        .iter()
+        .map(|c| {
+            let share = format!("{:.1}", c.share * 100.0);
+            let share = share.trim_end_matches('0').trim_end_matches('.');
+            let cost = match (c.work_us > 0.0, c.block_us > 0.0) {
+                (true, true) => format!("{} + {} blocked", us(c.work_us), us(c.block_us)),
+                (false, true) => format!("{} blocked", us(c.block_us)),
+                _ => us(c.work_us),
+            };
+            format!("{share}% {cost}")
+        })
+        .collect();
+    let hot = match w.hot_connections.len() {
+        0 => String::new(),
+        n => {
+            let list: Vec<String> = w.hot_connections.iter().map(|c| c.to_string()).collect();
+            let s = if n == 1 { "" } else { "s" };
+            format!(
+                ", the costly ones on {n} hot connection{s} ({})",
+                list.join(", ")
+            )
+        }
+    };
+    let s = &g.scope;
+    let mut parts = vec![format!(
+        "{}: {}{hot} (mean {})",
+        w.mix,
+        classes.join(", "),
+        fmt::ns(w.mean_us * 1e3)
+    )];
+    if let (Some(&b), Some(&c)) = (s.params.get("msg_bytes"), s.params.get("connections")) {
+        parts.push(format!("{} × {} connections", fmt::bytes(b), fmt::count(c)));
+    }
+    let short = s.placement.split(':').next().unwrap_or(&s.placement);
+    parts.push(format!("{}, {short} placement", s.topology));
+    if let Some(setup) = &g.setup {
+        let n = setup.generator_threads;
+        parts.push(format!(
+            "generator {n} thread{}",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    parts.push(format!("placement: {}", s.placement));
+    parts
+}
+
 /// The columns of an open-loop table: capacity, then corrected latency with
-/// service time beneath it at 50% and 90% of the reference, then generator lag.
+/// service time beneath it at 50% and 90% of the reference, then generator
+/// lag. A `work` table has its own ([`work_columns`]).
 pub fn load_columns(g: &LoadGroup) -> Vec<Column<'_, LoadRow>> {
-    let target = g
-        .setup
-        .as_ref()
-        .map_or("the target", |s| s.slo_label.as_str());
-    let mut c = vec![
-        runtime_col(),
-        col("Flavor", false, |r: &LoadRow| r.flavor.to_string().into()),
-        col(
-            format!("Capacity at {target} ({}/s)", fmt::plural(&g.scope.op)),
-            true,
-            |r: &LoadRow| match &r.capacity {
-                None => "—".to_string().into(),
-                Some(c) => match c.rate {
-                    Some(x) => fmt::si(x).into(),
-                    None => Cell {
-                        text: "—".into(),
-                        sub: Some(NO_CAPACITY.into()),
-                        class: None,
-                        heat: None,
-                    },
-                },
-            },
-        ),
-    ];
+    if g.workload == WORK_WORKLOAD {
+        return work_columns(g);
+    }
+    let mut c = vec![runtime_col(), flavor_col(), capacity_col(g)];
     c.extend(spread_col(&g.rows, |r| &r.round_stats));
     c.push(col("Bracket", true, |r: &LoadRow| {
         or_dash(r.capacity.as_ref(), |c| match c.bracket_hi {
@@ -327,37 +378,113 @@ pub fn load_columns(g: &LoadGroup) -> Vec<Column<'_, LoadRow>> {
     c.push(col("Probes", true, |r: &LoadRow| {
         or_dash(r.capacity.as_ref(), |c| c.probes.to_string())
     }));
-    type Pick = fn(&Percentiles) -> u64;
     let picks: [(&str, Pick); 3] = [
         ("p50", |p| p.p50_ns),
         ("p99", |p| p.p99_ns),
         ("p99.9", |p| p.p999_ns),
     ];
-    type At = fn(&LoadRow) -> Option<&LoadPoint>;
     let ats: [(&str, At); 2] = [("50%", |r| r.at_50.as_ref()), ("90%", |r| r.at_90.as_ref())];
     for (at, point) in ats {
         for (label, pick) in picks {
-            c.push(col(
-                format!("{label} at {at}"),
-                true,
-                move |r: &LoadRow| match point(r) {
-                    None => "—".to_string().into(),
-                    Some(p) => Cell {
-                        text: format!(
-                            "{}{}{}",
-                            fmt::ns(pick(&p.corrected) as f64),
-                            if p.behind { BEHIND_MARK } else { "" },
-                            if p.repeated { REPEAT_MARK } else { "" }
-                        ),
-                        sub: Some(format!("svc {}", fmt::ns(pick(&p.service) as f64))),
-                        class: None,
-                        heat: None,
-                    },
-                },
-            ));
+            c.push(point_col(format!("{label} at {at}"), point, pick));
         }
     }
-    c.push(col("Lag p99", true, |r: &LoadRow| {
+    c.push(lag_col());
+    c
+}
+
+/// The columns of a `work` table: what decides between the flavors
+/// (capacity, p99 at 50% and 80%), then whether the generator kept up (its
+/// lag, and its CPU per round trip beside the server's).
+fn work_columns(g: &LoadGroup) -> Vec<Column<'_, LoadRow>> {
+    let op = &g.scope.op;
+    let mut c = vec![runtime_col(), flavor_col(), capacity_col(g)];
+    c.extend(spread_col(&g.rows, |r| &r.round_stats));
+    let p99: Pick = |p| p.p99_ns;
+    c.push(point_col("p99 at 50%".into(), |r| r.at_50.as_ref(), p99));
+    c.push(point_col("p99 at 80%".into(), |r| r.at_80.as_ref(), p99));
+    c.push(lag_col());
+    c.push(col(
+        format!("Server CPU / {op} at 80%"),
+        true,
+        |r: &LoadRow| {
+            or_dash(
+                r.at_80.as_ref().and_then(|p| p.server_cpu_ns_per_op),
+                fmt::ns,
+            )
+        },
+    ));
+    c.push(col(
+        format!("Generator CPU / {op} at 80%"),
+        true,
+        |r: &LoadRow| {
+            let p = r.at_80.as_ref();
+            let server = p.and_then(|p| p.server_cpu_ns_per_op);
+            Cell {
+                sub: p
+                    .and_then(|p| p.generator_cpu_ns_per_op)
+                    .zip(server.filter(|s| *s > 0.0))
+                    .map(|(g, s)| format!("{}% of server", fmt::sig3(g / s * 100.0))),
+                ..or_dash(p.and_then(|p| p.generator_cpu_ns_per_op), fmt::ns)
+            }
+        },
+    ));
+    c
+}
+
+type Pick = fn(&Percentiles) -> u64;
+type At = fn(&LoadRow) -> Option<&LoadPoint>;
+
+fn flavor_col<'a>() -> Column<'a, LoadRow> {
+    col("Flavor", false, |r: &LoadRow| r.flavor.to_string().into())
+}
+
+/// Capacity at the group's target; "—" with why when there is none.
+fn capacity_col(g: &LoadGroup) -> Column<'_, LoadRow> {
+    let target = g
+        .setup
+        .as_ref()
+        .map_or("the target", |s| s.slo_label.as_str());
+    col(
+        format!("Capacity at {target} ({}/s)", fmt::plural(&g.scope.op)),
+        true,
+        |r: &LoadRow| match &r.capacity {
+            None => "—".to_string().into(),
+            Some(c) => match c.rate {
+                Some(x) => fmt::si(x).into(),
+                None => Cell {
+                    text: "—".into(),
+                    sub: Some(NO_CAPACITY.into()),
+                    class: None,
+                    heat: None,
+                },
+            },
+        },
+    )
+}
+
+/// A corrected percentile at one sweep step, marked when the server fell
+/// behind or the step was repeated, with the service time beneath.
+fn point_col<'a>(header: String, point: At, pick: Pick) -> Column<'a, LoadRow> {
+    col(header, true, move |r: &LoadRow| match point(r) {
+        None => "—".to_string().into(),
+        Some(p) => Cell {
+            text: format!(
+                "{}{}{}",
+                fmt::ns(pick(&p.corrected) as f64),
+                if p.behind { BEHIND_MARK } else { "" },
+                if p.repeated { REPEAT_MARK } else { "" }
+            ),
+            sub: Some(format!("svc {}", fmt::ns(pick(&p.service) as f64))),
+            class: None,
+            heat: None,
+        },
+    })
+}
+
+/// Generator lag p99 at the highest step, the worst beneath when higher.
+fn lag_col<'a>() -> Column<'a, LoadRow> {
+    col("Lag p99", true, |r: &LoadRow| {
         match (r.lag_p99_at_highest_ns, r.max_lag_p99_ns) {
             (Some(at), Some(max)) => Cell {
                 text: fmt::ns(at as f64),
@@ -367,9 +494,136 @@ pub fn load_columns(g: &LoadGroup) -> Vec<Column<'_, LoadRow>> {
             },
             _ => "—".to_string().into(),
         }
-    }));
+    })
+}
+
+/// One runtime across the mixes of the uneven-work section.
+pub struct WorkSummaryRow {
+    pub runtime: String,
+    pub colour: String,
+    pub flavor: Flavor,
+    pub is_reference: bool,
+    /// One per group, in section order; `None` where it has no row.
+    pub cells: Vec<Option<WorkSummaryCell>>,
+}
+
+pub struct WorkSummaryCell {
+    pub status: Status,
+    /// Capacity at the target; `None` when it met the target at no rate.
+    pub rate: Option<f64>,
+}
+
+/// The runtimes of the uneven-work groups, grouped by flavor as the tables
+/// are, by name within a flavor, each with its capacity under every mix.
+pub fn work_summary(groups: &[LoadGroup]) -> Vec<WorkSummaryRow> {
+    let mut out: Vec<WorkSummaryRow> = Vec::new();
+    for (i, g) in groups.iter().enumerate() {
+        for r in &g.rows {
+            let at = match out.iter().position(|o| o.runtime == r.runtime) {
+                Some(at) => at,
+                None => {
+                    out.push(WorkSummaryRow {
+                        runtime: r.runtime.clone(),
+                        colour: r.colour.clone(),
+                        flavor: r.flavor,
+                        is_reference: r.is_reference,
+                        cells: (0..groups.len()).map(|_| None).collect(),
+                    });
+                    out.len() - 1
+                }
+            };
+            let rate = match &r.capacity {
+                Some(Capacity { rate: Some(x), .. }) => Some(*x),
+                _ => None,
+            };
+            out[at].cells[i] = Some(WorkSummaryCell {
+                status: r.status,
+                rate,
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        (flavor_rank(a.flavor), &a.runtime).cmp(&(flavor_rank(b.flavor), &b.runtime))
+    });
+    out
+}
+
+/// Runtime, flavor, then one column per mix (linked to its table): the
+/// capacity in thousands of round trips per second.
+pub fn work_summary_columns(groups: &[LoadGroup]) -> Vec<Column<'_, WorkSummaryRow>> {
+    let mut c = vec![
+        runtime_col(),
+        col("Flavor", false, |r: &WorkSummaryRow| {
+            r.flavor.to_string().into()
+        }),
+    ];
+    let mixes: Vec<&str> = groups.iter().map(|g| work_mix(&g.scope.case)).collect();
+    for (i, g) in groups.iter().enumerate() {
+        let mix = mixes[i];
+        let header = if mixes.iter().filter(|m| **m == mix).count() > 1 {
+            format!("{mix} ({})", g.scope.topology)
+        } else {
+            mix.to_string()
+        };
+        c.push(Column {
+            anchor: Some(g.id.clone()),
+            ..col(header, true, move |r: &WorkSummaryRow| match &r.cells[i] {
+                None => "—".to_string().into(),
+                Some(c) if c.status != Status::Ok => Cell {
+                    class: Some("unmeasured"),
+                    ..c.status.to_string().into()
+                },
+                Some(c) => or_dash(c.rate, |x| fmt::sig3(x / 1e3)),
+            })
+        });
+    }
     c
 }
+
+/// The line above the uneven-work summary: what its cells are.
+pub fn work_summary_caption(groups: &[LoadGroup]) -> String {
+    let target = groups
+        .iter()
+        .find_map(|g| g.setup.as_ref())
+        .map_or("the target", |s| s.slo_label.as_str());
+    let op = groups.first().map_or("round trip", |g| g.scope.op.as_str());
+    format!(
+        "Capacity at {target} under each mix, in thousands of {} per second (— : none met the target, or no row); a mix's heading leads to its table.",
+        fmt::plural(op)
+    )
+}
+
+/// The text of an open-loop section, so both are written by one function
+/// per format.
+pub struct LoadSection {
+    pub anchor: &'static str,
+    pub heading: &'static str,
+    pub workload: &'static str,
+    pub method: &'static str,
+    pub key: &'static str,
+}
+
+pub const LATENCY_SECTION: LoadSection = LoadSection {
+    anchor: "latency-under-load",
+    heading: "Latency under load",
+    workload: LOAD_WORKLOAD,
+    method: LOAD_METHOD,
+    key: LOAD_TABLE_KEY,
+};
+
+pub const WORK_SECTION: LoadSection = LoadSection {
+    anchor: "uneven-work",
+    heading: "Uneven work",
+    workload: WORK_WORKLOAD,
+    method: WORK_METHOD,
+    key: WORK_TABLE_KEY,
+};
+
+/// The one paragraph on what the uneven-work section measures.
+pub const WORK_METHOD: &str = "Latency under load again, open loop and on the same schedule, but the requests cost uneven amounts of work: the server hashes each request's payload for the rounds its header asks (rounds per µs calibrated once per run, so every runtime gets the same requests) and may block its thread for a time, then answers with the digest, which the load generator checks. The mixes go from even to uneven: uniform (every request costs the same), skewed (a few requests cost far more than the rest), hot-connections (the costly requests all come on a few connections) and blocking (some handlers block their thread). The server has 2 cores: a work-stealing runtime can move waiting tasks to the idle core, a thread-per-core one cannot, and std-threads (a thread per connection) is the reference. Every runtime of a mix gets the same absolute offered rates; capacity is the highest one that met the target.";
+
+/// Under each uneven-work table: how to read it.
+pub const WORK_TABLE_KEY: &str = "Rows are grouped by flavor (work-stealing, thread-per-core, then the reference), by capacity within each. Latency cells: corrected p99 (from the intended send) with the service time (svc, from the actual send) beneath it, at 50% and 80% of the reference rate; † and ‡ as under Latency under load. CPU cells: the server's and the load generator's CPU per round trip at the 80% step; the generator's should be small against the server's, or the generator set the figures. The sentence under each table compares the best work-stealing capacity with the best thread-per-core one; a difference within 5% or within the rounds' spread reads as about the same.";
 
 /// What a capacity cell and bar say when even the lowest step missed the target.
 pub const NO_CAPACITY: &str = "none below lowest step";
@@ -496,7 +750,7 @@ pub fn rounds_line(o: &Overview) -> Option<String> {
 pub const NO_CAPACITY_SHORT: &str = "none";
 
 /// Under the overview matrix: what its cells are.
-pub const OVERVIEW_KEY: &str = "Each cell divides a runtime's figure by the best of that case: throughput for the closed-loop cases, capacity at the latency target for latency under load (\"none\": not even the lowest rate met it). 1.00 is the best; the colours run on a fixed scale from green (1.00) through yellow (0.50) to red (0). A case's column heading leads to its table. Median rank: the middle of the runtime's places in the cases it measured (1 = best, references included).";
+pub const OVERVIEW_KEY: &str = "Each cell divides a runtime's figure by the best of that case: throughput for the closed-loop cases, capacity at the latency target for latency under load and uneven work (\"none\": not even the lowest rate met it). 1.00 is the best; the colours run on a fixed scale from green (1.00) through yellow (0.50) to red (0). A case's column heading leads to its table. Median rank: the middle of the runtime's places in the cases it measured (1 = best, references included).";
 
 /// The counts under the overview, each with the list it links to when it
 /// has one to show.

@@ -160,6 +160,31 @@ fn the_latency_section_is_in_the_browser_dom() {
     assert!(dom.contains("none below lowest step"));
 }
 
+#[test]
+fn the_uneven_work_section_is_in_the_browser_dom() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let (o, _cleanup) = work::render();
+    let mut all = tables(&o.json);
+    all.extend(o.json["latency_under_load"].as_array().unwrap());
+    let groups = o.json["uneven_work"].as_array().unwrap();
+    all.extend(groups);
+    let (dom, _) = check_page(&chromium, &o, &all);
+    let section = dom
+        .find("<section id=\"uneven-work\"><h2>Uneven work</h2>")
+        .expect("section in the DOM");
+    let summary = dom
+        .find("data-table=\"work-summary\"")
+        .expect("summary in the DOM");
+    assert!(section < summary);
+    for g in groups {
+        let at = dom.find(&format!("data-table=\"{}\"", g["id"].as_str().unwrap()));
+        assert!(at.is_some_and(|at| at > summary));
+    }
+    assert_eq!(dom.matches("<p class=\"reading\">").count(), groups.len());
+}
+
 /// The overview of a run with rounds: first on the page, one row per
 /// runtime and one linked column per case, and every link it holds lands on
 /// an element of the page.

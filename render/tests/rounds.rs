@@ -30,7 +30,7 @@ fn each_row_shows_its_median_round_with_the_spread() {
     let (o, _c) = rounds::render();
     assert!(o.rendered.problems.is_empty(), "{:?}", o.rendered.problems);
     let j = &o.json;
-    assert_eq!(j["schema_version"], 3);
+    assert_eq!(j["schema_version"], 4);
     assert_eq!(j["run"]["rounds"], 3);
     assert_eq!(j["run"]["seed"], 42);
     assert_eq!(j["run"]["orders"][1][0], "std-threads");

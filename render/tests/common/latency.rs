@@ -104,19 +104,24 @@ pub fn step(kind: &str, fraction: f64, s: Server) -> Step {
 /// The sweep, then a bisection to 2% between the highest step that met the
 /// target and the lowest above it that missed.
 pub fn open_loop(s: Server) -> OpenLoop {
-    let mut steps: Vec<Step> = SWEEP.iter().map(|&f| step("sweep", f, s)).collect();
+    open_loop_over(s, &SWEEP)
+}
+
+/// [`open_loop`] over another list of sweep fractions.
+pub fn open_loop_over(s: Server, sweep: &[f64]) -> OpenLoop {
+    let mut steps: Vec<Step> = sweep.iter().map(|&f| step("sweep", f, s)).collect();
     let met = |f: f64, steps: &[Step]| {
         steps
             .iter()
             .find(|x| (x.fraction - f).abs() < 1e-9)
             .is_some_and(|x| x.meets_slo)
     };
-    let mut lo = SWEEP
+    let mut lo = sweep
         .iter()
         .copied()
         .filter(|&f| met(f, &steps))
         .fold(0.0, f64::max);
-    let mut hi = SWEEP.iter().copied().find(|&f| f > lo && !met(f, &steps));
+    let mut hi = sweep.iter().copied().find(|&f| f > lo && !met(f, &steps));
     while let Some(h) = hi.filter(|h| lo > 0.0 && (h - lo) / lo > 0.02) {
         let mid = (lo + h) / 2.0;
         let probe = step("probe", mid, s);

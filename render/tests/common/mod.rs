@@ -4,6 +4,7 @@
 pub mod fixtures;
 pub mod latency;
 pub mod rounds;
+pub mod work;
 
 use rtbench_render::{Options, Rendered, ReportError, render};
 use std::path::{Path, PathBuf};
@@ -111,6 +112,11 @@ pub fn find<'a>(items: &'a serde_json::Value, key: &str, value: &str) -> &'a ser
         .iter()
         .find(|x| x[key] == value)
         .unwrap_or_else(|| panic!("no {key} {value}"))
+}
+
+/// The uneven-work group in results.json with this case.
+pub fn work_group<'a>(json: &'a serde_json::Value, case: &str) -> &'a serde_json::Value {
+    find(&json["uneven_work"], "case", case)
 }
 
 /// The latency-under-load group in results.json with this case.
