@@ -66,12 +66,18 @@ pub fn reading(mix: &str, slo: &str, ws: Option<Best>, tpc: Option<Best>) -> Opt
                     .into_iter()
                     .flatten()
                     .fold(TIE, f64::max);
+                // The winner first.
+                let (first, second) = if x >= y {
+                    ((a.runtime, x), (b.runtime, y))
+                } else {
+                    ((b.runtime, y), (a.runtime, x))
+                };
                 let pair = format!(
                     "{} {} against {} {} (best of each flavor)",
-                    a.runtime,
-                    rate(x),
-                    b.runtime,
-                    rate(y)
+                    first.0,
+                    rate(first.1),
+                    second.0,
+                    rate(second.1)
                 );
                 if lo > 0.0 && hi / lo - 1.0 <= spread {
                     format!(
@@ -179,7 +185,7 @@ mod tests {
             ),
             "{r}"
         );
-        assert!(r.ends_with("tokio-mt 30.0 k/s against monoio 36.0 k/s (best of each flavor)."));
+        assert!(r.ends_with("monoio 36.0 k/s against tokio-mt 30.0 k/s (best of each flavor)."));
     }
 
     #[test]
