@@ -50,3 +50,53 @@ fn the_watchdog_records_hung_and_crashed_and_the_run_goes_on() {
         "{stderr}"
     );
 }
+
+/// The work bench as the suite runs it: its result records the server cores,
+/// the generator's threads and CPUs, the mix and the run's one calibration,
+/// every step the generator's CPU, and the report has its section.
+#[test]
+fn a_work_result_carries_its_topology_generator_and_costs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rtbench"))
+        .args(["run", "--quick", "--bench", "work"])
+        .arg("--results")
+        .arg(dir.path())
+        .arg("work/std-threads/skewed")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run rtbench");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let run = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("meta.json").is_file())
+        .expect("a run folder");
+    let file = run.join("bench").join(rtbench_format::bench_file_name(
+        "work/std-threads/skewed-64B-32c",
+    ));
+    let r: rtbench_format::BenchResult =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(r.status, rtbench_format::Status::Ok, "{:?}", r.error);
+    let cpus = rtbench_runtimes::sys::allowed_cpus().len();
+    let (server, generator) = rtbench_workloads::Placement::widest(cpus);
+    assert_eq!(r.server_cores as usize, server);
+    assert_eq!(r.generator_threads as usize, generator);
+    assert_eq!(r.topology, rtbench_workloads::topology(server));
+    let work = r.work.as_ref().expect("the work setup");
+    assert_eq!(work.mix, "skewed");
+    assert_eq!(work.generator_cpus.len(), generator);
+    assert!((work.mean_us - 34.0).abs() < 1e-9);
+    let refs = rtbench_format::RunDir { path: run.clone() }
+        .read_references()
+        .unwrap();
+    let cal = refs.work_calibration.expect("the run's calibration");
+    assert_eq!(cal.rounds_per_us, work.rounds_per_us);
+    let o = r.open_loop.as_ref().expect("the sweep");
+    assert!(o.steps.iter().all(|s| s.generator_cpu_ns_per_op.is_some()));
+    for f in [0.5, 0.8] {
+        assert!(o.steps.iter().any(|s| s.kind == "sweep" && s.fraction == f));
+    }
+    let md = std::fs::read_to_string(run.join("report/summary.md")).unwrap();
+    assert!(md.contains("## Uneven work"), "{md}");
+}
