@@ -19,10 +19,11 @@ fn main() {
         step: |mode| match mode {
             RunMode::Quick => (Duration::from_millis(30), Duration::from_millis(200)),
             RunMode::Full => (Duration::from_millis(500), Duration::from_secs(5)),
-            // Default runs 3 rounds (`rtbench run`): 0.25 s steps keep them
-            // within 20 minutes, and the rounds show the spread.
+            // Default runs 3 rounds (`rtbench run`): 0.2 s steps keep them,
+            // with the work bench, within 20 minutes, and the rounds show
+            // the spread.
             RunMode::Default | RunMode::Load => {
-                (Duration::from_millis(50), Duration::from_millis(250))
+                (Duration::from_millis(40), Duration::from_millis(200))
             }
         },
     };

@@ -182,7 +182,7 @@ impl Settings {
             RunMode::Default => c
                 .without_plots()
                 .warm_up_time(Duration::from_millis(200))
-                .measurement_time(Duration::from_millis(600))
+                .measurement_time(Duration::from_millis(500))
                 .nresamples(10_000),
             RunMode::Full | RunMode::Load => c,
         };

@@ -153,7 +153,9 @@ pub fn run_step(
 /// (`repeat`) before it counts as a miss: this VM stalls a CPU for 1–5 ms
 /// about once a second (a spin loop sees it too), and one such stall alone
 /// puts a step's p99 over 1 ms. A miss the runtime causes repeats; a stall of
-/// the machine seldom does. A step that fell behind is a miss outright.
+/// the machine seldom does. A step that fell behind is a miss outright, and
+/// ends the sweep: higher rates would fall behind too, and the bracket is
+/// already set below it.
 pub fn search(
     reference: f64,
     fractions: &[f64],
@@ -176,6 +178,9 @@ pub fn search(
     let mut verdicts = Vec::new();
     for f in fractions {
         verdicts.push((f * reference, met("sweep", f * reference, &mut steps)?));
+        if steps.last().is_some_and(|s| s.behind) {
+            break;
+        }
     }
     let mut hi = verdicts.iter().find(|v| !v.1).map(|v| v.0);
     let mut lo = verdicts
@@ -300,10 +305,13 @@ mod tests {
                 "{capacity}: {cap:?}"
             );
             assert_eq!(cap.probes as usize, steps.len());
-            assert_eq!(
-                &rates[..FRACTIONS.len()],
-                &FRACTIONS.iter().map(|f| f * 100_000.0).collect::<Vec<_>>()[..]
-            );
+            // The sweep, up to its first step that fell behind.
+            let sweep: Vec<f64> = FRACTIONS.iter().map(|f| f * 100_000.0).collect();
+            let upto = sweep
+                .iter()
+                .position(|&r| r > capacity)
+                .map_or(sweep.len(), |i| i + 1);
+            assert_eq!(&rates[..upto], &sweep[..upto]);
         }
     }
 
@@ -360,7 +368,7 @@ mod tests {
         let (steps, cap) = search(100_000.0, FRACTIONS, |_, r| Ok(fake(r, 1_000.0))).unwrap();
         assert_eq!(cap.rate, None);
         assert_eq!(cap.bracket_hi, Some(10_000.0));
-        assert_eq!(steps.len(), FRACTIONS.len(), "every sweep step is kept");
+        assert_eq!(steps.len(), 1, "a step that fell behind ends the sweep");
     }
 
     #[test]
