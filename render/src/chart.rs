@@ -289,7 +289,7 @@ fn load_chart(
                 .draw_series(crossed.map(|&(p, _)| Cross::new(p, 7, c.stroke_width(2))))
                 .map_err(err)?;
             // The line joins the sweep's fixed fractions only, each at the
-            // attempt that decided it (its repeat, if it had one; steps keep
+            // attempt that decided it (its last repeat, if it had any; steps keep
             // run order among equal rates): the search's probes and a
             // superseded first attempt are dots, so noise does not zig-zag it.
             let mut line: Vec<(f64, f64)> = Vec::new();

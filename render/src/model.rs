@@ -1035,7 +1035,7 @@ fn load_group(
                 })
                 .collect();
             steps.sort_by(|a, b| a.offered_rate.total_cmp(&b.offered_rate));
-            // The attempt that decided the sweep step: its repeat, if any.
+            // The attempt that decided the sweep step: its last repeat, if any.
             let at = |fraction: f64| {
                 let s = measured(b)?.steps.iter().rev().find(|s| {
                     matches!(s.kind.as_str(), "sweep" | "repeat")
