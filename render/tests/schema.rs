@@ -107,27 +107,11 @@ fn the_committed_schema_is_the_generated_one() {
     );
 }
 
-/// The committed report (`reports/`, a real run) validates too: against
-/// today's schema when it is of today's version. One rendered before a
-/// version bump validates against the schema committed beside it, since it
-/// can only be re-rendered from its raw run (`scripts/report --out reports`),
-/// which the repository does not hold.
+/// The committed report (`reports/`, a real run) validates too.
 #[test]
 fn the_committed_report_validates() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../reports");
-    let path = format!("{dir}/results.json");
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let version = json["schema_version"].as_u64().unwrap();
-    let current = u64::from(rtbench_render::REPORT_SCHEMA_VERSION);
-    assert!(version <= current, "{path}: schema_version {version}");
-    let v = if version == current {
-        validator()
-    } else {
-        println!("note: {path} is of schema {version} (now {current}); re-render it from its run");
-        let own = std::fs::read_to_string(format!("{dir}/results.schema.json")).unwrap();
-        jsonschema::validator_for(&serde_json::from_str(&own).unwrap()).unwrap()
-    };
-    let errors = errors(&v, &json);
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../reports/results.json");
+    let json = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let errors = errors(&validator(), &json);
     assert!(errors.is_empty(), "{path}: {errors:#?}");
 }
