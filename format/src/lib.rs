@@ -376,7 +376,9 @@ pub struct Step {
     #[serde(default)]
     pub queued: u64,
     pub duration_secs: f64,
-    /// Achieved below 99% of offered, or round trips left unsent.
+    /// Round trips left unsent, or achieved below offered × d / (d + slack),
+    /// slack = max(10 ms, 1% of the step d): the window's round trips came
+    /// back more than that late.
     pub behind: bool,
     /// Corrected latency within the target and not behind.
     pub meets_slo: bool,
