@@ -142,9 +142,11 @@ fn the_offered_rate_is_honoured() {
 /// timeline, 1 ms each, so exactly 1,000 round trips/s whatever the wake-up
 /// delays (they shift replies, not the timeline). The search, with a target
 /// of p99 ≤ 10 ms (wide against a loaded machine's wake-ups of up to a few
-/// ms), must find it from below: not above it (achieved falls short of 99%
-/// of offered there), and within twice the search's resolution under it (at
-/// 96% of a 1 ms server, a loaded machine's queueing can miss a step).
+/// ms), must find it from below or at most the behind slack above it (a
+/// step's round trips may come back 10 ms late: 3.3% of a 0.3 s step, a
+/// backlog that a 1 ms target would catch and this wide one does not), and
+/// within twice the search's resolution under it (at 96% of a 1 ms server,
+/// a loaded machine's queueing can miss a step).
 #[test]
 fn capacity_search_finds_a_capacity_set_by_hand() {
     let _g = serial();
@@ -184,7 +186,8 @@ fn capacity_search_finds_a_capacity_set_by_hand() {
     .unwrap();
     let got = cap.rate.expect("a capacity");
     assert!(
-        (1000.0 * (1.0 - 2.0 * sweep::RESOLUTION)..=1010.0).contains(&got),
+        (1000.0 * (1.0 - 2.0 * sweep::RESOLUTION)..=1000.0 * (1.0 + 0.010 / 0.3) + 10.0)
+            .contains(&got),
         "found {got}: {cap:?}\n{steps:#?}"
     );
     let hi = cap.bracket_hi.unwrap();
