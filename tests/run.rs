@@ -53,7 +53,8 @@ fn the_watchdog_records_hung_and_crashed_and_the_run_goes_on() {
 
 /// The work bench as the suite runs it: its result records the server cores,
 /// the generator's threads and CPUs, the mix and the run's one calibration,
-/// every step the generator's CPU, and the report has its section.
+/// every step the generator's CPU, its sweep runs 25, 50, 80 and 100% (up to
+/// a step that fell behind), and the report has its section.
 #[test]
 fn a_work_result_carries_its_topology_generator_and_costs() {
     let dir = tempfile::tempdir().unwrap();
@@ -94,9 +95,15 @@ fn a_work_result_carries_its_topology_generator_and_costs() {
     assert_eq!(cal.rounds_per_us, work.rounds_per_us);
     let o = r.open_loop.as_ref().expect("the sweep");
     assert!(o.steps.iter().all(|s| s.generator_cpu_ns_per_op.is_some()));
-    for f in [0.5, 0.8] {
-        assert!(o.steps.iter().any(|s| s.kind == "sweep" && s.fraction == f));
-    }
+    // The sweep's rates in order, up to its first step that fell behind.
+    let sweep: Vec<&rtbench_format::Step> = o.steps.iter().filter(|s| s.kind == "sweep").collect();
+    let fractions: Vec<f64> = sweep.iter().map(|s| s.fraction).collect();
+    assert!(!fractions.is_empty());
+    assert_eq!(fractions, [0.25, 0.5, 0.8, 1.0][..fractions.len()]);
+    assert!(
+        fractions.len() == 4 || sweep.last().unwrap().behind,
+        "{fractions:?}"
+    );
     let md = std::fs::read_to_string(run.join("report/summary.md")).unwrap();
     assert!(md.contains("## Uneven work"), "{md}");
 }
