@@ -2,30 +2,42 @@
 //! hangs or crashes, records both, and the report shows them. The faults are
 //! the benches' test-only `RTBENCH_TEST_FAULT` switch, not runtime bugs.
 
+use std::path::PathBuf;
 use std::process::Command;
 
-#[test]
-fn the_watchdog_records_hung_and_crashed_and_the_run_goes_on() {
+/// `rtbench run --quick ARGS` into a fresh results folder, which must
+/// succeed: the folder (kept while the guard lives), the run's folder in it,
+/// and what it said.
+fn run_quick(args: &[&str], env: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf, String) {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_rtbench"))
-        .args(["run", "--quick", "--bench", "timers", "--watchdog", "3s"])
+        .args(["run", "--quick"])
+        .args(args)
         .arg("--results")
         .arg(dir.path())
-        .arg("timers/os-sleep")
-        .env(
-            "RTBENCH_TEST_FAULT",
-            "hang:timers/os-sleep/sleep-1ms,abort:timers/os-sleep-slack1ns/sleep-1ms",
-        )
+        .envs(env.iter().copied())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run rtbench");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{stderr}");
     let run = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().path())
         .find(|p| p.join("meta.json").is_file())
         .expect("a run folder");
+    (dir, run, stderr)
+}
+
+#[test]
+fn the_watchdog_records_hung_and_crashed_and_the_run_goes_on() {
+    let (_dir, run, stderr) = run_quick(
+        &["--bench", "timers", "--watchdog", "3s", "timers/os-sleep"],
+        &[(
+            "RTBENCH_TEST_FAULT",
+            "hang:timers/os-sleep/sleep-1ms,abort:timers/os-sleep-slack1ns/sleep-1ms",
+        )],
+    );
     let result = |id: &str| -> serde_json::Value {
         let file = run.join("bench").join(rtbench_format::bench_file_name(id));
         serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap()
@@ -57,22 +69,7 @@ fn the_watchdog_records_hung_and_crashed_and_the_run_goes_on() {
 /// a step that fell behind), and the report has its section.
 #[test]
 fn a_work_result_carries_its_topology_generator_and_costs() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_rtbench"))
-        .args(["run", "--quick", "--bench", "work"])
-        .arg("--results")
-        .arg(dir.path())
-        .arg("work/std-threads/skewed")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run rtbench");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let run = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.join("meta.json").is_file())
-        .expect("a run folder");
+    let (_dir, run, _) = run_quick(&["--bench", "work", "work/std-threads/skewed"], &[]);
     let file = run.join("bench").join(rtbench_format::bench_file_name(
         "work/std-threads/skewed-64B-32c",
     ));

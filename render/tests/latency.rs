@@ -7,15 +7,6 @@ use common::*;
 use rtbench_render::fmt::si;
 use serde_json::Value;
 
-fn runtimes(g: &Value) -> Vec<&str> {
-    g["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["runtime"].as_str().unwrap())
-        .collect()
-}
-
 #[test]
 fn the_model_groups_latency_apart_sorted_by_capacity() {
     let (o, _c) = latency::render();

@@ -8,15 +8,6 @@ use common::work::{GENERATOR_CPU_NS, MIXES, SERVER_CPU_NS};
 use common::*;
 use serde_json::Value;
 
-fn runtimes(g: &Value) -> Vec<&str> {
-    g["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["runtime"].as_str().unwrap())
-        .collect()
-}
-
 fn names<'a>(items: &'a Value, key: &str) -> Vec<&'a str> {
     items
         .as_array()

@@ -148,3 +148,13 @@ pub fn md_row<'a>(md: &'a str, heading: &str, runtime: &str) -> &'a str {
         .find(|l| l.starts_with(&format!("| {runtime} ")))
         .unwrap_or_else(|| panic!("no {runtime} row under {heading}"))
 }
+
+/// The runtimes of a report group's rows (`results.json`), in order.
+pub fn runtimes(g: &serde_json::Value) -> Vec<&str> {
+    g["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["runtime"].as_str().unwrap())
+        .collect()
+}
