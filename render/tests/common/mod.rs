@@ -61,6 +61,12 @@ pub fn try_render(results: &str, baseline: Option<&str>) -> Result<Out, ReportEr
 }
 
 /// Renders a run folder written by a test (not a fixture).
+/// Renders a results folder this test wrote; both folders go when the pair
+/// is dropped.
+pub fn render_owned(results: PathBuf) -> (Out, Cleanup) {
+    (render_run(&results), Cleanup(results))
+}
+
 pub fn render_run(results: &Path) -> Out {
     let dir = out_dir("run");
     let rendered = render(&Options {

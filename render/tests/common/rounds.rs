@@ -270,6 +270,5 @@ pub fn write_run() -> PathBuf {
 
 /// Writes the run and renders it; both folders go when the pair is dropped.
 pub fn render() -> (super::Out, super::Cleanup) {
-    let results = write_run();
-    (super::render_run(&results), super::Cleanup(results))
+    super::render_owned(write_run())
 }
