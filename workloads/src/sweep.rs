@@ -171,11 +171,16 @@ pub fn search(
     mut probe: impl FnMut(&'static str, f64) -> Result<Step, String>,
 ) -> Result<(Vec<Step>, Capacity), String> {
     let mut steps = Vec::new();
-    // Whether the target held at `rate`, confirming a latency-only miss.
-    let mut met = |kind: &'static str, rate: f64, steps: &mut Vec<Step>| {
+    // Whether the target held at `rate`, confirming a latency-only miss. A
+    // sweep step records its planned fraction, not `rate / reference`, which
+    // reads 0.7999… for 0.8.
+    let mut met = |kind: &'static str, rate: f64, planned: Option<f64>, steps: &mut Vec<Step>| {
         let mut kind = kind;
         for _ in 0..=REPEATS {
-            let s = probe(kind, rate)?;
+            let mut s = probe(kind, rate)?;
+            if let Some(f) = planned {
+                s.fraction = f;
+            }
             let (ok, behind) = (s.meets_slo, s.behind);
             steps.push(s);
             if ok || behind {
@@ -187,7 +192,10 @@ pub fn search(
     };
     let mut verdicts = Vec::new();
     for f in fractions {
-        verdicts.push((f * reference, met("sweep", f * reference, &mut steps)?));
+        verdicts.push((
+            f * reference,
+            met("sweep", f * reference, Some(*f), &mut steps)?,
+        ));
         if steps.last().is_some_and(|s| s.behind) {
             break;
         }
@@ -201,7 +209,7 @@ pub fn search(
     if hi.is_none() {
         for _ in 0..EXTEND.0 {
             let rate = lo * EXTEND.1;
-            if met("probe", rate, &mut steps)? {
+            if met("probe", rate, None, &mut steps)? {
                 lo = rate;
             } else {
                 hi = Some(rate);
@@ -217,7 +225,7 @@ pub fn search(
         {
             let rate = (lo + h) / 2.0;
             bisected += 1;
-            if met("probe", rate, &mut steps)? {
+            if met("probe", rate, None, &mut steps)? {
                 lo = rate;
             } else {
                 hi = Some(rate);
@@ -322,6 +330,9 @@ mod tests {
                 .position(|&r| r > capacity)
                 .map_or(sweep.len(), |i| i + 1);
             assert_eq!(&rates[..upto], &sweep[..upto]);
+            // Each records its planned fraction exactly (CI once saw 0.7999…).
+            let planned: Vec<f64> = steps[..upto].iter().map(|s| s.fraction).collect();
+            assert_eq!(planned, FRACTIONS[..upto]);
         }
     }
 
