@@ -785,6 +785,24 @@ pub fn latest_run(root: &Path) -> Option<RunDir> {
 mod tests {
     use super::*;
 
+    /// A float read back from JSON is the float written: a run's processes
+    /// share the work calibration and reference rates through these files,
+    /// so every runtime must read the same value (serde_json's
+    /// `float_roundtrip`; its default parse can be one ulp off).
+    #[test]
+    fn floats_read_back_exactly() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..100_000 {
+            // xorshift: many mantissas, at the magnitudes a calibration has.
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = (x >> 11) as f64 / (1u64 << 53) as f64 * 1e3;
+            let back: f64 = serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
+            assert_eq!(back.to_bits(), v.to_bits(), "{v}");
+        }
+    }
+
     /// Every name reads and writes as its string, in JSON and by `parse`;
     /// a string outside the set is refused.
     #[test]
