@@ -145,8 +145,8 @@ fn the_offered_rate_is_honoured() {
 /// ms), must find it from below or at most the behind slack above it (a
 /// step's round trips may come back 10 ms late: 3.3% of a 0.3 s step, a
 /// backlog that a 1 ms target would catch and this wide one does not), and
-/// within twice the search's resolution under it (at 96% of a 1 ms server,
-/// a loaded machine's queueing can miss a step).
+/// within the search's resolution and 5% more under it (at 96% of a 1 ms
+/// server, a loaded machine's queueing can miss a step).
 #[test]
 fn capacity_search_finds_a_capacity_set_by_hand() {
     let _g = serial();
@@ -186,7 +186,7 @@ fn capacity_search_finds_a_capacity_set_by_hand() {
     .unwrap();
     let got = cap.rate.expect("a capacity");
     assert!(
-        (1000.0 * (1.0 - 2.0 * sweep::RESOLUTION)..=1000.0 * (1.0 + 0.010 / 0.3) + 10.0)
+        (1000.0 * (1.0 - sweep::RESOLUTION - 0.05)..=1000.0 * (1.0 + 0.010 / 0.3) + 10.0)
             .contains(&got),
         "found {got}: {cap:?}\n{steps:#?}"
     );
