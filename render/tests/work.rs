@@ -75,38 +75,29 @@ fn work_groups_are_apart_from_tables_and_latency_groups() {
     );
 }
 
+/// The fixture's rows in report order: work-stealing, thread-per-core, then
+/// the reference; within a flavor capacity, then none, then failed.
+const GROUPED: [&str; 6] = [
+    "tokio-mt",
+    "smol-mt",
+    "monoio",
+    "tokio-ct",
+    "glommio",
+    "std-threads",
+];
+
 #[test]
 fn rows_are_grouped_by_flavor_then_by_capacity() {
     let (o, _c) = work::render();
     let g = work_group(&o.json, "skewed-64B-32c");
-    assert_eq!(
-        runtimes(g),
-        [
-            "tokio-mt",
-            "smol-mt",
-            "monoio",
-            "tokio-ct",
-            "glommio",
-            "std-threads"
-        ]
-    );
+    assert_eq!(runtimes(g), GROUPED);
     // std-threads (52.8 k) beats every thread-per-core row yet stays last.
     let std = row(g, "std-threads")["capacity"]["rate"].as_f64().unwrap();
     let monoio = row(g, "monoio")["capacity"]["rate"].as_f64().unwrap();
     assert!(std > monoio);
     // Within a flavor: capacity, then no capacity, then failed.
     let g = work_group(&o.json, "blocking-64B-32c");
-    assert_eq!(
-        runtimes(g),
-        [
-            "tokio-mt",
-            "smol-mt",
-            "monoio",
-            "tokio-ct",
-            "glommio",
-            "std-threads"
-        ]
-    );
+    assert_eq!(runtimes(g), GROUPED);
     assert_eq!(row(g, "monoio")["capacity"]["rate"], Value::Null);
     assert_eq!(row(g, "glommio")["status"], "failed");
     // The latency groups keep their capacity order, reference among them.
