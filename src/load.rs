@@ -294,6 +294,7 @@ fn write_results(dir: &std::path::Path, a: &LoadArgs, r: &Report) -> anyhow::Res
         rounds: 0,
         seed: None,
         orders: Vec::new(),
+        noise: None,
     })
     .with_context(|| run.meta_path().display().to_string())?;
     let case = rtbench_workloads::echo::EchoCase {
@@ -355,14 +356,18 @@ fn write_results(dir: &std::path::Path, a: &LoadArgs, r: &Report) -> anyhow::Res
                 },
                 bracket_hi: (!step.meets_slo).then_some(step.offered_rate),
                 probes: 1,
+                interval: None,
+                halves: None,
             },
             steps: vec![step],
+            interleaving: None,
         }),
         work: None,
         round: 1,
         // Not known: the server is someone else's.
         server_cores: 0,
         generator_threads: 1,
+        interference: None,
     };
     run.write_bench(&result)
         .with_context(|| run.bench_dir().display().to_string())?;

@@ -24,7 +24,17 @@ use std::path::{Path, PathBuf};
 /// read as before, with no open-loop part. Rounds (`BenchResult::round`,
 /// `RunMeta::rounds`, `seed`, `orders`) came later as defaulted fields, so
 /// files without them still read (as one round) and the version stayed.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: an open-loop step pools interleaved trials (`Step::trials`) instead of
+/// repeating a missed step; interference, intervals and the machine's noise
+/// are recorded (all defaulted, so version-2 files still read).
+pub const SCHEMA_VERSION: u32 = 3;
+
+pub mod noise;
+pub mod stats;
+pub use noise::{
+    CpuProbe, Interference, MachineNoise, OtherTask, Parts, PercentileInterval, SlowCause, Trial,
+    Verdict,
+};
 
 /// A closed set of names: a unit enum whose serialized names (JSON, schema,
 /// `as_str`, `Display`) are the strings given, so files read exactly as
@@ -166,6 +176,9 @@ pub struct RunMeta {
     /// The runtime order of each round, as run (round 1 first).
     #[serde(default)]
     pub orders: Vec<Vec<String>>,
+    /// Per-CPU probes and the other tasks that ran on the benchmark's CPUs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<MachineNoise>,
 }
 
 /// The machine a result was measured on (`rtbench env`).
@@ -271,6 +284,11 @@ pub struct BenchResult {
     /// without it ran one.
     #[serde(default = "one")]
     pub generator_threads: u32,
+    /// Run delay and involuntary switches of the server's and the
+    /// generator's threads over the measured samples (closed loop) or all
+    /// trials (open loop).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interference: Option<Interference>,
 }
 
 fn one() -> u32 {
@@ -350,14 +368,46 @@ pub struct OpenLoop {
     /// Every step in the order run: the sweep first, then the search's probes.
     pub steps: Vec<Step>,
     pub capacity: Capacity,
+    /// How the trials were interleaved (`None`: one step per rate, older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interleaving: Option<Interleaving>,
+}
+
+/// How an open-loop case interleaved its runtimes: every server started once,
+/// then at each rate one trial of every runtime in a shuffled order, repeated.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
+pub struct Interleaving {
+    /// Trials every runtime gets at every rate.
+    pub min_trials: u32,
+    /// Trials a rate may grow to while its target interval is wider than `width`.
+    pub max_trials: u32,
+    /// Relative half-width of the target percentile's interval that ends the trials.
+    pub width: f64,
+    /// Seed of the trial orders: order k of rate r is reproducible from it.
+    pub seed: u64,
+    /// The runtimes interleaved with this one.
+    pub runtimes: Vec<String>,
+    /// This server's CPU time per second of the other servers' trials, while
+    /// it sat idle: near 0, or it spins while idle.
+    pub idle_cpu_share: Option<f64>,
+}
+
+/// The target percentile of one half of a step's trials (odd or even), for
+/// the split-half reproducibility check.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
+pub struct Half {
+    pub target_ns: u64,
+    pub meets: bool,
 }
 
 /// One offered rate, held for `duration_secs`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 #[schemars(deny_unknown_fields)]
 pub struct Step {
-    /// `sweep` (a fixed fraction of the reference), `probe` (the search), or
-    /// `repeat` (a step that kept up but missed the target, run once more).
+    /// `sweep` (a fixed fraction of the reference) or `probe` (the search);
+    /// older files also have `repeat` (a missed step run once more).
     pub kind: String,
     /// Offered rate as a fraction of `reference_rate`.
     pub fraction: f64,
@@ -395,6 +445,27 @@ pub struct Step {
     /// in ns: small against the server's, or the generator is the bottleneck.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generator_cpu_ns_per_op: Option<f64>,
+    /// The trials pooled here (their figures above are the pooled ones), in
+    /// the order run; invalid ones are kept but not pooled.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trials: Vec<Trial>,
+    /// The target percentile of pooled corrected latency, with its 95% interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<PercentileInterval>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    /// The odd and the even trials pooled apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub halves: Option<[Half; 2]>,
+    /// The three parts of a round trip, pooled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts: Option<Parts>,
+    /// Summed over the pooled trials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interference: Option<Interference>,
+    /// Trials run again because the generator caused their tail.
+    #[serde(default)]
+    pub reruns: u32,
 }
 
 /// The highest offered rate meeting the target, found by bisection.
@@ -409,6 +480,14 @@ pub struct Capacity {
     pub bracket_hi: Option<f64>,
     /// Steps run to find it, sweep included.
     pub probes: u32,
+    /// 95% interval: the highest rate whose target interval lies within the
+    /// target (0 when none), and the lowest whose lies above it or that fell
+    /// behind (`None` when none did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<(f64, Option<f64>)>,
+    /// The capacity each half of the trials (odd, even) gives on its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub halves: Option<[Option<f64>; 2]>,
 }
 
 impl Description {
@@ -454,6 +533,7 @@ impl BenchResult {
             round,
             server_cores: 1,
             generator_threads: 1,
+            interference: None,
         }
     }
 }

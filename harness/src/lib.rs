@@ -339,6 +339,7 @@ fn open_run(
         rounds: 1,
         seed: None,
         orders: Vec::new(),
+        noise: None,
     });
     for (name, probed) in probes {
         if meta.runtimes.iter().any(|r| r.name == name) {

@@ -385,6 +385,7 @@ impl<C: SweepCase> Runner<'_, C> {
                     ),
                     steps,
                     capacity,
+                    interleaving: None,
                 });
             }
             Err(e) => {

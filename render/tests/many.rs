@@ -62,6 +62,7 @@ pub fn write_run() -> std::path::PathBuf {
         rounds: 0,
         seed: None,
         orders: Vec::new(),
+        noise: None,
     })
     .unwrap();
     for (i, name) in NAMES.iter().enumerate() {
@@ -120,6 +121,7 @@ pub fn write_run() -> std::path::PathBuf {
             round: 1,
             server_cores: 1,
             generator_threads: 1,
+            interference: None,
         })
         .unwrap();
     }

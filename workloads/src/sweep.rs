@@ -121,6 +121,13 @@ pub fn step(
         lag: brief(&hists.lag, "generator-lag"),
         server_cpu_ns_per_op: cpu.server_ns,
         generator_cpu_ns_per_op: cpu.generator_ns,
+        trials: Vec::new(),
+        target: None,
+        verdict: None,
+        halves: None,
+        parts: None,
+        interference: None,
+        reruns: 0,
     }
 }
 
@@ -239,6 +246,8 @@ pub fn search(
         bracket_lo: lo,
         bracket_hi: hi,
         probes: steps.len() as u32,
+        interval: None,
+        halves: None,
     };
     Ok((steps, capacity))
 }
@@ -301,6 +310,13 @@ mod tests {
             lag: lat(1),
             server_cpu_ns_per_op: None,
             generator_cpu_ns_per_op: None,
+            trials: Vec::new(),
+            target: None,
+            verdict: None,
+            halves: None,
+            parts: None,
+            interference: None,
+            reruns: 0,
         }
     }
 

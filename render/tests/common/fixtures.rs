@@ -225,6 +225,7 @@ fn meta(run_id: &str, runtimes: &[&str], unavailable: &[(&str, &str)]) -> RunMet
         rounds: 1,
         seed: None,
         orders: Vec::new(),
+        noise: None,
     }
 }
 

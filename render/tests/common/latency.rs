@@ -98,6 +98,13 @@ pub fn step(kind: &str, fraction: f64, s: Server) -> Step {
         },
         server_cpu_ns_per_op: Some(5_000.0),
         generator_cpu_ns_per_op: None,
+        trials: Vec::new(),
+        target: None,
+        verdict: None,
+        halves: None,
+        parts: None,
+        interference: None,
+        reruns: 0,
     }
 }
 
@@ -146,8 +153,11 @@ pub fn open_loop_over(s: Server, sweep: &[f64]) -> OpenLoop {
             bracket_lo: lo * REFERENCE_RATE,
             bracket_hi: hi.map(|h| h * REFERENCE_RATE),
             probes: steps.len() as u32,
+            interval: None,
+            halves: None,
         },
         steps,
+        interleaving: None,
     }
 }
 
@@ -207,6 +217,7 @@ pub fn bench(case: &str, runtime: &str, server: Option<Server>) -> BenchResult {
         round: 1,
         server_cores: 1,
         generator_threads: 1,
+        interference: None,
     }
 }
 

@@ -260,6 +260,7 @@ pub fn write_run() -> PathBuf {
             .iter()
             .map(|o| o.iter().map(|s| s.to_string()).collect())
             .collect(),
+        noise: None,
     })
     .unwrap();
     for b in results() {
