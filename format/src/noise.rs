@@ -51,9 +51,10 @@ pub struct Interference {
     pub generator_nivcsw: Option<u64>,
 }
 
-impl Interference {
-    /// Field-wise sum (`None` stays `None` only when both are).
-    pub fn add(self, o: Interference) -> Interference {
+/// Field-wise sum (`None` stays `None` only when both are).
+impl std::ops::Add for Interference {
+    type Output = Interference;
+    fn add(self, o: Interference) -> Interference {
         let s = |a: Option<u64>, b: Option<u64>| match (a, b) {
             (None, None) => None,
             (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),

@@ -554,6 +554,7 @@ pub fn bench<T: Recorded>(
                 .map(|(kind, h)| latency::summarize(&h, kind));
             result.ops_checked = measured.ops();
             result.server_cpu_ns_per_op = measured.server_cpu_ns_per_op();
+            result.interference = measured.interference();
             result.extra = r.extra();
         }
         Err(e) => {

@@ -6,7 +6,8 @@
 //! test-only fault switch.
 
 use hdrhistogram::Histogram;
-use rtbench_format::Estimate;
+use rtbench_format::{Estimate, Interference};
+use rtbench_workloads::interference::Meter;
 use rtbench_workloads::{Observed, run_checked};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
@@ -272,6 +273,9 @@ pub struct Call {
     pub server_cpu: Option<Duration>,
     /// The call's histogram, sparse: (a value of each bucket, its count).
     pub hist: Vec<(u64, u64)>,
+    /// Run delay and involuntary switches of the server's and the
+    /// generator's threads during the call.
+    pub interference: Interference,
 }
 
 /// The last `len` calls of one benchmark. With `len` the calls criterion
@@ -338,6 +342,14 @@ impl Measured {
         (!merged.is_empty()).then_some(merged)
     }
 
+    /// The window's interference summed (`None` if the window never filled).
+    pub fn interference(&self) -> Option<Interference> {
+        self.complete().then(|| {
+            self.window()
+                .fold(Interference::default(), |sum, c| sum + c.interference)
+        })
+    }
+
     /// Server CPU time per operation over the window, in ns.
     pub fn server_cpu_ns_per_op(&self) -> Option<f64> {
         let cpu: Option<Duration> = self.window().map(|c| c.server_cpu).sum();
@@ -359,10 +371,14 @@ pub fn call<R: Observed>(
         h.reset();
     }
     let (ops0, cpu0) = (routine.work().ops, routine.server_cpu());
+    // Read outside the routine's timing; only for calls that are kept.
+    let meter = keep.then(|| Meter::new(routine.server_pid()));
+    let snapshot = meter.as_ref().map(Meter::start);
     let elapsed = run_checked(routine, iters)?;
-    if !keep {
+    let (Some(meter), Some(snapshot)) = (meter, snapshot) else {
         return Ok(elapsed);
-    }
+    };
+    let interference = meter.finish(&snapshot);
     let ops = routine.work().ops - ops0;
     let server_cpu = routine
         .server_cpu()
@@ -385,6 +401,7 @@ pub fn call<R: Observed>(
         ops,
         server_cpu,
         hist,
+        interference,
     });
     Ok(elapsed)
 }

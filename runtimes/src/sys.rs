@@ -79,6 +79,23 @@ pub fn timer_slack() -> Option<Duration> {
     None
 }
 
+/// Raises this process's soft limit of open files to its hard limit: a
+/// bench that holds every server's connections at once needs more than the
+/// usual 1024. Best effort; the limit stays if it cannot.
+pub fn raise_nofile_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: valid pointers to a local rlimit.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
 /// Sets the calling thread's timer slack; returns whether it worked.
 pub fn set_timer_slack(slack: Duration) -> bool {
     #[cfg(target_os = "linux")]
