@@ -10,9 +10,16 @@
 //! trip. Nothing is allocated per round trip and the clock is read once per
 //! send and once per completion, so the client stays cheaper than the servers
 //! it drives.
+//!
+//! Every socket has `SO_TIMESTAMPNS` on: the open loop reads replies with
+//! `recvmsg` and gets the kernel's receive time of each, which splits a round
+//! trip into the generator's send lag, the server's part and the generator's
+//! read delay ([`OpenHists`]). The closed loop reads with plain `read` as
+//! before (no control buffer: the kernel skips the stamp's copy).
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
@@ -84,8 +91,15 @@ struct Conn {
     intended_ns: u64,
     /// Open loop: this connection's schedule of intended send times.
     schedule: Option<Schedule>,
-    /// Open loop: the connection was still busy at its next intended time.
+    /// Open loop: the server still held the connection at its next intended
+    /// time (`free_ns` past it), so that send counts as queued, not as lag.
     waited: bool,
+    /// The kernel's receive stamp (`CLOCK_REALTIME` ns) of the last read
+    /// of the current reply, 0 when that read carried none.
+    rx_real: u64,
+    /// Open loop: when the connection would have been free ([`now_ns`]) had
+    /// the generator sent on time and read at once: the server's pace.
+    free_ns: u64,
 }
 
 /// A closed-loop echo client over `connections` loopback TCP connections.
@@ -99,10 +113,13 @@ pub struct LoadGen {
     /// Set by the first failed run: the connections are then in an unknown
     /// state, so later runs refuse instead of measuring garbage.
     failed: Option<String>,
-    /// The `work` workload: which message each round trip sends.
-    picker: Option<Picker>,
+    /// The `work` workload: which message each round trip sends. Boxed, as
+    /// is `stall_every`, to keep `LoadGen` small beside a `MultiGen` in an enum.
+    picker: Option<Box<Picker>>,
     /// The connections this generator holds of one split over threads.
     part: Part,
+    /// Tests only: the open loop sleeps `.1` every `.0` ([`LoadGen::stall_every`]).
+    stall_every: Option<Box<(Duration, Duration)>>,
 }
 
 /// The connections one thread holds of a load generator split over several
@@ -148,7 +165,7 @@ impl Part {
 }
 
 /// The message of the next round trip of the connection of global index `i`.
-fn pick(picker: &mut Option<Picker>, i: usize) -> usize {
+fn pick(picker: &mut Option<Box<Picker>>, i: usize) -> usize {
     picker.as_mut().map_or(0, |p| p.pick(i))
 }
 
@@ -276,6 +293,8 @@ impl LoadGen {
                 })?;
             std.set_nodelay(true)?;
             std.set_nonblocking(true)?;
+            // Without stamps the open loop falls back to completion times.
+            let _ = enable_rx_stamps(&std);
             let mut stream = TcpStream::from_std(std);
             poll.registry().register(
                 &mut stream,
@@ -294,6 +313,8 @@ impl LoadGen {
                 intended_ns: 0,
                 schedule: None,
                 waited: false,
+                rx_real: 0,
+                free_ns: 0,
             });
         }
         Ok(LoadGen {
@@ -303,9 +324,18 @@ impl LoadGen {
             scratch: vec![0; READ_BUF.max(msg_bytes)].into_boxed_slice(),
             stats: Stats::default(),
             failed: None,
-            picker,
+            picker: picker.map(Box::new),
             part,
+            stall_every: None,
         })
+    }
+
+    /// For tests only; never set by a real run: makes every later open-loop
+    /// run stall its own thread for `length` (a plain `std::thread::sleep`)
+    /// every `period` of the run, as a descheduled generator would.
+    pub fn stall_every(&mut self, period: Duration, length: Duration) {
+        assert!(!period.is_zero(), "a stall period must be positive");
+        self.stall_every = Some(Box::new((period, length)));
     }
 
     /// Number of connections.
@@ -394,7 +424,9 @@ impl LoadGen {
             for event in self.events.iter() {
                 let i = event.token().0;
                 let conn = &mut self.conns[i];
-                if let Some(done) = conn.on_event(i, event, &mut self.scratch, &mut self.stats)? {
+                if let Some(done) =
+                    conn.on_event(i, event, &mut self.scratch, &mut self.stats, false)?
+                {
                     latency::record(hist, done - conn.sent_ns);
                     left -= 1;
                     last = done;
@@ -420,19 +452,21 @@ impl LoadGen {
 impl Conn {
     /// Handles one readiness event: writes the rest of the message, reads and
     /// compares the echo; returns the completion time (ns) of a round trip
-    /// that just finished. Shared by the closed and the open loop.
+    /// that just finished. Shared by the closed and the open loop; `stamped`
+    /// reads with `recvmsg` and keeps the kernel's receive stamp in `rx_real`.
     fn on_event(
         &mut self,
         i: usize,
         event: &mio::event::Event,
         scratch: &mut [u8],
         stats: &mut Stats,
+        stamped: bool,
     ) -> io::Result<Option<u64>> {
         if event.is_writable() && self.busy && self.written < self.msgs[self.cur].send.len() {
             self.write(i, stats)?;
         }
         if event.is_readable() || event.is_read_closed() || event.is_error() {
-            return self.read(i, scratch, stats);
+            return self.read(i, scratch, stats, stamped);
         }
         Ok(None)
     }
@@ -443,7 +477,7 @@ impl Conn {
         &mut self,
         i: usize,
         global: usize,
-        picker: &mut Option<Picker>,
+        picker: &mut Option<Box<Picker>>,
         stats: &mut Stats,
     ) -> io::Result<()> {
         if self.queued == 0 {
@@ -490,9 +524,23 @@ impl Conn {
     /// Stopping right after a complete message without draining is safe: a
     /// well-behaved echo has nothing more to send, and whatever it sends next
     /// raises a new readable edge.
-    fn read(&mut self, i: usize, scratch: &mut [u8], stats: &mut Stats) -> io::Result<Option<u64>> {
+    fn read(
+        &mut self,
+        i: usize,
+        scratch: &mut [u8],
+        stats: &mut Stats,
+        stamped: bool,
+    ) -> io::Result<Option<u64>> {
         loop {
-            let n = match self.stream.read(scratch) {
+            let got = if stamped {
+                recv_stamped(&self.stream, scratch).map(|(n, rx)| {
+                    self.rx_real = rx;
+                    n
+                })
+            } else {
+                self.stream.read(scratch)
+            };
+            let n = match got {
                 Ok(0) => {
                     return Err(conn_err(
                         i,
@@ -549,6 +597,67 @@ impl Conn {
             }
         }
     }
+}
+
+/// Turns on `SO_TIMESTAMPNS`: every read by `recvmsg` then carries the
+/// kernel's software receive time of the data (`CLOCK_REALTIME`; for TCP, of
+/// the last segment read). Chosen over `SO_TIMESTAMPING` with
+/// `SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE`: TCP delivers the
+/// same stamp either way (`tcp_recv_timestamp`), and this one is a single
+/// `timespec` per read, with no flags to get right and no error queue.
+fn enable_rx_stamps(s: &impl AsRawFd) -> io::Result<()> {
+    let on: libc::c_int = 1;
+    // SAFETY: a valid socket and a pointer to a c_int of the given size.
+    let r = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_TIMESTAMPNS,
+            (&on as *const libc::c_int).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// One `recvmsg` into `buf`: the bytes read and the kernel's receive stamp
+/// of the data (`CLOCK_REALTIME` ns), 0 when the kernel gave none.
+fn recv_stamped(s: &impl AsRawFd, buf: &mut [u8]) -> io::Result<(usize, u64)> {
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // Room for one `SCM_TIMESTAMPNS` (a 16-byte timespec, 32 bytes with its
+    // header) and more, aligned for `cmsghdr`.
+    let mut control = [0u64; 8];
+    // SAFETY: all-zero is a valid msghdr (null pointers, zero lengths).
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = size_of_val(&control) as _;
+    // SAFETY: `msg` points at a live buffer and control buffer of the given sizes.
+    let n = unsafe { libc::recvmsg(s.as_raw_fd(), &mut msg, 0) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut stamp = 0;
+    // SAFETY: the kernel filled `msg_controllen` bytes of `control`; the
+    // CMSG_* helpers stay within them, and the timespec is read unaligned.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_TIMESTAMPNS {
+                let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast());
+                stamp = ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64;
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+    }
+    Ok((n as usize, stamp))
 }
 
 fn conn_err(i: usize, kind: io::ErrorKind, what: &str) -> io::Error {

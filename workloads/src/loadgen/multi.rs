@@ -17,6 +17,7 @@ use std::time::Duration;
 enum Cmd {
     Closed { round_trips: u64, stall: Duration },
     Open(OpenLoop),
+    StallEvery(Duration, Duration),
 }
 
 enum Reply {
@@ -91,6 +92,11 @@ impl MultiGen {
                                 let mut h = OpenHists::default();
                                 Reply::Open(lg.run_open(&cfg, &mut h).map(|o| (o, Box::new(h))))
                             }
+                            Cmd::StallEvery(period, length) => {
+                                // Tests only; no reply.
+                                lg.stall_every(period, length);
+                                continue;
+                            }
                         };
                         let _ = stats_tx.send(lg.stats());
                         if reply_tx.send(reply).is_err() {
@@ -131,6 +137,16 @@ impl MultiGen {
     /// Counters of all threads since start.
     pub fn stats(&self) -> Stats {
         self.stats
+    }
+
+    /// For tests only; never set by a real run: every thread stalls as
+    /// [`LoadGen::stall_every`] says in every later open-loop run.
+    pub fn stall_every(&mut self, period: Duration, length: Duration) {
+        assert!(!period.is_zero(), "a stall period must be positive");
+        for w in &self.workers {
+            // A dead thread shows as an error at the next run.
+            let _ = self.send(w, Cmd::StallEvery(period, length));
+        }
     }
 
     /// Exactly `round_trips` closed-loop round trips, split over the threads
@@ -197,10 +213,13 @@ impl MultiGen {
                     sum.queued += o.queued;
                     sum.completed += o.completed;
                     sum.elapsed = sum.elapsed.max(o.elapsed);
+                    hists.stamped += h.stamped;
                     for (into, from) in [
                         (&mut hists.latency, &h.latency),
                         (&mut hists.service, &h.service),
                         (&mut hists.lag, &h.lag),
+                        (&mut hists.server, &h.server),
+                        (&mut hists.read_delay, &h.read_delay),
                     ] {
                         into.add(from).map_err(io::Error::other)?;
                     }

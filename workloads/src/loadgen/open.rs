@@ -5,9 +5,16 @@
 //! spacing, phases staggered so the union is evenly spaced too; or a Poisson
 //! process, whose union over connections is Poisson at the full rate). A
 //! connection whose previous round trip is still out sends the next one as
-//! soon as it is free: that wait shows in `lag` and in `latency`, never in
-//! `service`. One correction method only: HdrHistogram's after-the-fact
+//! soon as it is free: that wait shows in `latency`, never in `service`, and
+//! counts as `queued` when the server held the reply, as `lag` when the
+//! generator did. One correction method only: HdrHistogram's after-the-fact
 //! `record_correct` is never used on top of it.
+//!
+//! The kernel's receive stamp of every reply (`SO_TIMESTAMPNS`, converted to
+//! `CLOCK_MONOTONIC` with an offset measured at the start of each run) splits
+//! a round trip in three: the generator's send lag (actual − intended send),
+//! the server's part (stamp − actual send: the server and the network) and
+//! the generator's read delay (read − stamp).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -32,13 +39,34 @@ const TIMER: Token = Token(usize::MAX);
 /// Monotonic time in ns (`CLOCK_MONOTONIC`, the clock of `Instant` and of the
 /// timerfd, so deadlines need no conversion).
 pub(crate) fn now_ns() -> u64 {
+    clock_ns(libc::CLOCK_MONOTONIC)
+}
+
+fn clock_ns(clock: libc::clockid_t) -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // SAFETY: a valid out pointer; CLOCK_MONOTONIC always exists on Linux.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    // SAFETY: a valid out pointer; both clocks used here always exist on Linux.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// `CLOCK_REALTIME` − `CLOCK_MONOTONIC` in ns, to bring the kernel's receive
+/// stamps onto [`now_ns`]: both clocks read back to back, and of five tries
+/// the one whose monotonic reads bracket the realtime read most tightly.
+/// Taken at the start of each run: an NTP slew during one run (a few ppm)
+/// moves the stamps by microseconds at most.
+fn realtime_offset() -> i64 {
+    (0..5)
+        .map(|_| {
+            let a = now_ns();
+            let real = clock_ns(libc::CLOCK_REALTIME);
+            let b = now_ns();
+            (b - a, real as i64 - (a + (b - a) / 2) as i64)
+        })
+        .min_by_key(|&(bracket, _)| bracket)
+        .map_or(0, |(_, offset)| offset)
 }
 
 /// How intended send times are spaced.
@@ -165,19 +193,32 @@ pub struct OpenLoop {
     pub stall: Duration,
 }
 
-/// The three distributions of an open-loop run, in ns.
+/// The distributions of an open-loop run, in ns: latency and service time,
+/// and the three parts of a round trip (send lag, server, read delay).
 #[derive(Debug, Clone)]
 pub struct OpenHists {
     /// Completion − intended send (corrected for coordinated omission).
     pub latency: Histogram<u64>,
     /// Completion − actual send.
     pub service: Histogram<u64>,
-    /// Actual − intended send, for sends whose connection was free at the
-    /// intended time: how late the generator itself was. A send that waited
-    /// for its connection's previous round trip is counted in
-    /// [`OpenOutcome::queued`] instead; that wait is the server's, and shows in
-    /// `latency`.
+    /// Actual − intended send, for every send not counted in
+    /// [`OpenOutcome::queued`]: how late the generator itself was. That
+    /// includes a send whose connection was still busy at the intended time
+    /// only through the generator's fault: its reply had reached the kernel
+    /// (receive stamp) but was not read yet, or its previous round trip went
+    /// out late. A send whose connection's reply the server still held at the
+    /// intended time is queued instead; that wait is the server's, and shows
+    /// in `latency`.
     pub lag: Histogram<u64>,
+    /// Kernel receive stamp of the reply − actual send: the server and the
+    /// network (loopback). Stamped replies only.
+    pub server: Histogram<u64>,
+    /// Completion (the generator's read) − kernel receive stamp: how late the
+    /// generator read a reply that had arrived. Stamped replies only.
+    pub read_delay: Histogram<u64>,
+    /// Recorded round trips whose reply carried a kernel receive stamp (the
+    /// count of `server` and `read_delay`; 0: stamps unavailable).
+    pub stamped: u64,
 }
 
 impl Default for OpenHists {
@@ -186,6 +227,22 @@ impl Default for OpenHists {
             latency: latency::histogram(),
             service: latency::histogram(),
             lag: latency::histogram(),
+            server: latency::histogram(),
+            read_delay: latency::histogram(),
+            stamped: 0,
+        }
+    }
+}
+
+impl OpenHists {
+    /// The p99 of each part of the round trips, and how many were stamped.
+    pub fn parts(&self) -> rtbench_format::Parts {
+        let p99 = |h: &Histogram<u64>| h.value_at_quantile(0.99);
+        rtbench_format::Parts {
+            send_lag_p99_ns: p99(&self.lag),
+            server_p99_ns: p99(&self.server),
+            read_delay_p99_ns: p99(&self.read_delay),
+            stamped: self.stamped,
         }
     }
 }
@@ -197,8 +254,14 @@ pub struct OpenOutcome {
     pub round_trips: u64,
     /// Round trips intended in the window but not sent by the drain limit.
     pub unsent: u64,
-    /// Recorded round trips whose connection was still busy at their intended
-    /// time (so they went out late through no fault of the generator's).
+    /// Recorded round trips whose connection's reply the server still held
+    /// at their intended time (so they went out late through no fault of the
+    /// generator's): the reply had not reached the kernel (receive stamp) by
+    /// then, counting the previous round trip as sent when it was due (or
+    /// when the server freed its connection), so that a connection kept busy
+    /// by the generator's own late send or late read is not blamed on the
+    /// server. A reply without a stamp counts the connection busy until it
+    /// was read. These sends are not in [`OpenHists::lag`].
     pub queued: u64,
     /// All round trips completed, warm-up included (for CPU per round trip).
     pub completed: u64,
@@ -348,6 +411,7 @@ impl LoadGen {
             conn.schedule = Some(s);
             conn.busy = false;
             conn.waited = false;
+            conn.free_ns = 0;
             if t < win_end {
                 due.push(Reverse((t, i)));
             }
@@ -365,7 +429,17 @@ impl LoadGen {
         );
         let mut last_done = t0 + win_end;
         let mut moved_at = (self.moved(), now_ns());
+        let offset = realtime_offset();
+        let stall_every = self.stall_every.as_deref().copied();
+        let mut next_stall = stall_every.map(|(period, _)| t0 + period.as_nanos() as u64);
         loop {
+            if let (Some(at), Some((period, length))) = (next_stall, stall_every)
+                && now_ns() >= at
+            {
+                // Tests only: the generator descheduled for `length`.
+                std::thread::sleep(length);
+                next_stall = Some(at + period.as_nanos() as u64);
+            }
             let mut now = now_ns() - t0;
             // Send everything due (late sends count as lag, never skipped).
             while now < hard_end
@@ -415,18 +489,37 @@ impl LoadGen {
                 }
                 let i = event.token().0;
                 let conn = &mut self.conns[i];
-                if let Some(done) = conn.on_event(i, event, &mut self.scratch, &mut self.stats)? {
+                if let Some(done) =
+                    conn.on_event(i, event, &mut self.scratch, &mut self.stats, true)?
+                {
                     busy -= 1;
                     out.completed += 1;
+                    // The kernel's receive time of the reply, on our clock.
+                    let rx = (conn.rx_real != 0)
+                        .then(|| (conn.rx_real as i64).saturating_sub(offset).max(0) as u64);
+                    let intended = t0 + conn.intended_ns;
                     if recorded(conn.intended_ns) {
-                        latency::record(&mut hists.latency, done - (t0 + conn.intended_ns));
+                        latency::record(&mut hists.latency, done - intended);
                         latency::record(&mut hists.service, done - conn.sent_ns);
+                        if let Some(rx) = rx {
+                            latency::record(&mut hists.server, rx.saturating_sub(conn.sent_ns));
+                            latency::record(&mut hists.read_delay, done.saturating_sub(rx));
+                            hists.stamped += 1;
+                        }
                         out.round_trips += 1;
                         last_done = last_done.max(done);
                     }
+                    // When the server would have freed the connection had
+                    // this round trip gone out when due (or when the server
+                    // freed the previous one) and been read on arrival;
+                    // without a stamp, when it was read (busy till then).
+                    conn.free_ns = match rx {
+                        Some(rx) => intended.max(conn.free_ns) + rx.saturating_sub(conn.sent_ns),
+                        None => done,
+                    };
                     let s = conn.schedule.as_mut().expect("set above");
                     let t = s.next_ns();
-                    conn.waited = t0 + t < done;
+                    conn.waited = t0 + t < conn.free_ns;
                     if t < win_end {
                         due.push(Reverse((t, i)));
                     }
