@@ -56,10 +56,14 @@ pub struct SvgReporter<'a> {
 }
 
 impl Reporter for SvgReporter<'_> {
-    fn write(&self, _model: &Model, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    fn write(&self, model: &Model, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
+        let timeline = model.noise.as_ref().and_then(crate::noise::timeline_svg);
+        let timeline = timeline.map(|svg| (crate::noise::TIMELINE_FILE.to_string(), svg));
         self.charts
             .iter()
-            .map(|c| write_atomic(&out.join(&c.file), c.svg.as_bytes()))
+            .map(|c| (c.file.clone(), c.svg.clone()))
+            .chain(timeline)
+            .map(|(file, svg)| write_atomic(&out.join(file), svg.as_bytes()))
             .collect()
     }
 }
@@ -80,7 +84,8 @@ fn draw(model: &Model, table: &Table, c: &ChartRef) -> Result<String, String> {
                 .iter()
                 .filter_map(|r| {
                     let t = r.throughput?;
-                    Some(bar(r, t.value, Some((t.lower, t.upper))))
+                    let ci = r.round_stats.ci.and_then(|c| Some((c.lower, c.upper?)));
+                    Some(bar(r, t.value, Some(ci.unwrap_or((t.lower, t.upper)))))
                 })
                 .collect();
             let axis = format!("throughput ({}/s, 95% CI)", fmt::plural(&table.scope.op));
@@ -150,9 +155,12 @@ fn draw_load(model: &Model, g: &LoadGroup, c: &ChartRef<LoadChartKind>) -> Resul
                 .rows
                 .iter()
                 .map(|r| {
+                    // The 95% interval where the trials gave one, else up
+                    // to the lowest rate that missed.
+                    let interval = r.round_stats.ci.and_then(|c| Some((c.lower, c.upper?)));
                     let (value, ci, label) = match &r.capacity {
                         Some(c) => match c.rate {
-                            Some(x) => (x, c.bracket_hi.map(|hi| (x, hi)), None),
+                            Some(x) => (x, interval.or(c.bracket_hi.map(|hi| (x, hi))), None),
                             None => (0.0, None, Some(view::NO_CAPACITY.to_string())),
                         },
                         None if r.status != Status::Ok => (0.0, None, Some(r.status.to_string())),
@@ -168,8 +176,13 @@ fn draw_load(model: &Model, g: &LoadGroup, c: &ChartRef<LoadChartKind>) -> Resul
                 })
                 .collect();
             let target = g.setup.as_ref().map_or("", |s| s.slo_label.as_str());
+            let whisker = if g.rows.iter().any(|r| r.round_stats.ci.is_some()) {
+                "95% interval"
+            } else {
+                "up to the lowest rate that missed"
+            };
             let axis = format!(
-                "capacity at {target} ({}/s; whisker: up to the lowest rate that missed)",
+                "capacity at {target} ({}/s; whisker: {whisker})",
                 fmt::plural(&g.scope.op)
             );
             bars_chart(&c.title, &axis, &bars, &fmt::si)

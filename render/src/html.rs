@@ -30,9 +30,10 @@ figure.chart{margin:.8em 0 1.6em}figure.chart svg{max-width:100%;height:auto;dis
 figcaption{font-size:13px;color:#555}
 .note{background:#fff8e1;border-left:4px solid #f0b400;padding:.5em .8em}
 .bad{background:#fff5f5;border-left:4px solid #d92d20;padding:.5em .8em}
-.noisy{color:#b54708;font-weight:700}
+.wide{color:#b54708;font-weight:700}
+figure.timeline{margin:.8em 0}figure.timeline svg{max-width:100%;height:auto;display:block}
 table.overview{font-size:13px}table.overview th{vertical-align:bottom;min-width:3.2em;max-width:7em;font-size:12px}
-table.overview td{white-space:nowrap}table.overview td.best{font-weight:700}
+table.overview td{white-space:nowrap}table.overview td.best,table.overview td.tied{font-weight:700}
 table.overview td.unmeasured{color:#a40000;background:#f3f4f6}
 .counts{font-size:14px}.reading{font-weight:600}
 nav ul{columns:2;font-size:14px}code{font-size:13px}
@@ -86,7 +87,9 @@ pub fn page(model: &Model, charts: &[Chart]) -> String {
     for (k, v) in view::environment(model) {
         let _ = writeln!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(&k), esc(&v));
     }
-    h.push_str("</table></section>\n");
+    h.push_str("</table>\n");
+    interference(&mut h, model);
+    h.push_str("</section>\n");
     runtimes(&mut h, model);
     lists(&mut h, model);
     for section in model.sections() {
@@ -179,11 +182,54 @@ fn overview(h: &mut String, model: &Model) {
         "<p class=\"counts\">Results: {}.</p>",
         counts.join(" · ")
     );
+    let _ = writeln!(
+        h,
+        "<p class=\"counts\">{}</p>",
+        esc(&view::split_half_line(o))
+    );
     if let Some((line, passed)) = view::generator_check_line(o) {
         let class = if passed { "sub" } else { "bad" };
         let _ = writeln!(h, "<p class=\"{class}\">{}</p>", esc(&line));
     }
     h.push_str("</section>\n");
+}
+
+/// The machine's interference: a timeline of the CPU probes and who else
+/// ran, when the run recorded them.
+fn interference(h: &mut String, model: &Model) {
+    if let Some(svg) = model.noise.as_ref().and_then(crate::noise::timeline_svg) {
+        let _ = writeln!(
+            h,
+            "<h3>Interference</h3><figure class=\"timeline\">{svg}<figcaption>{}</figcaption></figure>",
+            esc(crate::noise::TIMELINE_KEY)
+        );
+    }
+    let others = view::others(model);
+    if !others.is_empty() {
+        h.push_str("<table class=\"others\"><tr>");
+        for (i, head) in view::OTHERS_HEADER.iter().enumerate() {
+            let class = if i == 0 { "" } else { " class=\"num\"" };
+            let _ = write!(h, "<th{class}>{}</th>", esc(head));
+        }
+        h.push_str("</tr>\n");
+        for [name, pid, cpu] in &others {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                esc(name),
+                esc(pid),
+                esc(cpu)
+            );
+        }
+        h.push_str("</table>\n");
+    }
+}
+
+/// The line under a table: its wide rows and split-half check.
+fn checks(h: &mut String, line: Option<String>) {
+    if let Some(line) = line {
+        let _ = writeln!(h, "<p class=\"caption\">{}</p>", esc(&line));
+    }
 }
 
 fn missing_note(h: &mut String, model: &Model, workload: &str) {
@@ -247,6 +293,8 @@ fn load_section(
         let cols = view::load_columns(g);
         let caption = view::load_caption(g);
         case_table(h, &g.id, &g.scope.title, &caption, &cols, &g.rows);
+        let stats: Vec<_> = g.rows.iter().map(|r| &r.round_stats).collect();
+        checks(h, view::checks_line(g.wide_rows, &stats, &g.split_half));
         if let Some(r) = &g.reading {
             let _ = writeln!(h, "<p class=\"reading\">{}</p>", esc(r));
         }
@@ -321,6 +369,8 @@ fn lists(h: &mut String, model: &Model) {
 fn table(h: &mut String, model: &Model, t: &Table, charts: &[Chart]) {
     let cols = view::columns(t, model.baseline.is_some());
     case_table(h, &t.id, &t.scope.title, &view::caption(t), &cols, &t.rows);
+    let stats: Vec<_> = t.rows.iter().map(|r| &r.round_stats).collect();
+    checks(h, view::checks_line(t.wide_rows, &stats, &t.split_half));
     figures(h, &t.id, charts);
 }
 

@@ -11,7 +11,9 @@ pub mod json;
 pub mod load;
 pub mod markdown;
 pub mod model;
+pub mod noise;
 pub mod overview;
+pub mod rank;
 pub mod reading;
 pub mod view;
 
@@ -29,8 +31,13 @@ use std::path::{Path, PathBuf};
 /// `seed`, `orders` of a run), `failures` and `overview`; 4 added
 /// `uneven_work` (the open-loop `work` workload) with `workload` and
 /// `reading` on open-loop groups, `at_80` and CPU per step on their rows,
-/// and the server cores, generator threads and request costs of their setup.
-pub const REPORT_SCHEMA_VERSION: u32 = 4;
+/// and the server cores, generator threads and request costs of their setup;
+/// 5 gave every row its 95% interval (`ci`, `half_width`, `halves`; `noisy`
+/// is gone), ties (`tied_with_best`, `rank_group`), the split-half check
+/// (`split_half` per table and in the overview), interference (`noise`,
+/// `interference`, `run_delay`, `slow_trials`) and pooled trials' target
+/// intervals on open-loop steps.
+pub const REPORT_SCHEMA_VERSION: u32 = 5;
 
 /// The folder inside a run folder where its own report is rendered.
 pub const REPORT_DIR: &str = "report";

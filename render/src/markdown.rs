@@ -36,6 +36,22 @@ pub fn summary(model: &Model) -> String {
     for (k, v) in view::environment(model) {
         let _ = writeln!(m, "| {} | {} |", md(&k), md(&v));
     }
+    if model.noise.as_ref().is_some_and(|n| !n.probes.is_empty()) {
+        let _ = writeln!(
+            m,
+            "\n![CPU probes]({})\n\n_{}_",
+            crate::noise::TIMELINE_FILE,
+            md(crate::noise::TIMELINE_KEY)
+        );
+    }
+    let others = view::others(model);
+    if !others.is_empty() {
+        let [a, b, c] = view::OTHERS_HEADER;
+        let _ = writeln!(m, "\n| {a} | {b} | {c} |\n|---|---:|---:|");
+        for [name, pid, cpu] in &others {
+            let _ = writeln!(m, "| {} | {pid} | {cpu} |", md(name));
+        }
+    }
     for list in view::lists(model) {
         let _ = writeln!(m, "\n## {}\n", md(list.anchor.heading));
         if !list.intro.is_empty() {
@@ -71,6 +87,11 @@ pub fn summary(model: &Model) -> String {
                         md(&view::caption(t))
                     );
                     table(&mut m, &cols, &t.rows);
+                    let stats: Vec<_> = t.rows.iter().map(|r| &r.round_stats).collect();
+                    checks(
+                        &mut m,
+                        view::checks_line(t.wide_rows, &stats, &t.split_half),
+                    );
                     images(&mut m, &t.charts);
                 }
             }
@@ -118,6 +139,8 @@ fn load_section(m: &mut String, model: &Model, s: &view::LoadSection, groups: &[
             md(&view::load_caption(g))
         );
         table(m, &cols, &g.rows);
+        let stats: Vec<_> = g.rows.iter().map(|r| &r.round_stats).collect();
+        checks(m, view::checks_line(g.wide_rows, &stats, &g.split_half));
         if let Some(r) = &g.reading {
             let _ = writeln!(m, "\n**{}**", md(r));
         }
@@ -158,6 +181,7 @@ fn overview(m: &mut String, model: &Model) {
         })
         .collect();
     let _ = writeln!(m, "Results: {}.\n", counts.join(" · "));
+    let _ = writeln!(m, "{}\n", md(&view::split_half_line(o)));
     if let Some((line, passed)) = view::generator_check_line(o) {
         let mark = if passed { "" } else { "**Warning:** " };
         let _ = writeln!(m, "{mark}{}\n", md(&line));
@@ -198,7 +222,7 @@ fn table<R: TableRow>(m: &mut String, cols: &[Column<'_, R>], rows: &[R]) {
                 .map(|c| {
                     let cell = (c.cell)(r);
                     match cell.class {
-                        Some("faster" | "slower" | "noisy" | "best") => {
+                        Some("faster" | "slower" | "wide" | "best" | "tied") => {
                             format!("**{}**", md(&cell.joined()))
                         }
                         _ => md(&cell.joined()),
@@ -207,6 +231,13 @@ fn table<R: TableRow>(m: &mut String, cols: &[Column<'_, R>], rows: &[R]) {
                 .collect()
         };
         let _ = writeln!(m, "| {} |", cells.join(" | "));
+    }
+}
+
+/// The line under a table, in italics.
+fn checks(m: &mut String, line: Option<String>) {
+    if let Some(line) = line {
+        let _ = writeln!(m, "\n_{}_", md(&line));
     }
 }
 

@@ -4,9 +4,11 @@
 
 use crate::load::LoadedRun;
 use crate::overview::Overview;
+use crate::rank::{Ranked, SplitHalf};
 use rtbench_format::{
-    BenchResult, Capacity, Description, Environment, Estimate, FileError, Flavor, OpenLoop,
-    RunMode, Slo, Status, TimerClass, WorkSetup,
+    BenchResult, Capacity, Description, Environment, Estimate, FileError, Flavor, Interference,
+    Interleaving, MachineNoise, OpenLoop, PercentileInterval, RunMode, Slo, SlowCause, Status,
+    Step, TimerClass, WorkSetup, stats,
 };
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -26,7 +28,9 @@ pub const PALETTE: &[&str] = &[
 /// `uneven_work` the open-loop `work` workload: rates are round trips per
 /// second offered or achieved on a fixed schedule. When the run
 /// repeated its matrix in rounds, every row shows its median round (`round`),
-/// with how many rounds measured it (`rounds`) and their spread.
+/// with how many rounds measured it (`rounds`) and their spread. Every row
+/// carries the 95% interval its ranking uses (`ci`): rows whose intervals
+/// overlap the best's are `tied_with_best`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields, title = "rtbench report results.json")]
 pub struct Model {
@@ -37,6 +41,9 @@ pub struct Model {
     pub run: RunInfo,
     /// `None` when meta.json was unreadable (it is then listed in `problems`).
     pub environment: Option<Environment>,
+    /// The machine's interference as the run probed it (`meta.json`); `None`
+    /// when it recorded none.
+    pub noise: Option<MachineNoise>,
     pub crate_versions: BTreeMap<String, String>,
     /// `None` when neither had versions.
     pub crate_versions_source: Option<VersionsSource>,
@@ -129,6 +136,11 @@ pub struct Table {
     pub best: Option<String>,
     pub rows: Vec<Row>,
     pub charts: Vec<ChartRef>,
+    /// Rows whose 95% interval is wider than ±5% ([`WIDE`]).
+    pub wide_rows: u32,
+    /// Whether the orderings this table calls significant reproduce in
+    /// its two halves.
+    pub split_half: SplitHalf,
 }
 
 rtbench_format::names! {
@@ -198,12 +210,13 @@ pub struct Interval {
     pub upper: f64,
 }
 
-/// Above this spread between rounds a row is marked noisy (fairness rule 8).
-pub const NOISY_SPREAD: f64 = 0.05;
+/// Above this relative half-width a row's 95% interval counts as wide:
+/// differences smaller than it are noise (fairness rule 8).
+pub const WIDE: f64 = 0.05;
 
-/// How a row's rounds agreed. Its figures are one round's, the median one,
+/// How sure a row's figure is. Its figures are one round's, the median one,
 /// rather than an average, so that every figure of a row comes from one
-/// measurement.
+/// measurement; its interval comes from where the noise lives.
 #[derive(Debug, Clone, Copy, Serialize, JsonSchema, PartialEq)]
 #[schemars(deny_unknown_fields)]
 pub struct RoundStats {
@@ -216,9 +229,48 @@ pub struct RoundStats {
     /// or capacity for latency under load. `None` for fewer than two rounds
     /// or a median of 0 (no capacity at the target).
     pub spread: Option<f64>,
-    /// The spread is above [`NOISY_SPREAD`], or the rounds disagree about
-    /// whether there is any capacity at all.
-    pub noisy: bool,
+    /// The 95% interval of the row's ranking figure (throughput, or capacity).
+    pub ci: Option<Ci>,
+    /// Half the interval's width over its centre (the rounds' mean, else the
+    /// figure): 0.04 is ±4%. `None` without an interval or with an unbounded one.
+    pub half_width: Option<f64>,
+    /// The figure from each half of the data, for the split-half check: the
+    /// mean of odd and of even rounds, or for open-loop capacity that of odd
+    /// and even trials (a half that met the target nowhere counts 0). `None`
+    /// when a half is empty.
+    pub halves: Option<[f64; 2]>,
+}
+
+/// A 95% confidence interval of a row's figure.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
+pub struct Ci {
+    pub lower: f64,
+    /// `None`: unbounded (every rate tried met the target).
+    pub upper: Option<f64>,
+    pub source: IntervalSource,
+}
+
+impl Ci {
+    /// `(lower, upper)` with an unbounded upper as infinity.
+    pub fn bounds(&self) -> (f64, f64) {
+        (self.lower, self.upper.unwrap_or(f64::INFINITY))
+    }
+}
+
+rtbench_format::names! {
+    /// Where a row's interval comes from.
+    pub enum IntervalSource {
+        /// Student's t over the rounds' figures (two rounds or more): the
+        /// between-round variance, where the noise lives.
+        Rounds = "rounds",
+        /// criterion's bootstrap interval within the one round measured: the
+        /// noise within one process only, so narrower than the truth.
+        Criterion = "criterion",
+        /// The capacity's interval from the pooled trials' order-statistic
+        /// intervals of the target percentile.
+        Trials = "trials",
+    }
 }
 
 /// One runtime in a closed-loop table: its median round's figures.
@@ -241,7 +293,8 @@ pub struct Row {
     pub ops_per_iter: f64,
     pub ops_checked: u64,
     pub estimate: Option<Estimate>,
-    /// Operations per second, from criterion's mean (interval from its 95% CI).
+    /// Operations per second from criterion's mean of the median round, with
+    /// criterion's 95% interval of that round; the report shows `ci`.
     pub throughput: Option<Interval>,
     /// Nanoseconds per operation (mean / ops_per_iter).
     pub time_per_op_ns: Option<Interval>,
@@ -254,6 +307,13 @@ pub struct Row {
     pub extra: BTreeMap<String, f64>,
     pub knobs: BTreeMap<String, String>,
     pub change: Option<Change>,
+    /// Run delay and involuntary switches over the measured samples.
+    pub interference: Option<Interference>,
+    /// Its 95% interval overlaps the best row's (the best itself: false).
+    pub tied_with_best: bool,
+    /// 1 = the best and the rows tied with it, 2 = the best of the rest
+    /// and the rows tied with that one, …; `None` without a figure.
+    pub rank_group: Option<u32>,
 }
 
 /// A row's latency: the raw results' summary, without the histogram blob
@@ -323,6 +383,9 @@ pub struct LoadGroup {
     /// `work`, the best work-stealing capacity against the best
     /// thread-per-core one ([`crate::reading`]). `None` for `latency`.
     pub reading: Option<String>,
+    /// Rows whose capacity interval is wider than ±5% ([`WIDE`]).
+    pub wide_rows: u32,
+    pub split_half: SplitHalf,
 }
 
 /// The order of flavor groups in a `work` table: the two runtime designs
@@ -362,6 +425,8 @@ pub struct LoadSetup {
     pub generator_threads: u32,
     /// What the requests cost (`work` only).
     pub work: Option<WorkSetup>,
+    /// How the runtimes' trials were interleaved (`None`: older files).
+    pub interleaving: Option<Interleaving>,
 }
 
 /// One runtime in an open-loop group: its median round's sweep and capacity.
@@ -393,6 +458,13 @@ pub struct LoadRow {
     pub any_behind: bool,
     /// Every step, sweep and probes, by offered rate.
     pub steps: Vec<LoadStep>,
+    /// Its capacity interval overlaps the best row's (the best itself: false).
+    pub tied_with_best: bool,
+    /// As [`Row::rank_group`], by capacity.
+    pub rank_group: Option<u32>,
+    /// Trials of every step whose slow tail was classified, by cause;
+    /// `None` when no step recorded trials.
+    pub slow_trials: Option<SlowTrials>,
 }
 
 /// The percentiles the latency tables show.
@@ -411,6 +483,20 @@ impl From<&rtbench_format::Latency> for Percentiles {
             p99_ns: l.p99_ns,
             p999_ns: l.p999_ns,
         }
+    }
+}
+
+/// The raw results' step verdict as the schema names it: `StepVerdict`,
+/// apart from the baseline's [`Verdict`] (schemars would call it `Verdict2`).
+struct StepVerdict;
+
+impl JsonSchema for StepVerdict {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "StepVerdict".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        rtbench_format::Verdict::json_schema(generator)
     }
 }
 
@@ -433,6 +519,34 @@ pub struct LoadPoint {
     /// The load generator's CPU per round trip at this step, in ns: small
     /// against the server's, or the generator set the figures.
     pub generator_cpu_ns_per_op: Option<f64>,
+    /// The target percentile of the pooled trials with its 95% interval.
+    pub target: Option<PercentileInterval>,
+    #[schemars(with = "Option<StepVerdict>")]
+    pub verdict: Option<rtbench_format::Verdict>,
+    /// Trials pooled (0: a step of an older file, one run).
+    pub trials: u32,
+    /// Run delay of the server's and generator's threads at this step.
+    pub run_delay: Option<RunDelay>,
+}
+
+/// Time a side's threads were runnable but kept off their CPU, per second
+/// of the step's pooled trials, in ns: the machine's share of the tail.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
+pub struct RunDelay {
+    pub server_ns_per_s: Option<f64>,
+    pub generator_ns_per_s: Option<f64>,
+}
+
+/// Trials by the cause of their slow tail (corrected p99 far above service).
+#[derive(Debug, Clone, Copy, Default, Serialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
+pub struct SlowTrials {
+    pub server: u32,
+    /// The generator's fault: left out and run again.
+    pub generator: u32,
+    /// Kept off the CPU by other tasks.
+    pub machine: u32,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -452,6 +566,12 @@ pub struct LoadStep {
     pub queued: u64,
     pub behind: bool,
     pub meets_slo: bool,
+    pub target: Option<PercentileInterval>,
+    #[schemars(with = "Option<StepVerdict>")]
+    pub verdict: Option<rtbench_format::Verdict>,
+    /// Trials pooled (0: older files), and trials run again.
+    pub trials: u32,
+    pub reruns: u32,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
@@ -738,6 +858,13 @@ pub fn build(
             (None, Some(_)) => Ordering::Greater,
             (None, None) => a.runtime.cmp(&b.runtime),
         });
+        let ranked: Vec<Option<Ranked>> = rows
+            .iter()
+            .map(|r| ranked(r.throughput.map(|t| t.value), &r.round_stats))
+            .collect();
+        for (r, p) in rows.iter_mut().zip(crate::rank::places(&ranked)) {
+            (r.tied_with_best, r.rank_group) = (p.tied_with_best, p.group);
+        }
         let latency_kind = rows
             .iter()
             .find_map(|r| r.latency.as_ref().map(|l| l.kind.clone()));
@@ -748,6 +875,8 @@ pub fn build(
             latency_kind,
             reference: reference.map(|r| r.1),
             best: best.map(|b| b.1),
+            wide_rows: wide(rows.iter().map(|r| &r.round_stats)),
+            split_half: crate::rank::split_half(&ranked),
             rows,
             charts,
             workload: workload.clone(),
@@ -784,6 +913,7 @@ pub fn build(
         generator: format!("rtbench-render {}", env!("CARGO_PKG_VERSION")),
         run: run_info(run),
         environment: meta.map(|m| m.env.clone()),
+        noise: meta.and_then(|m| m.noise.clone()),
         crate_versions,
         crate_versions_source,
         baseline: baseline.map(run_info),
@@ -902,22 +1032,100 @@ fn merge_rounds<'a>(benches: &[&'a BenchResult]) -> Vec<Merged<'a>> {
                     round: bench.round,
                     rounds: 0,
                     spread: None,
-                    noisy: false,
+                    ci: None,
+                    half_width: None,
+                    halves: None,
                 };
                 return Merged { bench, stats };
             };
             let (min, max) = (figures[0].0, figures[figures.len() - 1].0);
             let several = figures.len() > 1;
             let spread = (several && median > 0.0).then(|| (max - min) / median);
+            let values: Vec<f64> = figures.iter().map(|f| f.0).collect();
+            let (ci, centre) = interval(bench, &values);
+            let half_width = ci.and_then(|c| {
+                let upper = c.upper?;
+                (centre > 0.0).then(|| (upper - c.lower) / 2.0 / centre)
+            });
             let stats = RoundStats {
                 round: bench.round,
                 rounds: figures.len() as u32,
                 spread,
-                noisy: spread.map_or(several && max > min, |s| s > NOISY_SPREAD),
+                ci,
+                half_width,
+                halves: halves(bench, &figures),
             };
             Merged { bench, stats }
         })
         .collect()
+}
+
+/// A row's 95% interval and the centre its half-width divides by: the
+/// capacity's own interval from pooled trials; else Student's t over two
+/// rounds or more (the noise lives between rounds); else criterion's
+/// interval of the one round.
+fn interval(b: &BenchResult, values: &[f64]) -> (Option<Ci>, f64) {
+    let figure = round_figure(b).unwrap_or(0.0);
+    if let Some((lower, upper)) = measured(b).and_then(|o| o.capacity.interval) {
+        let source = IntervalSource::Trials;
+        return (
+            Some(Ci {
+                lower,
+                upper,
+                source,
+            }),
+            figure,
+        );
+    }
+    if let Some((mean, lower, upper)) = stats::mean_interval(values) {
+        let ci = Ci {
+            lower: lower.max(0.0),
+            upper: Some(upper),
+            source: IntervalSource::Rounds,
+        };
+        return (Some(ci), mean);
+    }
+    let ci = throughput(b)
+        .filter(|_| !is_open_loop(&b.workload))
+        .map(|t| Ci {
+            lower: t.lower,
+            upper: Some(t.upper),
+            source: IntervalSource::Criterion,
+        });
+    (ci, figure)
+}
+
+/// The figure from each half: open-loop capacity from odd and even trials
+/// when recorded (none met counts 0), else the mean of odd and even rounds.
+fn halves(b: &BenchResult, figures: &[(f64, &BenchResult)]) -> Option<[f64; 2]> {
+    if let Some([odd, even]) = measured(b).and_then(|o| o.capacity.halves) {
+        return Some([odd.unwrap_or(0.0), even.unwrap_or(0.0)]);
+    }
+    let mean = |odd: bool| {
+        let v: Vec<f64> = figures
+            .iter()
+            .filter(|f| (f.1.round % 2 == 1) == odd)
+            .map(|f| f.0)
+            .collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    Some([mean(true)?, mean(false)?])
+}
+
+/// A row's ranking figure with its interval and halves.
+fn ranked(value: Option<f64>, stats: &RoundStats) -> Option<Ranked> {
+    value.map(|value| Ranked {
+        value,
+        interval: stats.ci.map(|c| c.bounds()),
+        halves: stats.halves,
+    })
+}
+
+/// How many of these rows have an interval wider than ±[`WIDE`].
+fn wide<'a>(stats: impl Iterator<Item = &'a RoundStats>) -> u32 {
+    stats
+        .filter(|s| s.half_width.is_some_and(|h| h > WIDE))
+        .count() as u32
 }
 
 /// Ops per second with its interval; `None` for failed or unestimated rows.
@@ -985,6 +1193,9 @@ fn row(m: &Merged, colour: String, base: Option<&Interval>) -> Row {
         extra: b.extra.clone(),
         knobs: d.knobs.clone(),
         change,
+        interference: b.interference.filter(|_| ok),
+        tied_with_best: false,
+        rank_group: None,
     }
 }
 
@@ -1014,6 +1225,7 @@ fn load_group(
             server_cores: b.server_cores,
             generator_threads: b.generator_threads,
             work: b.work.clone(),
+            interleaving: o.interleaving.clone(),
         });
     let mut rows: Vec<LoadRow> = merged
         .iter()
@@ -1032,6 +1244,10 @@ fn load_group(
                     queued: s.queued,
                     behind: s.behind,
                     meets_slo: s.meets_slo,
+                    target: s.target,
+                    verdict: s.verdict,
+                    trials: pooled(s),
+                    reruns: s.reruns,
                 })
                 .collect();
             steps.sort_by(|a, b| a.offered_rate.total_cmp(&b.offered_rate));
@@ -1050,6 +1266,10 @@ fn load_group(
                     service: (&s.service).into(),
                     server_cpu_ns_per_op: s.server_cpu_ns_per_op,
                     generator_cpu_ns_per_op: s.generator_cpu_ns_per_op,
+                    target: s.target,
+                    verdict: s.verdict,
+                    trials: pooled(s),
+                    run_delay: run_delay(s),
                 })
             };
             let d = &b.description;
@@ -1070,6 +1290,9 @@ fn load_group(
                 max_lag_p99_ns: steps.iter().filter_map(|s| s.lag_p99_ns).max(),
                 any_behind: steps.iter().any(|s| s.behind),
                 steps,
+                tied_with_best: false,
+                rank_group: None,
+                slow_trials: slow_trials(measured(b).map_or(&[][..], |o| &o.steps)),
             }
         })
         .collect();
@@ -1089,6 +1312,16 @@ fn load_group(
     if work {
         // The question is work-stealing against thread-per-core: each its block.
         rows.sort_by_key(|r| flavor_rank(r.flavor));
+    }
+    let ranked: Vec<Option<Ranked>> = rows
+        .iter()
+        .map(|r| {
+            let capacity = r.capacity.as_ref().map(|c| c.rate.unwrap_or(0.0));
+            ranked(capacity.filter(|_| r.status == Status::Ok), &r.round_stats)
+        })
+        .collect();
+    for (r, p) in rows.iter_mut().zip(crate::rank::places(&ranked)) {
+        (r.tied_with_best, r.rank_group) = (p.tied_with_best, p.group);
     }
     let reading = setup
         .as_ref()
@@ -1113,10 +1346,49 @@ fn load_group(
         workload: workload.to_string(),
         scope,
         setup,
+        wide_rows: wide(rows.iter().map(|r| &r.round_stats)),
+        split_half: crate::rank::split_half(&ranked),
         rows,
         charts,
         reading,
     }
+}
+
+/// Valid trials a step pooled (0 for a step of an older file).
+fn pooled(s: &Step) -> u32 {
+    s.trials.iter().filter(|t| !t.invalid).count() as u32
+}
+
+/// A step's run delay per second of its recorded windows: the pooled round
+/// trips scheduled (sent or not) over the offered rate.
+fn run_delay(s: &Step) -> Option<RunDelay> {
+    let i = s.interference?;
+    let secs = (s.round_trips + s.unsent) as f64 / s.offered_rate;
+    if !secs.is_finite() || secs <= 0.0 {
+        return None;
+    }
+    let per = |ns: Option<u64>| ns.map(|x| x as f64 / secs);
+    Some(RunDelay {
+        server_ns_per_s: per(i.server_run_delay_ns),
+        generator_ns_per_s: per(i.generator_run_delay_ns),
+    })
+}
+
+/// Every trial of every step with a slow tail, by cause; `None` when no
+/// step recorded trials.
+fn slow_trials(steps: &[Step]) -> Option<SlowTrials> {
+    let mut out = SlowTrials::default();
+    let mut any = false;
+    for t in steps.iter().flat_map(|s| &s.trials) {
+        any = true;
+        match t.cause {
+            Some(SlowCause::Server) => out.server += 1,
+            Some(SlowCause::Generator) => out.generator += 1,
+            Some(SlowCause::Machine) => out.machine += 1,
+            None => {}
+        }
+    }
+    any.then_some(out)
 }
 
 /// The open-loop part of a result that succeeded.

@@ -3,7 +3,8 @@
 //! reader knows where to look before reading any table.
 
 use crate::model::RuntimeStatus;
-use crate::model::{Model, Section};
+use crate::model::{Model, RoundStats, Section};
+use crate::rank::SplitHalf;
 use rtbench_format::{Flavor, Status};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -20,8 +21,15 @@ pub struct Overview {
     /// runtimes ranked nowhere last.
     pub runtimes: Vec<OverviewRuntime>,
     pub counts: Counts,
-    /// Rows whose rounds disagree by more than 5% (see `RoundStats::noisy`).
-    pub noisy_rows: usize,
+    /// Rows whose 95% interval is wider than ±5% (`RoundStats::half_width`).
+    pub wide_rows: usize,
+    /// Rows with a bounded 95% interval, which `wide_rows` is a part of.
+    pub rows_with_interval: usize,
+    /// Whether the orderings this run calls significant (rows of one case
+    /// whose intervals do not overlap) reproduce in its two halves.
+    pub split_half: SplitHalf,
+    /// The same, per workload (`echo`, `latency`, `work`, …).
+    pub split_half_by_workload: BTreeMap<String, SplitHalf>,
     /// The load generator's own check per echo case that ran it: it must drive
     /// `std-threads` at least as fast as a plain blocking client does.
     pub generator_checks: Vec<GeneratorCheck>,
@@ -110,6 +118,8 @@ pub struct OverviewCell {
     /// capacity at the target ranks after those with one; a row that did not
     /// measure has no rank.
     pub rank: Option<u32>,
+    /// Its 95% interval overlaps the case's best: it cannot be told apart.
+    pub tied_with_best: bool,
 }
 
 /// What did not run, and where the report lists it.
@@ -133,7 +143,22 @@ pub fn build(model: &Model) -> Overview {
     let mut cases = Vec::new();
     let mut topologies = Vec::new();
     let mut columns: Vec<BTreeMap<&str, OverviewCell>> = Vec::new();
-    let mut noisy_rows = 0;
+    let (mut wide_rows, mut rows_with_interval) = (0, 0);
+    let mut count_wide = |stats: &mut dyn Iterator<Item = &RoundStats>| {
+        for s in stats {
+            rows_with_interval += usize::from(s.half_width.is_some());
+            wide_rows += usize::from(s.half_width.is_some_and(|h| h > crate::model::WIDE));
+        }
+    };
+    let mut split_half = SplitHalf::default();
+    let mut split_half_by_workload: BTreeMap<String, SplitHalf> = BTreeMap::new();
+    let mut add_half = |workload: &str, s: SplitHalf| {
+        split_half = split_half + s;
+        let w = split_half_by_workload
+            .entry(workload.to_string())
+            .or_default();
+        *w = *w + s;
+    };
     let mut add = |id: &str, workload: &str, s: &crate::model::Scope, figure: &str, rows| {
         let (cells, ranked) = rank(rows);
         topologies.push(s.topology.clone());
@@ -152,24 +177,33 @@ pub fn build(model: &Model) -> Overview {
             // Closed-loop tables rank by throughput: `ratio_to_best` is the ratio.
             Section::Workload(w) => {
                 for t in &w.tables {
-                    noisy_rows += t.rows.iter().filter(|r| r.round_stats.noisy).count();
+                    count_wide(&mut t.rows.iter().map(|r| &r.round_stats));
+                    add_half(&w.name, t.split_half);
                     let rows = t
                         .rows
                         .iter()
-                        .map(|r| (r.runtime.as_str(), r.status, r.ratio_to_best))
+                        .map(|r| {
+                            (
+                                r.runtime.as_str(),
+                                r.status,
+                                r.ratio_to_best,
+                                r.tied_with_best,
+                            )
+                        })
                         .collect();
                     add(&t.id, &w.name, &t.scope, "throughput", rows);
                 }
             }
             Section::LatencyUnderLoad(groups) | Section::UnevenWork(groups) => {
                 for g in groups {
-                    noisy_rows += g.rows.iter().filter(|r| r.round_stats.noisy).count();
+                    count_wide(&mut g.rows.iter().map(|r| &r.round_stats));
+                    add_half(&g.workload, g.split_half);
                     let rows = g
                         .rows
                         .iter()
                         .map(|r| {
                             let capacity = r.capacity.as_ref().map(|c| c.rate.unwrap_or(0.0));
-                            (r.runtime.as_str(), r.status, capacity)
+                            (r.runtime.as_str(), r.status, capacity, r.tied_with_best)
                         })
                         .collect();
                     add(&g.id, &g.workload, &g.scope, "capacity", rows);
@@ -236,14 +270,17 @@ pub fn build(model: &Model) -> Overview {
             missing: model.missing.len(),
             problems: model.problems.len(),
         },
-        noisy_rows,
+        wide_rows,
+        rows_with_interval,
+        split_half,
+        split_half_by_workload,
         generator_checks: generator_checks(model),
     }
 }
 
 /// Ratios to the best figure and ranks of one case's rows, given as
-/// (runtime, status, figure); also how many rows were ranked.
-fn rank(rows: Vec<(&str, Status, Option<f64>)>) -> (BTreeMap<&str, OverviewCell>, u32) {
+/// (runtime, status, figure, tied with the best); also how many rows were ranked.
+fn rank(rows: Vec<(&str, Status, Option<f64>, bool)>) -> (BTreeMap<&str, OverviewCell>, u32) {
     let figures: Vec<f64> = rows
         .iter()
         .filter(|r| r.1 == Status::Ok)
@@ -252,12 +289,13 @@ fn rank(rows: Vec<(&str, Status, Option<f64>)>) -> (BTreeMap<&str, OverviewCell>
     let best = figures.iter().copied().fold(0.0, f64::max);
     let cells = rows
         .into_iter()
-        .map(|(runtime, status, figure)| {
+        .map(|(runtime, status, figure, tied_with_best)| {
             let figure = figure.filter(|_| status == Status::Ok);
             let cell = OverviewCell {
                 status,
                 ratio: figure.filter(|f| *f > 0.0 && best > 0.0).map(|f| f / best),
                 rank: figure.map(|f| 1 + figures.iter().filter(|o| **o > f).count() as u32),
+                tied_with_best,
             };
             (runtime, cell)
         })
@@ -282,11 +320,11 @@ mod tests {
     #[test]
     fn ranks_share_ties_and_skip_rows_that_did_not_measure() {
         let (cells, ranked) = rank(vec![
-            ("a", Status::Ok, Some(200.0)),
-            ("b", Status::Ok, Some(100.0)),
-            ("c", Status::Ok, Some(200.0)),
-            ("d", Status::Hung, None),
-            ("e", Status::Ok, Some(0.0)),
+            ("a", Status::Ok, Some(200.0), false),
+            ("b", Status::Ok, Some(100.0), false),
+            ("c", Status::Ok, Some(200.0), true),
+            ("d", Status::Hung, None, false),
+            ("e", Status::Ok, Some(0.0), false),
         ]);
         assert_eq!(ranked, 4);
         let at = |n: &str| (cells[n].ratio, cells[n].rank);

@@ -1,7 +1,8 @@
 //! The sentence under an uneven-work table: which runtime design held the
 //! latency target to the higher load. It is made from the figures, so it
-//! never claims more than they show (a difference within the rounds' spread
-//! or 10% is "about the same").
+//! never claims more than they show: capacities whose 95% intervals overlap
+//! are tied; without intervals (older files) a difference within the
+//! rounds' spread or 10% is "about the same".
 
 use crate::fmt;
 use crate::model::LoadRow;
@@ -19,6 +20,8 @@ pub struct Best<'a> {
     pub rate: Option<f64>,
     /// That row's spread over rounds.
     pub spread: Option<f64>,
+    /// Its capacity's 95% interval (upper infinite when unbounded).
+    pub ci: Option<(f64, f64)>,
 }
 
 /// A flavor's best row among those that measured; `None` when none did.
@@ -33,6 +36,7 @@ pub fn best_of(rows: &[LoadRow], flavor: Flavor) -> Option<Best<'_>> {
             runtime: &r.runtime,
             rate: rate(r),
             spread: r.round_stats.spread,
+            ci: r.round_stats.ci.map(|c| c.bounds()),
         })
         .max_by(|a, b| {
             let key = |x: &Best| x.rate.unwrap_or(-1.0);
@@ -56,6 +60,14 @@ pub fn reading(mix: &str, slo: &str, ws: Option<Best>, tpc: Option<Best>) -> Opt
     const WS: &str = "work-stealing";
     const TPC: &str = "thread-per-core";
     let rate = |x: f64| format!("{}/s", fmt::si(x));
+    // A rate with its interval, when it has one.
+    let with_ci = |x: f64, b: &Best| match b.ci {
+        Some((lo, hi)) if hi.is_finite() => {
+            format!("{} ({} – {})", rate(x), fmt::si(lo), fmt::si(hi))
+        }
+        Some((lo, _)) => format!("{} (≥ {})", rate(x), fmt::si(lo)),
+        None => rate(x),
+    };
     let under = format!("under the {mix} mix");
     Some(match (ws, tpc) {
         (None, None) => return None,
@@ -68,18 +80,26 @@ pub fn reading(mix: &str, slo: &str, ws: Option<Best>, tpc: Option<Best>) -> Opt
                     .fold(TIE, f64::max);
                 // The winner first.
                 let (first, second) = if x >= y {
-                    ((a.runtime, x), (b.runtime, y))
+                    ((a.runtime, x, &a), (b.runtime, y, &b))
                 } else {
-                    ((b.runtime, y), (a.runtime, x))
+                    ((b.runtime, y, &b), (a.runtime, x, &a))
                 };
                 let pair = format!(
                     "{} {} against {} {} (best of each flavor)",
                     first.0,
-                    rate(first.1),
+                    with_ci(first.1, first.2),
                     second.0,
-                    rate(second.1)
+                    with_ci(second.1, second.2)
                 );
-                if lo > 0.0 && hi / lo - 1.0 <= spread {
+                let tied = match (a.ci, b.ci) {
+                    (Some(p), Some(q)) => Some(rtbench_format::stats::overlap(p, q)),
+                    _ => None,
+                };
+                if tied == Some(true) {
+                    format!(
+                        "Work-stealing and thread-per-core held {slo} to loads that cannot be told apart at 95% {under}: {pair}."
+                    )
+                } else if tied.is_none() && lo > 0.0 && hi / lo - 1.0 <= spread {
                     format!(
                         "Work-stealing and thread-per-core held {slo} to about the same load {under}: {pair}."
                     )
@@ -152,7 +172,52 @@ mod tests {
             runtime,
             rate,
             spread,
+            ci: None,
         })
+    }
+
+    fn with_ci(b: Option<Best<'_>>, lo: f64, hi: f64) -> Option<Best<'_>> {
+        b.map(|b| Best {
+            ci: Some((lo, hi)),
+            ..b
+        })
+    }
+
+    #[test]
+    fn overlapping_intervals_are_a_tie_whatever_the_gap() {
+        // 14% apart, beyond the 10% rule, but the intervals overlap.
+        let r = reading(
+            "uniform",
+            SLO,
+            with_ci(best("tokio-mt", Some(80_000.0), None), 76_000.0, 84_000.0),
+            with_ci(best("monoio", Some(70_000.0), None), 66_000.0, 77_000.0),
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            "Work-stealing and thread-per-core held p99 ≤ 1 ms to loads that cannot be told apart \
+             at 95% under the uniform mix: tokio-mt 80.0 k/s (76.0 k – 84.0 k) against monoio \
+             70.0 k/s (66.0 k – 77.0 k) (best of each flavor)."
+        );
+        // 5% apart, within the 10% rule, but the intervals are apart: a win.
+        let r = reading(
+            "uniform",
+            SLO,
+            with_ci(
+                best("tokio-mt", Some(42_000.0), None),
+                41_000.0,
+                f64::INFINITY,
+            ),
+            with_ci(best("monoio", Some(40_000.0), None), 39_000.0, 40_500.0),
+        )
+        .unwrap();
+        assert!(
+            r.starts_with("Work-stealing held p99 ≤ 1 ms up to 1.05× the load of thread-per-core"),
+            "{r}"
+        );
+        assert!(
+            r.contains("tokio-mt 42.0 k/s (≥ 41.0 k) against monoio 40.0 k/s (39.0 k – 40.5 k)")
+        );
     }
 
     #[test]

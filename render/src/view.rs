@@ -3,14 +3,15 @@
 
 use crate::fmt;
 use crate::model::{
-    LOAD_WORKLOAD, LoadGroup, LoadPoint, LoadRow, Model, NOISY_SPREAD, Percentiles, RoundStats,
-    Row, Scope, Table, Verdict, WORK_WORKLOAD, flavor_rank, work_mix,
+    Ci, IntervalSource, LOAD_WORKLOAD, LoadGroup, LoadPoint, LoadRow, Model, Percentiles,
+    RoundStats, Row, Scope, Table, Verdict, WIDE, WORK_WORKLOAD, flavor_rank, work_mix,
 };
 use crate::overview::{Overview, OverviewCell, OverviewRuntime};
+use crate::rank::SplitHalf;
 use rtbench_format::{Capacity, Flavor, Status, WorkSetup};
 
 /// One formatted cell; `class` marks what stands out (baseline verdicts,
-/// noisy rows, the best of a case) for CSS and bold in Markdown, `sub` is a
+/// wide intervals, the best of a case and its ties) for CSS and bold in Markdown, `sub` is a
 /// secondary figure (the 95% interval) that HTML prints small below the
 /// value, `heat` a ratio to the best that HTML colours on a fixed scale.
 pub struct Cell {
@@ -124,26 +125,43 @@ fn or_dash<T>(v: Option<T>, f: impl Fn(T) -> String) -> Cell {
     v.map_or_else(|| "—".to_string(), f).into()
 }
 
-/// The between-round spread of a table's rows, when any row has more than
-/// one round (a single-round table gets no such column). A row measured by
-/// fewer rounds than the table's most says so beneath.
-fn spread_col<'a, R: 'a>(rows: &[R], stats: fn(&R) -> &RoundStats) -> Option<Column<'a, R>> {
+/// The relative half-width of each row's 95% interval, when any row has
+/// more than one round (a single-round table shows its interval under the
+/// figure only). Wider than ±5% is marked; a row measured by fewer rounds
+/// than the table's most says so beneath, and where its interval is then
+/// criterion's (one round).
+fn half_width_col<'a, R: 'a>(rows: &[R], stats: fn(&R) -> &RoundStats) -> Option<Column<'a, R>> {
     let most = rows.iter().map(|r| stats(r).rounds).max().unwrap_or(0);
     (most > 1).then(|| {
-        col("Round spread", true, move |r: &R| {
+        col(HALF_WIDTH_HEADER, true, move |r: &R| {
             let s = stats(r);
-            let mut cell = or_dash(s.spread, |x| format!("± {}%", fmt::sig3(x * 100.0)));
-            if s.noisy {
-                cell.text.push_str(" noisy");
-                cell.class = Some("noisy");
+            let mut cell = or_dash(s.half_width, |x| format!("± {}%", fmt::sig3(x * 100.0)));
+            if s.half_width.is_some_and(|h| h > WIDE) {
+                cell.class = Some("wide");
             }
             if s.rounds < most {
-                cell.sub = Some(format!("{} of {most} rounds", s.rounds));
+                let criterion = s.ci.is_some_and(|c| c.source == IntervalSource::Criterion);
+                let from = if criterion { " (criterion's)" } else { "" };
+                cell.sub = Some(format!("{} of {most} rounds{from}", s.rounds));
             }
             cell
         })
     })
 }
+
+/// The heading of the half-width column.
+pub const HALF_WIDTH_HEADER: &str = "± (95%)";
+
+/// An interval as a table shows it: `78.0 k – 84.0 k`, or `≥ 78.0 k` unbounded.
+pub fn ci_text(c: &Ci, f: impl Fn(f64) -> String) -> String {
+    match c.upper {
+        Some(hi) => format!("{} – {}", f(c.lower), f(hi)),
+        None => format!("≥ {}", f(c.lower)),
+    }
+}
+
+/// Marks a row whose interval overlaps the best row's.
+pub const TIED_MARK: &str = "≈ best";
 
 /// The columns of `table`: fixed identity columns, then only the figures that
 /// some row of this table actually has.
@@ -176,15 +194,19 @@ pub fn columns(table: &Table, with_baseline: bool) -> Vec<Column<'_>> {
             None => "—".to_string().into(),
             Some(t) => Cell {
                 text: fmt::si(t.value),
-                sub: Some(format!("{} – {}", fmt::si(t.lower), fmt::si(t.upper))),
+                sub: Some(match &r.round_stats.ci {
+                    Some(ci) => ci_text(ci, fmt::si),
+                    None => format!("{} – {}", fmt::si(t.lower), fmt::si(t.upper)),
+                }),
                 class: None,
                 heat: None,
             },
         },
     ));
-    c.extend(spread_col(rows, |r| &r.round_stats));
-    c.push(col("vs best", true, |r: &Row| {
-        or_dash(r.ratio_to_best, fmt::ratio)
+    c.extend(half_width_col(rows, |r| &r.round_stats));
+    c.push(col("vs best", true, |r: &Row| Cell {
+        sub: r.tied_with_best.then(|| TIED_MARK.to_string()),
+        ..or_dash(r.ratio_to_best, fmt::ratio)
     }));
     c.push(col("vs floor", true, |r: &Row| {
         or_dash(r.ratio_to_reference, fmt::ratio)
@@ -217,6 +239,23 @@ pub fn columns(table: &Table, with_baseline: bool) -> Vec<Column<'_>> {
     if rows.iter().any(|r| r.bytes_per_task.is_some()) {
         c.push(col("Bytes / task", true, |r: &Row| {
             or_dash(r.bytes_per_task, fmt::bytes)
+        }));
+    }
+    let delay = |r: &Row| {
+        let i = r.interference?;
+        i.server_run_delay_ns.or(i.generator_run_delay_ns)?;
+        Some(i)
+    };
+    if rows.iter().any(|r| delay(r).is_some()) {
+        c.push(col("Run delay server / gen", true, move |r: &Row| {
+            or_dash(delay(r), |i| {
+                let ns = |x: Option<u64>| x.map_or("—".into(), |x| fmt::ns(x as f64));
+                format!(
+                    "{} / {}",
+                    ns(i.server_run_delay_ns),
+                    ns(i.generator_run_delay_ns)
+                )
+            })
         }));
     }
     if with_baseline {
@@ -292,6 +331,15 @@ pub fn load_caption(g: &LoadGroup) -> String {
             fmt::ns_tick(s.warmup_secs * 1e9),
             s.generator_wait
         ));
+        if let Some(i) = &s.interleaving {
+            parts.push(format!(
+                "interleaved trials: {}–{} per runtime and rate (more while the target's interval is wider than ±{}%), orders from seed {}",
+                i.min_trials,
+                i.max_trials,
+                fmt::sig3(i.width * 100.0),
+                i.seed
+            ));
+        }
     }
     if let Some(w) = work {
         let cpus: Vec<String> = w.generator_cpus.iter().map(|c| c.to_string()).collect();
@@ -368,7 +416,7 @@ pub fn load_columns(g: &LoadGroup) -> Vec<Column<'_, LoadRow>> {
         return work_columns(g);
     }
     let mut c = vec![runtime_col(), flavor_col(), capacity_col(g)];
-    c.extend(spread_col(&g.rows, |r| &r.round_stats));
+    c.extend(half_width_col(&g.rows, |r| &r.round_stats));
     c.push(col("Bracket", true, |r: &LoadRow| {
         or_dash(r.capacity.as_ref(), |c| match c.bracket_hi {
             Some(hi) => format!("{} – {}", fmt::si(c.bracket_lo), fmt::si(hi)),
@@ -378,11 +426,7 @@ pub fn load_columns(g: &LoadGroup) -> Vec<Column<'_, LoadRow>> {
     c.push(col("Probes", true, |r: &LoadRow| {
         or_dash(r.capacity.as_ref(), |c| c.probes.to_string())
     }));
-    let picks: [(&str, Pick); 3] = [
-        ("p50", |p| p.p50_ns),
-        ("p99", |p| p.p99_ns),
-        ("p99.9", |p| p.p999_ns),
-    ];
+    let picks: [(&str, Pick); 3] = [P50, P99, P999];
     let ats: [(&str, At); 2] = [("50%", |r| r.at_50.as_ref()), ("90%", |r| r.at_90.as_ref())];
     for (at, point) in ats {
         for (label, pick) in picks {
@@ -390,6 +434,38 @@ pub fn load_columns(g: &LoadGroup) -> Vec<Column<'_, LoadRow>> {
         }
     }
     c.push(lag_col());
+    c.extend(trial_cols(g));
+    c
+}
+
+/// Run delay at the 80% step and the slow trials by cause, when the rows
+/// recorded them (interleaved trials).
+fn trial_cols(g: &LoadGroup) -> Vec<Column<'_, LoadRow>> {
+    let mut c = Vec::new();
+    let delay = |r: &LoadRow| r.at_80.as_ref().and_then(|p| p.run_delay);
+    if g.rows.iter().any(|r| delay(r).is_some()) {
+        c.push(col("Run delay at 80%", true, move |r: &LoadRow| {
+            let d = delay(r);
+            let per_s = |x: f64| format!("{}/s", fmt::ns(x));
+            Cell {
+                sub: d
+                    .and_then(|d| d.generator_ns_per_s)
+                    .map(|x| format!("gen {}", per_s(x))),
+                ..or_dash(d.and_then(|d| d.server_ns_per_s), per_s)
+            }
+        }));
+    }
+    if g.rows.iter().any(|r| r.slow_trials.is_some()) {
+        c.push(col(
+            "Slow trials server / gen / machine",
+            true,
+            |r: &LoadRow| {
+                or_dash(r.slow_trials, |t| {
+                    format!("{} / {} / {}", t.server, t.generator, t.machine)
+                })
+            },
+        ));
+    }
     c
 }
 
@@ -399,10 +475,9 @@ pub fn load_columns(g: &LoadGroup) -> Vec<Column<'_, LoadRow>> {
 fn work_columns(g: &LoadGroup) -> Vec<Column<'_, LoadRow>> {
     let op = &g.scope.op;
     let mut c = vec![runtime_col(), flavor_col(), capacity_col(g)];
-    c.extend(spread_col(&g.rows, |r| &r.round_stats));
-    let p99: Pick = |p| p.p99_ns;
-    c.push(point_col("p99 at 50%".into(), |r| r.at_50.as_ref(), p99));
-    c.push(point_col("p99 at 80%".into(), |r| r.at_80.as_ref(), p99));
+    c.extend(half_width_col(&g.rows, |r| &r.round_stats));
+    c.push(point_col("p99 at 50%".into(), |r| r.at_50.as_ref(), P99.1));
+    c.push(point_col("p99 at 80%".into(), |r| r.at_80.as_ref(), P99.1));
     c.push(lag_col());
     c.push(col(
         format!("Server CPU / {op} at 80%"),
@@ -429,10 +504,17 @@ fn work_columns(g: &LoadGroup) -> Vec<Column<'_, LoadRow>> {
             }
         },
     ));
+    c.extend(trial_cols(g));
     c
 }
 
-type Pick = fn(&Percentiles) -> u64;
+/// A percentile of a step: its quantile (to match the step's target
+/// interval) and how to read it from the step's percentiles.
+#[derive(Clone, Copy)]
+struct Pick(f64, fn(&Percentiles) -> u64);
+const P50: (&str, Pick) = ("p50", Pick(0.5, |p| p.p50_ns));
+const P99: (&str, Pick) = ("p99", Pick(0.99, |p| p.p99_ns));
+const P999: (&str, Pick) = ("p99.9", Pick(0.999, |p| p.p999_ns));
 type At = fn(&LoadRow) -> Option<&LoadPoint>;
 
 fn flavor_col<'a>() -> Column<'a, LoadRow> {
@@ -451,7 +533,15 @@ fn capacity_col(g: &LoadGroup) -> Column<'_, LoadRow> {
         |r: &LoadRow| match &r.capacity {
             None => "—".to_string().into(),
             Some(c) => match c.rate {
-                Some(x) => fmt::si(x).into(),
+                Some(x) => {
+                    let ci = r.round_stats.ci.as_ref().map(|c| ci_text(c, fmt::si));
+                    let tied = r.tied_with_best.then_some(TIED_MARK);
+                    let sub: Vec<&str> = ci.as_deref().into_iter().chain(tied).collect();
+                    Cell {
+                        sub: (!sub.is_empty()).then(|| sub.join(", ")),
+                        ..fmt::si(x).into()
+                    }
+                }
                 None => Cell {
                     text: "—".into(),
                     sub: Some(NO_CAPACITY.into()),
@@ -464,21 +554,36 @@ fn capacity_col(g: &LoadGroup) -> Column<'_, LoadRow> {
 }
 
 /// A corrected percentile at one sweep step, marked when the server fell
-/// behind or the step was repeated, with the service time beneath.
+/// behind or the step was repeated, with the service time beneath; the
+/// target percentile of pooled trials shows its 95% interval there too.
 fn point_col<'a>(header: String, point: At, pick: Pick) -> Column<'a, LoadRow> {
+    let Pick(quantile, pick) = pick;
     col(header, true, move |r: &LoadRow| match point(r) {
         None => "—".to_string().into(),
-        Some(p) => Cell {
-            text: format!(
-                "{}{}{}",
-                fmt::ns(pick(&p.corrected) as f64),
-                if p.behind { BEHIND_MARK } else { "" },
-                if p.repeated { REPEAT_MARK } else { "" }
-            ),
-            sub: Some(format!("svc {}", fmt::ns(pick(&p.service) as f64))),
-            class: None,
-            heat: None,
-        },
+        Some(p) => {
+            let target = p.target.filter(|t| (t.quantile - quantile).abs() < 1e-9);
+            let value = target.map_or(pick(&p.corrected), |t| t.value_ns);
+            let svc = format!("svc {}", fmt::ns(pick(&p.service) as f64));
+            let ns = |x: u64| fmt::ns(x as f64);
+            let sub = match target {
+                Some(t) => match t.upper_ns {
+                    Some(hi) => format!("{} – {} · {svc}", ns(t.lower_ns), ns(hi)),
+                    None => format!("≥ {} · {svc}", ns(t.lower_ns)),
+                },
+                None => svc,
+            };
+            Cell {
+                text: format!(
+                    "{}{}{}",
+                    ns(value),
+                    if p.behind { BEHIND_MARK } else { "" },
+                    if p.repeated { REPEAT_MARK } else { "" }
+                ),
+                sub: Some(sub),
+                class: None,
+                heat: None,
+            }
+        }
     })
 }
 
@@ -623,7 +728,7 @@ pub const WORK_SECTION: LoadSection = LoadSection {
 pub const WORK_METHOD: &str = "Latency under load again, open loop and on the same schedule, but the requests cost uneven amounts of work: the server hashes each request's payload for the rounds its header asks (rounds per µs calibrated once per run, so every runtime gets the same requests) and may block its thread for a time, then answers with the digest, which the load generator checks. The mixes go from even to uneven: uniform (every request costs the same), skewed (a few requests cost far more than the rest), hot-connections (the costly requests all come on a few connections) and blocking (some handlers block their thread). The server has several cores (each table's heading names them): a work-stealing runtime can move waiting tasks to an idle core, a thread-per-core one cannot, and std-threads (a thread per connection) is the reference. Every runtime of a mix gets the same absolute offered rates; capacity is the highest one that met the target.";
 
 /// Under each uneven-work table: how to read it.
-pub const WORK_TABLE_KEY: &str = "Rows are grouped by flavor (work-stealing, thread-per-core, then the reference), by capacity within each. Latency cells: corrected p99 (from the intended send) with the service time (svc, from the actual send) beneath it, at 50% and 80% of the reference rate; †, ‡ and — as under Latency under load. CPU cells: the server's and the load generator's CPU per round trip at the 80% step; the generator's should be small against the server's, or the generator set the figures. The sentence under each table compares the best work-stealing capacity with the best thread-per-core one; a difference within 10% (the bisection's resolution) or within the rounds' spread reads as about the same.";
+pub const WORK_TABLE_KEY: &str = "Rows are grouped by flavor (work-stealing, thread-per-core, then the reference), by capacity within each. Latency cells: corrected p99 (from the intended send) with the service time (svc, from the actual send) beneath it, at 50% and 80% of the reference rate; †, ‡ and — as under Latency under load. CPU cells: the server's and the load generator's CPU per round trip at the 80% step; the generator's should be small against the server's, or the generator set the figures. Capacity intervals, p99 intervals, run delay and slow trials as under Latency under load. The sentence under each table compares the best work-stealing capacity with the best thread-per-core one: when both have 95% intervals and they overlap, the two are tied (they cannot be told apart at 95%); without intervals, a difference within 10% (the bisection's resolution) or within the rounds' spread reads as about the same.";
 
 /// What a capacity cell and bar say when even the lowest step missed the target.
 pub const NO_CAPACITY: &str = "none below lowest step";
@@ -634,10 +739,10 @@ pub const BEHIND_MARK: &str = " †";
 pub const REPEAT_MARK: &str = " ‡";
 
 /// Under an open-loop table: how to read its cells.
-pub const LOAD_TABLE_KEY: &str = "Latency cells: corrected latency (from the intended send), with the service time (svc, from the actual send) beneath it, at 50% and 90% of the reference rate. † the server fell behind at that step: it left round trips unsent, or the step's round trips came back more than 10 ms (or 1% of the step, if longer) after its window, i.e. it achieved below about 95% of a 0.2 s step's offered rate (then the figures are lower bounds). ‡ the step's first attempt kept up but missed the target; these are the figures of its last repeat, which decided it. — at a step: not run, because the server had already fallen behind at a lower rate (the sweep stops there). Bracket: the highest rate that met the target and the lowest above it that missed. Lag: the generator's own lateness (p99) at the highest step, with the worst step's beneath when that was higher.";
+pub const LOAD_TABLE_KEY: &str = "Latency cells: corrected latency (from the intended send), with the service time (svc, from the actual send) beneath it, at 50% and 90% of the reference rate. † the server fell behind at that step: it left round trips unsent, or the step's round trips came back more than 10 ms (or 1% of the step, if longer) after its window, i.e. it achieved below about 95% of a 0.2 s step's offered rate (then the figures are lower bounds). ‡ the step's first attempt kept up but missed the target; these are the figures of its last repeat, which decided it. — at a step: not run, because the server had already fallen behind at a lower rate (the sweep stops there). Bracket: the highest rate that met the target and the lowest above it that missed. Lag: the generator's own lateness (p99) at the highest step, with the worst step's beneath when that was higher. Where the trials were interleaved: the capacity's 95% interval beneath it, from the highest rate whose p99 interval lay within the target to the lowest whose interval lay above it or that fell behind (≥: no rate tried missed); the p99 cells are the pooled trials' p99 with its 95% order-statistic interval beneath; run delay is the time the server's threads (gen: the generator's) were runnable but kept off their CPU, per second of the 80% step's trials; slow trials counts the trials whose tail far exceeded their service time, by cause: the server, the generator (those are left out and run again) or the machine (other tasks kept a side off its CPU).";
 
 /// The one paragraph on how latency under load was measured.
-pub const LOAD_METHOD: &str = "Measured open loop, as wrk2 and mutilate do: the load generator sends round trips on a fixed schedule at each offered rate, whether or not earlier ones have come back, so a slow server cannot slow the load down. Every runtime gets the same absolute rates: fixed fractions (10% to 110%) of the case's reference capacity, measured in this run. Latency is measured from the intended send time, corrected for coordinated omission as wrk2 does; service time is measured from the actual send, which is what a closed-loop client sees, so the gap between the two is queueing that closed-loop numbers hide. Capacity is the highest offered rate at which the latency target held and the server kept up (every round trip of the step back within 10 ms, or 1% of the step, after its window), found by bisection to within 10%. The sweep stops at its first step that fell behind: higher rates would too. A step that kept up but missed the target is run up to twice more (dots beside the curve) before it counts as a miss, since one stall of the machine can put a single step over the target.";
+pub const LOAD_METHOD: &str = "Measured open loop, as wrk2 and mutilate do: the load generator sends round trips on a fixed schedule at each offered rate, whether or not earlier ones have come back, so a slow server cannot slow the load down. Every runtime gets the same absolute rates: fixed fractions (10% to 110%) of the case's reference capacity, measured in this run. Latency is measured from the intended send time, corrected for coordinated omission as wrk2 does; service time is measured from the actual send, which is what a closed-loop client sees, so the gap between the two is queueing that closed-loop numbers hide. Capacity is the highest offered rate at which the latency target held and the server kept up (every round trip of the step back within 10 ms, or 1% of the step, after its window), found by bisection to within 10%. The sweep stops at its first step that fell behind: higher rates would too. In older runs a step that kept up but missed the target is run up to twice more (dots beside the curve) before it counts as a miss, since one stall of the machine can put a single step over the target; runs that interleave trials instead start every runtime's server once per case and run each rate as several short trials per runtime, in a shuffled order, so drift and stalls hit every runtime alike, and pool them: a trial whose tail the generator caused is left out and run again, one whose tail is the server's is kept.";
 
 /// Said in the echo section: its latency is not latency at a chosen load.
 pub const CLOSED_LOOP_NOTE: &str = "The RTT columns here are closed-loop latency at full load: every connection always has one message in flight, so latency ≈ connections / throughput (Little's law), not what a client sees at a given request rate.";
@@ -723,8 +828,17 @@ fn overview_cell(c: &OverviewCell) -> Cell {
             class: Some("unmeasured"),
             ..c.status.to_string().into()
         },
-        (Some(ratio), rank) => Cell {
-            class: (rank == Some(1)).then_some("best"),
+        (Some(ratio), Some(1)) => Cell {
+            class: Some("best"),
+            heat: Some(ratio),
+            ..fmt::sig3(ratio).into()
+        },
+        (Some(ratio), _) if c.tied_with_best => Cell {
+            class: Some("tied"),
+            heat: Some(ratio),
+            ..format!("≈ {}", fmt::sig3(ratio)).into()
+        },
+        (Some(ratio), _) => Cell {
             heat: Some(ratio),
             ..fmt::sig3(ratio).into()
         },
@@ -740,17 +854,100 @@ fn overview_cell(c: &OverviewCell) -> Cell {
 pub fn rounds_line(o: &Overview) -> Option<String> {
     (o.rounds > 1).then(|| {
         format!(
-            "{} rounds; every figure is its row's median round.",
+            "{} rounds; every figure is its row's median round, its 95% interval Student's t over the rounds.",
             o.rounds
         )
     })
+}
+
+/// The run's own reproducibility check, as the overview says it.
+pub fn split_half_line(o: &Overview) -> String {
+    let mut line = split_half_text(&o.split_half, "this run");
+    let by: Vec<String> = o
+        .split_half_by_workload
+        .iter()
+        .filter(|(_, s)| s.with_halves > 0)
+        .map(|(w, s)| format!("{w} {} of {}", s.agree, s.with_halves))
+        .collect();
+    if o.split_half.with_halves > 0 && !by.is_empty() {
+        line.push_str(&format!(" By workload: {}.", by.join(", ")));
+    }
+    line
+}
+
+/// "of the N orderings … agree on X%", or why there is nothing to check.
+fn split_half_text(s: &SplitHalf, who: &str) -> String {
+    let plural = |n: u32| if n == 1 { "ordering" } else { "orderings" };
+    match (s.significant, s.with_halves, s.share) {
+        (0, _, _) => format!(
+            "Split-half check: {who} calls no ordering significant (every two rows of a case have overlapping 95% intervals), so there is nothing to check."
+        ),
+        (n, 0, _) | (n, _, None) => format!(
+            "Split-half check unavailable: the {n} {} {who} calls significant have no halves to compare (rows of one round, or results without split trials).",
+            plural(n)
+        ),
+        (n, m, Some(share)) => {
+            let mut t = format!(
+                "Split-half check: of the {m} {} {who} calls significant, its two halves agree on {}% ({} of {m}).",
+                plural(m),
+                fmt::sig3(share * 100.0),
+                s.agree
+            );
+            if n > m {
+                t.push_str(&format!(
+                    " {} more have no halves (rows of one round, or results without split trials).",
+                    n - m
+                ));
+            }
+            t
+        }
+    }
+}
+
+/// The line under a table or group: how many of its rows have a wide
+/// interval, and its split-half check. `None` when no row has an interval.
+pub fn checks_line(wide: u32, stats: &[&RoundStats], s: &SplitHalf) -> Option<String> {
+    let with = stats.iter().filter(|s| s.half_width.is_some()).count();
+    if with == 0 && s.significant == 0 {
+        return None;
+    }
+    let criterion = stats
+        .iter()
+        .all(|s| s.ci.is_none_or(|c| c.source == IntervalSource::Criterion));
+    let from = if criterion {
+        " (criterion's, within one process)"
+    } else {
+        ""
+    };
+    let orderings = |n: u32| if n == 1 { "ordering" } else { "orderings" };
+    let halves = match (s.significant, s.with_halves) {
+        (0, _) => "no ordering significant".to_string(),
+        (n, 0) => format!("{n} significant {}, no halves to check them", orderings(n)),
+        (n, m) => {
+            let more = if n > m {
+                format!(" ({} without halves)", n - m)
+            } else {
+                String::new()
+            };
+            format!(
+                "its halves agree on {} of {m} significant {}{more}",
+                s.agree,
+                orderings(m)
+            )
+        }
+    };
+    Some(format!(
+        "95% intervals{from}: {wide} of {with} {} wider than ±{:.0}% · {halves}.",
+        if with == 1 { "row" } else { "rows" },
+        WIDE * 100.0
+    ))
 }
 
 /// An overview cell whose runtime met the target at no rate tried.
 pub const NO_CAPACITY_SHORT: &str = "none";
 
 /// Under the overview matrix: what its cells are.
-pub const OVERVIEW_KEY: &str = "Each cell divides a runtime's figure by the best of that case: throughput for the closed-loop cases, capacity at the latency target for latency under load and uneven work (\"none\": not even the lowest rate met it). 1.00 is the best; the colours run on a fixed scale from green (1.00) through yellow (0.50) to red (0). A case's column heading leads to its table. Median rank: the middle of the runtime's places in the cases it measured (1 = best, references included).";
+pub const OVERVIEW_KEY: &str = "Each cell divides a runtime's figure by the best of that case: throughput for the closed-loop cases, capacity at the latency target for latency under load and uneven work (\"none\": not even the lowest rate met it). 1.00 is the best; the colours run on a fixed scale from green (1.00) through yellow (0.50) to red (0). A case's column heading leads to its table. ≈ marks a runtime whose 95% interval overlaps the best's: the two cannot be told apart. Median rank: the middle of the runtime's places in the cases it measured (1 = best, references included).";
 
 /// The counts under the overview, each with the list it links to when it
 /// has one to show.
@@ -780,12 +977,14 @@ pub fn overview_counts(model: &Model) -> Vec<(String, Option<&'static Anchor>)> 
             Some(&PROBLEMS),
         ));
     }
-    if model.overview.rounds > 1 {
-        let noisy = plural(model.overview.noisy_rows, "noisy row", "noisy rows");
+    let o = &model.overview;
+    if o.rows_with_interval > 0 {
         out.push((
             format!(
-                "{noisy} (rounds disagree by more than {:.0}%)",
-                NOISY_SPREAD * 100.0
+                "{} of {} rows with a 95% interval wider than ±{:.0}%",
+                o.wide_rows,
+                o.rows_with_interval,
+                WIDE * 100.0
             ),
             None,
         ));
@@ -918,6 +1117,14 @@ pub fn environment(model: &crate::Model) -> Vec<(String, String)> {
             "unknown: meta.json was unreadable (see Problems)".into(),
         )),
     }
+    if let Some(n) = &model.noise {
+        if !n.probes.is_empty() {
+            v.push(("CPU probes".into(), crate::noise::per_cpu_line(n)));
+        }
+        if !n.method.is_empty() {
+            v.push(("Who else ran, sampled".into(), n.method.clone()));
+        }
+    }
     let versions = if model.crate_versions.is_empty() {
         "not recorded".to_string()
     } else {
@@ -948,15 +1155,32 @@ pub fn environment(model: &crate::Model) -> Vec<(String, String)> {
     v
 }
 
+/// The "who else ran" table: the tasks outside the benchmark that used its
+/// CPUs most, as (name, pid, CPU time). Empty without a record.
+pub fn others(model: &Model) -> Vec<[String; 3]> {
+    model.noise.as_ref().map_or(Vec::new(), |n| {
+        crate::noise::top_others(n)
+            .into_iter()
+            .map(|t| [t.name.clone(), t.pid.to_string(), fmt::ns(t.cpu_ns as f64)])
+            .collect()
+    })
+}
+
+/// The headings of [`others`].
+pub const OTHERS_HEADER: [&str; 3] = ["Who else ran", "PID", "CPU time"];
+
 /// "How to read this", one paragraph per item, plain text.
 pub const HOW_TO_READ: &[&str] = &[
     "Each table is one case of one workload in one topology and placement; rows in it are comparable, rows in different tables are not. Rows are sorted fastest first.",
-    "Throughput is operations per second from criterion's mean time per iteration (ops per iteration × 10⁹ / mean ns); the range under it (in brackets in summary.md) is criterion's 95% confidence interval.",
+    "Throughput is operations per second from criterion's mean time per iteration (ops per iteration × 10⁹ / mean ns). The range under it (in brackets in summary.md) is its 95% interval: with two rounds or more, Student's t over the rounds' throughputs, since on this machine figures vary far more between processes and rounds than within one; with a single round, criterion's own interval, which sees only the noise within one process and so is narrower than the truth.",
     "\"vs best\" divides by the fastest row of the table. \"vs floor\" divides by the no-runtime reference measured in the same run (a blocking std thread per connection for echo, the OS sleep for timers); \"—\" means the table has no reference.",
     "Latency percentiles come from an HdrHistogram of every operation: round-trip time for echo, lateness (how long after its deadline a timer fired) for timers. The percentile charts put p on a log scale of 1/(1−p), so each step right is ten times rarer.",
     "Timer class matters: 1ms-wheel runtimes round sleeps up to the next millisecond tick, fine ones use sub-millisecond timers, os is the OS sleep itself. Timer slack is the Linux slack the sleeping thread had; it adds directly to lateness.",
+    "Run delay (where recorded): the time the server's threads, and the load generator's (gen; for fan_out and timers the bench's own), were runnable but kept off their CPU by other tasks while the figure was measured. The Environment block shows the machine's side of it: a probe per CPU and the other tasks that ran.",
     "Server CPU per operation is user + system time of the server divided by the operations (the CPU clock of the server's own process, `rtbench serve`); above the time per operation means more than one core was busy.",
-    "When the run repeated its matrix in rounds, every row shows its median round: the round whose throughput (capacity, for latency under load) is the median of the rounds that measured it, the lower of the two middle ones for an even count. \"Round spread\" is (max − min) / median of that figure over those rounds; above 5% the row is marked noisy, and differences smaller than its spread are noise. A failed, hung or crashed round does not count; it is listed under Failed, hung and crashed results.",
+    "When the run repeated its matrix in rounds, every row shows its median round: the round whose throughput (capacity, for latency under load) is the median of the rounds that measured it, the lower of the two middle ones for an even count. \"± (95%)\" is half the width of the row's 95% interval over its mean; wider than ±5% is marked, and each table and the overview count such rows. A failed, hung or crashed round does not count; it is listed under Failed, hung and crashed results.",
+    "Ties: a row whose 95% interval overlaps the best row's cannot be told apart from it and is marked ≈ best (≈ in the overview); the sentences under the uneven-work tables call such a pair tied rather than name a winner.",
+    "Split-half check: a pair of rows whose intervals do not overlap is an ordering the run calls significant. Each such pair is ordered again from each half of the data alone (odd against even rounds; for open-loop capacity, odd against even trials), and the two halves should agree. The share of pairs where they do is the run's own test of its reproducibility, under each table and in the overview.",
     "The overview at the top divides each runtime's figure by the best of each case and ranks it there; the median rank sums a runtime up across cases, the tables say why.",
     "With a baseline, Δ is the change in throughput against the row with the same id; ▲ (faster) and ▼ (slower) mark only changes whose two 95% intervals do not overlap, \"~\" marks overlapping ones, which are noise until shown otherwise.",
 ];

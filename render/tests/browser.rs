@@ -111,7 +111,21 @@ fn check_page(chromium: &PathBuf, o: &Out, tables: &[&serde_json::Value]) -> (St
         }
     }
     assert_eq!(dom.matches("<svg class=\"chart\"").count(), charts);
-    assert_eq!(dom.matches("<svg").count(), charts, "no other svg");
+    // The CPU timeline is the only other svg, when the run probed its CPUs.
+    let timeline = usize::from(
+        o.json["noise"]["probes"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty()),
+    );
+    assert_eq!(
+        dom.matches("class=\"timeline\" role=\"img\"").count(),
+        timeline
+    );
+    assert_eq!(
+        dom.matches("<svg").count(),
+        charts + timeline,
+        "no other svg"
+    );
     assert!(!dom.contains("<script"));
     (dom, charts)
 }
@@ -224,6 +238,37 @@ fn the_overview_is_in_the_browser_dom() {
     for t in targets {
         assert!(dom.contains(&format!("id=\"{t}\"")), "#{t} has no element");
     }
-    assert!(section.contains("2 noisy rows"));
-    assert!(dom.contains("± 15.0% noisy"));
+    assert!(section.contains("4 of 10 rows with a 95% interval wider than ±5%"));
+    assert!(section.contains("Split-half check: of the 4 orderings"));
+    assert!(dom.contains("<td class=\"num wide\">± 19.3%</td>"));
+}
+
+/// A run with intervals, ties and the machine's noise: the timeline and
+/// who-else-ran table sit in the Environment block, ties are marked.
+#[test]
+fn the_interference_block_is_in_the_browser_dom() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let (o, _cleanup) = intervals::render();
+    let mut all = tables(&o.json);
+    all.extend(o.json["latency_under_load"].as_array().unwrap());
+    all.extend(o.json["uneven_work"].as_array().unwrap());
+    let (dom, _) = check_page(&chromium, &o, &all);
+    let start = dom
+        .find("<section id=\"environment\">")
+        .expect("environment");
+    let env = &dom[start..start + dom[start..].find("</section>").unwrap()];
+    assert!(env.contains("class=\"timeline\""));
+    assert_eq!(
+        env.matches("<rect").count(),
+        3 + 5,
+        "a strip per probe, a tick per gap"
+    );
+    let who = &env[env.find("<table class=\"others\">").expect("who else ran")..];
+    assert_eq!(
+        who[..who.find("</table>").unwrap()].matches("<tr>").count(),
+        6
+    );
+    assert!(dom.contains(">≈ 0.99</td>"));
 }

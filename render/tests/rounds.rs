@@ -1,5 +1,5 @@
 //! Repeated rounds, hung and crashed results, and the overview: each row
-//! shows its median round with the spread between rounds, what did not
+//! shows its median round with its 95% interval over the rounds, what did not
 //! measure is listed and counted, and the overview ranks every runtime
 //! across the cases, linking to the tables and lists it sums up.
 
@@ -8,29 +8,42 @@ use common::rounds::{ABRT, FAILED, HUNG, SEGV, SKIP_REASON};
 use common::*;
 use serde_json::Value;
 
-/// round, rounds, spread and noisy of a row in results.json.
+/// round, rounds, spread of a row in results.json, and whether its 95%
+/// interval is wider than ±5%.
 fn stats(row: &Value) -> (u64, u64, Option<f64>, bool) {
     (
         row["round"].as_u64().unwrap(),
         row["rounds"].as_u64().unwrap(),
         row["spread"].as_f64(),
-        row["noisy"].as_bool().unwrap(),
+        row["half_width"].as_f64().is_some_and(|h| h > 0.05),
     )
 }
 
-fn assert_spread(row: &Value, round: u64, rounds: u64, spread: f64, noisy: bool) {
+fn assert_spread(row: &Value, round: u64, rounds: u64, spread: f64, wide: bool) {
     let (r, n, s, x) = stats(row);
-    assert_eq!((r, n, x), (round, rounds, noisy), "{}", row["id"]);
+    assert_eq!((r, n, x), (round, rounds, wide), "{}", row["id"]);
     let s = s.unwrap_or_else(|| panic!("no spread in {}", row["id"]));
     assert!((s - spread).abs() < 1e-9, "{}: {s} != {spread}", row["id"]);
 }
 
+/// The Student-t interval of these rounds, as the row's `ci` must hold it.
+fn assert_ci(row: &Value, rounds: &[f64]) {
+    let (mean, lo, hi) = rtbench_format::stats::mean_interval(rounds).unwrap();
+    assert_eq!(row["ci"]["source"], "rounds", "{}", row["id"]);
+    assert!(close(&row["ci"]["lower"], lo) && close(&row["ci"]["upper"], hi));
+    assert!(
+        close(&row["half_width"], (hi - lo) / 2.0 / mean),
+        "{}",
+        row["id"]
+    );
+}
+
 #[test]
-fn each_row_shows_its_median_round_with_the_spread() {
+fn each_row_shows_its_median_round_with_its_interval() {
     let (o, _c) = rounds::render();
     assert!(o.rendered.problems.is_empty(), "{:?}", o.rendered.problems);
     let j = &o.json;
-    assert_eq!(j["schema_version"], 4);
+    assert_eq!(j["schema_version"], 5);
     assert_eq!(j["run"]["rounds"], 3);
     assert_eq!(j["run"]["seed"], 42);
     assert_eq!(j["run"]["orders"][1][0], "std-threads");
@@ -39,24 +52,32 @@ fn each_row_shows_its_median_round_with_the_spread() {
     // Rounds 1..3 measured 102 k, 98 k and 100 k: the median is round 3.
     let tokio = row(echo, "tokio-mt");
     assert_spread(tokio, 3, 3, 4e3 / 100e3, false);
+    assert_ci(tokio, &[102e3, 98e3, 100e3]);
+    // Halves: the mean of rounds 1 and 3, and round 2.
+    assert_eq!(tokio["halves"], serde_json::json!([101e3, 98e3]));
     assert!(close(&tokio["throughput"]["value"], 100e3));
     assert_eq!(tokio["latency"]["p50_ns"], 160_000, "round 3's histogram");
     assert!(close(&tokio["estimate"]["mean_ns"], 1e6));
     assert_spread(row(echo, "smol"), 1, 3, 12e3 / 80e3, true);
+    assert_ci(row(echo, "smol"), &[80e3, 72e3, 84e3]);
     assert_spread(row(echo, "std-threads"), 2, 3, 0.7e3 / 50e3, false);
     assert!(close(&row(echo, "smol")["ratio_to_best"], 0.8));
     // A failed round is left out; of the two left, the lower is the median.
     let smol = row(table(j, "echo", "1024B-16c"), "smol");
     assert_eq!(smol["status"], "ok");
-    assert_spread(smol, 1, 2, 2e3 / 60e3, false);
+    // Two rounds: t = 12.7, so a 3% spread is a ±21% interval.
+    assert_spread(smol, 1, 2, 2e3 / 60e3, true);
+    assert_ci(smol, &[60e3, 62e3]);
+    assert_eq!(smol["halves"], Value::Null, "rounds 1 and 3: no even half");
     assert!(close(&smol["throughput"]["value"], 60e3));
     let smol = row(table(j, "fan_out", "spawn-1000"), "smol");
-    assert_spread(smol, 1, 2, 0.1e6 / 3.0e6, false);
+    assert_spread(smol, 1, 2, 0.1e6 / 3.0e6, true);
 
     // Latency rows: the median capacity, the spread of capacities.
     let g = load_group(j, "64B-16c");
     let tokio = row(g, "tokio-mt");
     assert_spread(tokio, 2, 3, 3e3 / 80e3, false);
+    assert_ci(tokio, &[82e3, 80e3, 79e3]);
     assert!(close(&tokio["capacity"]["rate"], 80e3));
     assert_spread(row(g, "smol"), 3, 3, 8e3 / 60e3, true);
     assert!(close(&row(g, "smol")["capacity"]["rate"], 60e3));
@@ -109,29 +130,40 @@ fn a_row_with_no_round_that_measured_shows_its_last_round() {
 }
 
 #[test]
-fn the_spread_shows_next_to_the_figure_only_with_rounds() {
+fn the_half_width_shows_next_to_the_figure_only_with_rounds() {
     let (o, _c) = rounds::render();
     let h = &o.html;
-    assert!(h.contains("<th>Round spread</th>"));
-    assert!(h.contains("<td class=\"num\">± 4.00%</td>"));
-    assert!(h.contains("<td class=\"num noisy\">± 15.0% noisy</td>"));
-    assert!(
-        h.contains("<td class=\"num\">± 3.33%<br><span class=\"ci\">2 of 3 rounds</span></td>")
-    );
-    // Right after the throughput (capacity) column.
+    assert!(h.contains("<th>± (95%)</th>"));
+    assert!(h.contains("<td class=\"num\">± 4.97%</td>"));
+    assert!(h.contains("<td class=\"num wide\">± 19.3%</td>"));
+    assert!(h.contains(
+        "<td class=\"num wide\">± 20.8%<br><span class=\"ci\">2 of 3 rounds</span></td>"
+    ));
+    // The interval under the figure is the rounds' one; the half-width
+    // right after it.
     let heading = "### echo 64 B × 16 connections";
     let r = md_row(&o.md, heading, "smol");
     assert!(
-        r.contains(" (79.2 k – 80.8 k) | **± 15.0% noisy** | 0.80× |"),
+        r.contains("| 80.0 k (63.5 k – 93.8 k) | **± 19.3%** | 0.80× |"),
         "{r}"
     );
-    assert!(md_row(&o.md, heading, "tokio-mt").contains(" | ± 4.00% | 1.00× |"));
+    assert!(md_row(&o.md, heading, "tokio-mt").contains(" (95.0 k – 105 k) | ± 4.97% | 1.00× |"));
     let heading = "### latency 64 B × 16 connections";
-    assert!(md_row(&o.md, heading, "smol").contains("| 60.0 k | **± 13.3% noisy** |"));
-    assert!(md_row(&o.md, heading, "tokio-mt").contains("| 80.0 k | ± 3.75% |"));
-    assert!(o.md.contains("| Round spread |"));
+    let r = md_row(&o.md, heading, "smol");
+    assert!(
+        r.contains("| 60.0 k (51.0 k – 71.7 k) | **± 16.9%** |"),
+        "{r}"
+    );
+    assert!(md_row(&o.md, heading, "tokio-mt").contains("| 80.0 k (76.5 k – 84.1 k) | ± 4.72% |"));
+    assert!(o.md.contains("| ± (95%) |"));
     let r = md_row(&o.md, "### echo 1 KiB × 16 connections", "smol");
-    assert!(r.contains("| ± 3.33% (2 of 3 rounds) |"), "{r}");
+    assert!(r.contains("| **± 20.8% (2 of 3 rounds)** |"), "{r}");
+    // tokio-mt's interval overlaps smol's: it cannot be told apart from the best.
+    let r = md_row(&o.md, "### echo 1 KiB × 16 connections", "tokio-mt");
+    assert!(r.contains("| 0.83× (≈ best) |"), "{r}");
+    assert!(o.md.contains(
+        "_95% intervals: 1 of 3 rows wider than ±5% · its halves agree on 3 of 3 significant orderings._"
+    ));
     // The run's rounds, seed and orders are in the Environment block.
     assert!(o.md.contains("| Rounds | 3, runtime order shuffled per round from seed 42 |"));
     assert!(o.md.contains(
@@ -143,9 +175,14 @@ fn the_spread_shows_next_to_the_figure_only_with_rounds() {
 fn single_round_runs_render_as_before() {
     for run in ["a-complete", "b-partial", "c-skipped"] {
         let o = render_ok(run, None);
-        assert!(!o.html.contains("<th>Round spread</th>"), "{run}");
-        assert!(!o.md.contains("| Round spread |"), "{run}");
-        assert!(!o.md.contains("noisy row"), "{run}: no noisy count");
+        assert!(!o.html.contains("<th>± (95%)</th>"), "{run}");
+        assert!(!o.md.contains("| ± (95%) |"), "{run}");
+        // The intervals are criterion's, and the method says so.
+        assert!(o.md.contains("_95% intervals (criterion's, within one process): 0 of "));
+        assert_eq!(
+            o.json["workloads"][0]["tables"][0]["rows"][0]["ci"]["source"],
+            "criterion"
+        );
         assert_eq!(o.json["run"]["rounds"], 1);
         assert_eq!(o.json["overview"]["rounds"], 1);
         for t in o.json["workloads"].as_array().unwrap() {
@@ -159,7 +196,7 @@ fn single_round_runs_render_as_before() {
     }
     // The latency fixture's rows too.
     let (o, _c) = latency::render();
-    assert!(!o.md.contains("| Round spread |"));
+    assert!(!o.md.contains("| ± (95%) |"));
     let g = &o.json["latency_under_load"][0];
     assert_eq!(stats(&g["rows"][0]), (1, 1, None, false));
 }
@@ -263,14 +300,25 @@ fn the_overview_ranks_every_runtime_across_the_cases() {
         ),
         (2, 3, 3, 1, 4, 0)
     );
-    assert_eq!(ov["noisy_rows"], 2);
+    assert_eq!(ov["wide_rows"], 4);
+    assert_eq!(ov["rows_with_interval"], 10);
+    let halves = &ov["split_half"];
+    assert_eq!(
+        (&halves["significant"], &halves["agree"]),
+        (&4.into(), &4.into())
+    );
+    assert_eq!(ov["split_half_by_workload"]["echo"]["with_halves"], 3);
+    assert_eq!(
+        ov["split_half_by_workload"]["fan_out"]["share"],
+        Value::Null
+    );
 
     // The matrix in summary.md, best cells in bold.
     let md = &o.md;
     assert!(md.find("## Overview").unwrap() < md.find("## How to read this").unwrap());
     assert!(
         md_row(md, "## Overview", "tokio-mt")
-            .contains("| 1 (5 cases) | **1.00** | 0.83 | **1.00** | 0.83 | **1.00** |")
+            .contains("| 1 (5 cases) | **1.00** | **≈ 0.83** | **1.00** | **≈ 0.83** | **1.00** |")
     );
     assert!(
         md_row(md, "## Overview", "smol")
@@ -285,7 +333,10 @@ fn the_overview_ranks_every_runtime_across_the_cases() {
         format!("[3 crashed]{anchor}"),
         "[1 skipped runtime](#skipped-runtimes)".into(),
         "[4 missing](#missing-results)".into(),
-        "2 noisy rows (rounds disagree by more than 5%)".into(),
+        "4 of 10 rows with a 95% interval wider than ±5%".into(),
+        "Split-half check: of the 4 orderings this run calls significant, its two halves \
+         agree on 100% (4 of 4). By workload: echo 3 of 3, latency 1 of 1."
+            .into(),
     ] {
         assert!(md.contains(&count), "{count} in summary.md");
     }
@@ -340,7 +391,8 @@ fn the_overview_links_to_tables_and_lists_that_exist() {
             "#{target}"
         );
     }
-    assert!(h.contains(" · 2 noisy rows (rounds disagree by more than 5%).</p>"));
+    assert!(h.contains(" · 4 of 10 rows with a 95% interval wider than ±5%.</p>"));
+    assert!(h.contains("<td class=\"num tied\" style=\"background:hsl(100,70%,82%)\">≈ 0.83</td>"));
 
     // The list says which round did what, and links to the row's table.
     let failures = o.json["failures"].as_array().unwrap();
@@ -388,12 +440,12 @@ fn the_overview_links_to_tables_and_lists_that_exist() {
 }
 
 #[test]
-fn a_single_round_overview_has_ratios_and_no_noise_count() {
+fn a_single_round_overview_has_ratios_and_criterion_intervals() {
     let o = render_ok("b-partial", None);
     let ov = &o.json["overview"];
     assert_eq!(ov["counts"]["failed"], 1);
     assert_eq!(ov["counts"]["missing"], 1);
-    assert!(o.html.contains("<a href=\"#failures\">1 failed</a> · 0 hung · 0 crashed · 0 skipped runtimes · <a href=\"#missing\">1 missing</a>.</p>"));
+    assert!(o.html.contains("<a href=\"#failures\">1 failed</a> · 0 hung · 0 crashed · 0 skipped runtimes · <a href=\"#missing\">1 missing</a> · 0 of 6 rows with a 95% interval wider than ±5%.</p>"));
     // One round: no round in the failures list.
     assert!(o.md.contains(
         "- **smol-mt**: fan_out spawn-1000: failed: task results did not add up: expected 499500, got 499499"

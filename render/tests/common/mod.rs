@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod intervals;
 pub mod latency;
 pub mod rounds;
 pub mod work;

@@ -1,5 +1,5 @@
 //! A run of three rounds, written through the results crate's own types and
-//! writers: echo, latency under load and fan_out, with one noisy row per
+//! writers: echo, latency under load and fan_out, with one wide-interval row per
 //! section that measures throughput or capacity, a round that failed beside
 //! rounds that measured, rows whose every round failed, hung or crashed
 //! (written as the runner writes them: no topology, no parameters), and a
@@ -32,7 +32,7 @@ use Outcome::*;
 /// (workload, case, runtime, the outcome of rounds 1, 2 and 3).
 pub fn plan() -> Vec<(&'static str, &'static str, &'static str, [Outcome; 3])> {
     vec![
-        // Median rounds 3, 1 and 2; smol's rounds disagree by 15% (noisy).
+        // Median rounds 3, 1 and 2; smol's rounds disagree by 15% (a wide interval).
         (
             "echo",
             "64B-16c",
@@ -54,7 +54,7 @@ pub fn plan() -> Vec<(&'static str, &'static str, &'static str, [Outcome; 3])> {
             [Ok(50e3), Ok(51e3), Ok(49.5e3)],
         ),
         ("echo", "1024B-16c", "smol", [Ok(60e3), Failed, Ok(62e3)]),
-        // Capacities; smol's disagree by 13% (noisy); glommio crashed every round.
+        // Capacities; smol's disagree by 13% (a wide interval); glommio crashed every round.
         (
             "latency",
             "64B-16c",
