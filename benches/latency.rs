@@ -27,6 +27,14 @@ fn main() {
                 (Duration::from_millis(40), Duration::from_millis(200))
             }
         },
+        // Beyond the minimum trials (3 of 11 runtimes at ~12 rates, about
+        // 110 s a case here), trials are added while the p99 interval is
+        // wide, until this long after the case began.
+        budget: |mode| match mode {
+            RunMode::Quick => Duration::ZERO,
+            RunMode::Full => Duration::from_secs(1800),
+            RunMode::Default | RunMode::Load => Duration::from_secs(150),
+        },
     };
     sweeps::main(spec, |settings| {
         // Every server is `rtbench serve`, built beside the benches.

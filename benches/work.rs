@@ -142,6 +142,13 @@ fn main() {
                 (Duration::from_millis(30), Duration::from_millis(200))
             }
         },
+        // As the latency bench's, for a sweep of 4 rates (about 60 s of
+        // minimum trials a mix here).
+        budget: |mode| match mode {
+            RunMode::Quick => Duration::ZERO,
+            RunMode::Full => Duration::from_secs(1800),
+            RunMode::Default | RunMode::Load => Duration::from_secs(80),
+        },
     };
     sweeps::main(spec, |settings| {
         let cal = calibration(settings);

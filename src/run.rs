@@ -12,7 +12,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
-use rtbench_format::{BenchResult, Description, RunDir, RunMeta, Status};
+use rtbench_format::{BenchResult, CpuProbe, Description, MachineNoise, RunDir, RunMeta, Status};
+use rtbench_workloads::interference::{Others, cpu_probe};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -23,6 +24,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// The bench targets, in the order a round runs them.
 const BENCHES: &[&str] = &["echo", "fan_out", "timers", "latency", "work"];
+/// The benches whose runtimes run in one process, in interleaved trials
+/// (`rtbench_workloads::trials`), once per run (in round 1): their trials
+/// are the repetitions, and their servers start once per case.
+const INTERLEAVED: &[&str] = &["latency", "work"];
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -58,13 +63,22 @@ pub struct RunArgs {
     filter: Option<String>,
 }
 
-/// One process: a bench target's benchmarks of one runtime.
+/// One process: a bench target's benchmarks of one runtime (of every
+/// runtime, `all`, for an interleaved bench).
 #[derive(Debug, Clone)]
 struct Group {
     bench: String,
     exe: PathBuf,
     runtime: String,
     ids: Vec<String>,
+    /// What the process is given as its filter.
+    filter: String,
+}
+
+impl Group {
+    fn interleaved(&self) -> bool {
+        INTERLEAVED.contains(&self.bench.as_str())
+    }
 }
 
 /// What a group's process did.
@@ -124,13 +138,27 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     let logs = run.path.join("logs");
     std::fs::create_dir_all(&logs).with_context(|| logs.display().to_string())?;
     let per_round: usize = groups.iter().map(|g| g.ids.len()).sum();
-    let total = per_round as u64 * u64::from(rounds);
+    let once: usize = groups
+        .iter()
+        .filter(|g| g.interleaved())
+        .map(|g| g.ids.len())
+        .sum();
+    let total = (per_round - once) as u64 * u64::from(rounds) + once as u64;
     eprintln!(
         "rtbench: run {run_id}: {} benchmarks in {} processes × {rounds} round(s), seed {seed}; logs in {}",
         per_round,
         groups.len(),
         logs.display()
     );
+    // The machine's noise on every CPU the benchmarks may use: a probe at the
+    // start and after each round, and who else ran there meanwhile.
+    let run_start = Instant::now();
+    let cpus = rtbench_runtimes::sys::allowed_cpus();
+    let probe_time = Duration::from_secs_f64(if a.quick { 0.3 } else { 1.0 });
+    let mut others = Others::new(&cpus, &[]);
+    others.sample();
+    let mut probes = cpu_probe(&cpus, probe_time, "start", run_start);
+    eprintln!("rtbench: {}", probe_line(&probes));
     let bar = ProgressBar::new(total).with_style(
         ProgressStyle::with_template(
             "{elapsed_precise} [{bar:32}] {pos}/{len} benchmarks, ETA {eta}  {msg}",
@@ -147,6 +175,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     };
     let runtimes: Vec<String> = groups
         .iter()
+        .filter(|g| !g.interleaved())
         .map(|g| g.runtime.clone())
         .collect::<BTreeSet<_>>()
         .into_iter()
@@ -164,11 +193,15 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
             .enumerate()
             .map(|(i, r)| (r.as_str(), i))
             .collect();
-        let mut round_groups = groups.clone();
+        let mut round_groups: Vec<Group> = groups
+            .iter()
+            .filter(|g| round == 1 || !g.interleaved())
+            .cloned()
+            .collect();
         round_groups.sort_by_key(|g| {
             (
                 BENCHES.iter().position(|b| *b == g.bench),
-                rank[g.runtime.as_str()],
+                rank.get(g.runtime.as_str()).copied().unwrap_or(0),
             )
         });
         for g in &round_groups {
@@ -177,9 +210,15 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
                 ("RTBENCH_RUN_ID", run_id.clone()),
                 ("RTBENCH_RESULTS_DIR", root.display().to_string()),
                 ("RTBENCH_ROUND", round.to_string()),
+                (
+                    "RTBENCH_SEED",
+                    seed.wrapping_add(u64::from(round)).to_string(),
+                ),
             ];
             let log = logs.join(format!("r{round}-{}-{}.log", g.bench, g.runtime));
+            others.sample();
             let outcome = run_group(g, &mode_env, &env, &log, a.watchdog, &bar, done_before)?;
+            others.sample();
             let written = files_of(&run, g, round);
             let what = match &outcome {
                 Outcome::Exited(s) if s.success() => "ok".to_string(),
@@ -216,6 +255,15 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
                 started.elapsed().as_secs_f64()
             ));
         }
+        let after = cpu_probe(
+            &cpus,
+            probe_time,
+            &format!("after round {round}"),
+            run_start,
+        );
+        others.sample();
+        say(format!("after round {round}: {}", probe_line(&after)));
+        probes.extend(after);
     }
     bar.finish_and_clear();
     let mut meta = run
@@ -224,6 +272,20 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     meta.rounds = rounds;
     meta.seed = Some(seed);
     meta.orders = orders;
+    meta.noise = Some(MachineNoise {
+        probes,
+        others: others.top(10),
+        method: format!(
+            "every task in /proc/*/task/* sampled before and after each benchmark process and \
+             each CPU probe: CPU time (schedstat's sum_exec_runtime) since its previous sample, \
+             counted when its last CPU (stat field 39) is one of {cpus:?}; this process, its \
+             parent chain and its descendants left out; tasks that started and ended between \
+             two samples are missed. Probes: one pinned thread per CPU spinning on \
+             CLOCK_MONOTONIC for {} s, all at once; gaps over {} µs are lost time",
+            probe_time.as_secs_f64(),
+            rtbench_workloads::interference::GAP.as_micros()
+        ),
+    });
     run.write_meta(&meta)
         .with_context(|| run.meta_path().display().to_string())?;
     let mut outs = vec![run.path.join("report")];
@@ -237,6 +299,26 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     summary(&outs[0])?;
     eprintln!("report: {}", outs[0].join("index.html").display());
     Ok(())
+}
+
+/// One probe's line: `cpu 0 lost 12.3 ms in 1.0 s (3 gaps over 1 ms); cpu 1 lost 0.4 ms`.
+fn probe_line(probes: &[CpuProbe]) -> String {
+    probes
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut s = format!("cpu {} lost {:.1} ms", p.cpu, p.lost_ns as f64 / 1e6);
+            if i == 0 {
+                s += &format!(" in {:.1} s", p.duration_secs);
+            }
+            if p.gaps_over_1ms > 0 {
+                let n = p.gaps_over_1ms;
+                s += &format!(" ({n} gap{} over 1 ms)", if n == 1 { "" } else { "s" });
+            }
+            s
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Builds the bench targets (release, as `cargo bench` does) and returns each
@@ -304,13 +386,27 @@ fn list_groups(
                 .push(id.to_string());
         }
     }
+    let group = |runtime: String, ids: Vec<String>, filter: String| Group {
+        bench: bench.to_string(),
+        exe: exe.to_path_buf(),
+        runtime,
+        ids,
+        filter,
+    };
+    if INTERLEAVED.contains(&bench) {
+        let ids: Vec<String> = by_runtime.into_values().flatten().collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The bench applies the user's filter to its own ids, as listed here.
+        let filter = filter.map_or(format!("{bench}/"), regex::escape);
+        return Ok(vec![group("all".into(), ids, filter)]);
+    }
     Ok(by_runtime
         .into_iter()
-        .map(|(runtime, ids)| Group {
-            bench: bench.to_string(),
-            exe: exe.to_path_buf(),
-            runtime,
-            ids,
+        .map(|(runtime, ids)| {
+            let filter = format!("{bench}/{runtime}/");
+            group(runtime, ids, filter)
         })
         .collect())
 }
@@ -320,7 +416,7 @@ fn list_groups(
 fn run_group(
     g: &Group,
     mode_env: &[(&str, &str)],
-    env: &[(&str, String); 3],
+    env: &[(&str, String); 4],
     log: &Path,
     watchdog: Duration,
     bar: &ProgressBar,
@@ -332,7 +428,7 @@ fn run_group(
         .open(log)
         .with_context(|| log.display().to_string())?;
     let mut child = Command::new(&g.exe)
-        .args(["--bench", &format!("{}/{}/", g.bench, g.runtime)])
+        .args(["--bench", &g.filter])
         .envs(mode_env.iter().copied())
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdin(Stdio::null())

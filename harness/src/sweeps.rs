@@ -1,17 +1,25 @@
 //! The runner of the open-loop benches (`latency`, `work`): for each case a
-//! reference capacity (once per run), then per configuration the sweep at
-//! fixed fractions of it and the capacity search, one results file each.
+//! reference capacity (once per run), then every selected configuration's
+//! server started once and all of them driven in interleaved trials (at each
+//! rate, one trial of each in a shuffled order, repeated; see
+//! `rtbench_workloads::trials`): the sweep at fixed fractions of the
+//! reference and each one's capacity search, one results file each.
 //! Not criterion: its steps are timed, not iterated. `-- <filter>`, `--list`
 //! and `--test` work as with the criterion benches.
 
 use crate::Settings;
-use crate::plan::{self, BenchArgs, Mode, Plan};
-use rtbench_format::{BenchResult, OpenLoop as OpenLoopResult, Reference, RunMode, Slo, Status};
+use crate::plan::{self, BenchArgs, Mode};
+use rtbench_format::{
+    BenchResult, Interleaving, OpenLoop as OpenLoopResult, Reference, RunMode, Slo, Status, Step,
+};
 use rtbench_runtimes::sys;
 use rtbench_workloads::echo::EchoBench;
-use rtbench_workloads::loadgen::{Arrivals, OpenLoop, Wait};
+use rtbench_workloads::interference::Meter;
+use rtbench_workloads::loadgen::{Arrivals, OpenHists, OpenLoop, Wait};
 use rtbench_workloads::sweep;
+use rtbench_workloads::trials::{self, Plan, TrialRun, Trials};
 use std::collections::BTreeMap;
+use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
 
 /// The generator's spin window before each deadline in split placement: a
@@ -52,7 +60,23 @@ pub struct Spec<C> {
     pub fractions: &'static [f64],
     /// Warm-up and recorded time of one step, by run mode.
     pub step: fn(RunMode) -> (Duration, Duration),
+    /// Time a case may spend on trials beyond the minimum, by run mode.
+    pub budget: fn(RunMode) -> Duration,
 }
+
+/// Trials of every runtime at every rate, by run mode: two at least, for
+/// the split-half check.
+fn min_trials(mode: RunMode) -> u32 {
+    match mode {
+        RunMode::Quick => 2,
+        RunMode::Full => 5,
+        RunMode::Default | RunMode::Load => 3,
+    }
+}
+
+/// Relative half-width of the target percentile's 95% interval at which a
+/// rate needs no further trial.
+pub const WIDTH: f64 = 0.10;
 
 /// Starts configuration `name`'s server for a case and connects the generator.
 pub type Make<C> = Box<dyn Fn(&str, C) -> Result<EchoBench, String>>;
@@ -124,12 +148,16 @@ pub fn main<C: SweepCase>(spec: Spec<C>, hooks: impl FnOnce(&Settings) -> Hooks<
         drain: step_time / 2,
         stall: Duration::from_secs(10),
     };
+    // Every server of a case is up at once, each with its generator's
+    // connections (11 × 256 here): the soft limit of open files may be 1024.
+    sys::raise_nofile_limit();
     let runner = Runner {
         spec: &spec,
         hooks: &hooks,
         settings: &settings,
         base,
         slo,
+        seed: trial_seed(),
     };
     let mut failed = Vec::new();
     let mut summary: Vec<(String, Ranked)> = Vec::new();
@@ -137,9 +165,9 @@ pub fn main<C: SweepCase>(spec: Spec<C>, hooks: impl FnOnce(&Settings) -> Hooks<
         let mut chosen: Vec<&String> = Vec::new();
         for name in names.iter().filter(|n| args.selects(&id(&spec, n, case))) {
             match plan::plan(&args, &id(&spec, name, case), name, unavailable) {
-                Plan::Run => chosen.push(name),
-                Plan::Skip(why) => settings.skip(runner.result(name, case), why),
-                Plan::Filtered => {}
+                plan::Plan::Run => chosen.push(name),
+                plan::Plan::Skip(why) => settings.skip(runner.result(name, case), why),
+                plan::Plan::Filtered => {}
             }
         }
         if chosen.is_empty() {
@@ -177,27 +205,32 @@ pub fn main<C: SweepCase>(spec: Spec<C>, hooks: impl FnOnce(&Settings) -> Hooks<
             sweep::slo_label(&slo)
         );
         let mut ranked = Vec::new();
-        for name in chosen {
-            eprintln!("rtbench: measuring {}", id(&spec, name, case));
+        for name in &chosen {
             settings.faults.strike(&id(&spec, name, case));
-            let started = Instant::now();
-            let result = runner.measure(name, case, &reference);
+        }
+        let started = Instant::now();
+        for result in runner.measure_case(&chosen, case, &reference) {
             let cap = result.open_loop.as_ref().and_then(|o| o.capacity.rate);
             match (&result.error, &result.open_loop) {
-                (Some(e), _) => eprintln!("rtbench: {} failed: {e}", result.id),
+                (Some(e), _) => eprintln!("rtbench: {}: {}: {e}", result.id, result.status),
                 (None, Some(o)) => eprintln!(
-                    "rtbench: {}: capacity {} at {} ({} steps, {:.1} s)",
+                    "rtbench: {}: capacity {} at {} ({} steps; case {:.1} s)",
                     result.id,
-                    cap.map_or("none (even the lowest rate missed)".into(), |c| {
-                        format!("{c:.0} round trips/s")
-                    }),
+                    match (cap, o.capacity.interval) {
+                        (None, _) => "none (even the lowest rate missed)".into(),
+                        (Some(c), Some((lo, hi))) => format!(
+                            "{c:.0} round trips/s (95%: {lo:.0}–{})",
+                            hi.map_or("∞".into(), |h| format!("{h:.0}"))
+                        ),
+                        (Some(c), None) => format!("{c:.0} round trips/s"),
+                    },
                     sweep::slo_label(&slo),
                     o.steps.len(),
                     started.elapsed().as_secs_f64()
                 ),
                 (None, None) => {}
             }
-            ranked.push((name.clone(), cap));
+            ranked.push((result.runtime.clone(), cap));
             settings.write(&result);
         }
         ranked.sort_by(|a, b| b.1.unwrap_or(0.0).total_cmp(&a.1.unwrap_or(0.0)));
@@ -227,6 +260,21 @@ struct Runner<'a, C> {
     settings: &'a Settings,
     base: OpenLoop,
     slo: Slo,
+    /// Seed of the trial orders (recorded with every result).
+    seed: u64,
+}
+
+/// The run's seed (`RTBENCH_SEED`, which `rtbench run` sets from its own),
+/// else one from the clock; recorded, so the orders can be replayed.
+fn trial_seed() -> u64 {
+    std::env::var("RTBENCH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64)
+        })
 }
 
 impl<C: SweepCase> Runner<'_, C> {
@@ -327,72 +375,206 @@ impl<C: SweepCase> Runner<'_, C> {
         result
     }
 
-    /// The sweep and the capacity search of one configuration, as a results file.
-    fn measure(&self, name: &str, case: C, reference: &Reference) -> BenchResult {
-        let (base, slo) = (&self.base, &self.slo);
-        let mut result = self.result(name, case);
-        let mut bench = match (self.hooks.make)(name, case) {
-            Ok(b) => b,
-            Err(e) => {
-                result.status = Status::Failed;
-                result.error = Some(e);
-                return result;
-            }
+    /// Every chosen configuration of a case, interleaved: each server
+    /// started once, then the sweep and every capacity search in shuffled
+    /// trials (see [`trials::search_all`]); a results file each. A server
+    /// that dies or stops answering is recorded (`crashed`, `hung`) and the
+    /// others go on.
+    fn measure_case(&self, chosen: &[&String], case: C, reference: &Reference) -> Vec<BenchResult> {
+        let (base, slo, settings) = (&self.base, &self.slo, self.settings);
+        let mut results: Vec<BenchResult> = chosen.iter().map(|n| self.result(n, case)).collect();
+        let mut bank = Bank {
+            base: *base,
+            benches: Vec::new(),
+            meters: Vec::new(),
+            ids: Vec::new(),
+            idle: Vec::new(),
+            status: Vec::new(),
         };
-        result.topology = bench.topology.clone();
-        result.description = bench.description.clone();
-        result.generator_threads = bench.generator_threads() as u32;
-        let searched = sweep::search(reference.rate, self.spec.fractions, |kind, rate| {
-            let s = sweep::run_step(&mut bench, base, rate, kind, reference.rate, slo)?;
-            // A line per step: the log's record, and progress for the watchdog.
-            eprintln!(
-                "  {kind:<6} {:>5.1}% {rate:>9.0}/s achieved {:>9.0}/s  p99 {:>9.1} us  service p99 {:>8.1} us  lag p99 {:>6.1} us  {}",
-                100.0 * rate / reference.rate,
-                s.achieved_rate,
-                s.latency.p99_ns as f64 / 1e3,
-                s.service.p99_ns as f64 / 1e3,
-                s.lag.p99_ns as f64 / 1e3,
-                if s.meets_slo {
-                    "met"
-                } else if s.behind {
-                    "BEHIND"
-                } else {
-                    "missed"
+        let mut index = Vec::new();
+        for (k, name) in chosen.iter().enumerate() {
+            eprintln!("rtbench: starting {}", results[k].id);
+            match (self.hooks.make)(name, case) {
+                Ok(bench) => {
+                    let r = &mut results[k];
+                    r.topology = bench.topology.clone();
+                    r.description = bench.description.clone();
+                    r.generator_threads = bench.generator_threads() as u32;
+                    bank.ids.push(r.id.clone());
+                    bank.meters.push(Meter::new(bench.server_pid()));
+                    bank.benches.push(bench);
+                    bank.idle.push((Duration::ZERO, Duration::ZERO));
+                    bank.status.push(Status::Ok);
+                    index.push(k);
                 }
-            );
-            Ok(s)
-        });
-        match searched {
-            Ok((steps, capacity)) => {
-                result.ops_checked = steps.iter().map(|s| s.round_trips).sum();
-                result.open_loop = Some(OpenLoopResult {
-                    slo: *slo,
-                    arrivals: base.arrivals.name().into(),
-                    seed: base.arrivals.seed(),
-                    reference_rate: reference.rate,
-                    reference_source: reference.source.clone(),
-                    step_secs: base.duration.as_secs_f64(),
-                    warmup_secs: base.warmup.as_secs_f64(),
-                    generator_wait: format!(
-                        "{}, timer slack {}{}",
-                        base.wait.describe(),
-                        sys::timer_slack()
-                            .map_or("unknown".into(), |d| format!("{} ns", d.as_nanos())),
-                        bench
-                            .generator_priority
-                            .as_ref()
-                            .map_or(String::new(), |p| format!(", {p}"))
-                    ),
-                    steps,
-                    capacity,
-                    interleaving: None,
-                });
-            }
-            Err(e) => {
-                result.status = Status::Failed;
-                result.error = Some(e);
+                Err(e) => {
+                    results[k].status = Status::Failed;
+                    results[k].error = Some(e);
+                }
             }
         }
-        result
+        let plan = Plan {
+            min_trials: min_trials(settings.run_mode),
+            max_trials: 2 * min_trials(settings.run_mode),
+            width: WIDTH,
+            seed: self.seed,
+            budget: (self.spec.budget)(settings.run_mode),
+        };
+        let searched = trials::search_all(
+            bank.benches.len(),
+            reference.rate,
+            self.spec.fractions,
+            base,
+            slo,
+            &plan,
+            &mut bank,
+        );
+        let names: Vec<String> = index.iter().map(|&k| results[k].runtime.clone()).collect();
+        for (j, s) in searched.into_iter().enumerate() {
+            let result = &mut results[index[j]];
+            let bench = &bank.benches[j];
+            result.ops_checked = s.steps.iter().map(|s| s.round_trips).sum();
+            result.interference = s
+                .steps
+                .iter()
+                .filter_map(|s| s.interference)
+                .reduce(|a, b| a + b);
+            if let Some(e) = s.error {
+                result.status = bank.status[j];
+                result.error = Some(e);
+            }
+            let (idle_cpu, idle_wall) = bank.idle[j];
+            let capacity = s
+                .capacity
+                .unwrap_or_else(|| trials::capacity(&s.steps, 0.0, None));
+            result.open_loop = Some(OpenLoopResult {
+                slo: *slo,
+                arrivals: base.arrivals.name().into(),
+                seed: base.arrivals.seed(),
+                reference_rate: reference.rate,
+                reference_source: reference.source.clone(),
+                step_secs: base.duration.as_secs_f64(),
+                warmup_secs: base.warmup.as_secs_f64(),
+                generator_wait: format!(
+                    "{}, timer slack {}{}",
+                    base.wait.describe(),
+                    sys::timer_slack().map_or("unknown".into(), |d| format!("{} ns", d.as_nanos())),
+                    bench
+                        .generator_priority
+                        .as_ref()
+                        .map_or(String::new(), |p| format!(", {p}"))
+                ),
+                steps: s.steps,
+                capacity,
+                interleaving: Some(Interleaving {
+                    min_trials: plan.min_trials,
+                    max_trials: plan.max_trials,
+                    width: plan.width,
+                    seed: plan.seed,
+                    runtimes: names.clone(),
+                    idle_cpu_share: (!idle_wall.is_zero())
+                        .then(|| idle_cpu.as_secs_f64() / idle_wall.as_secs_f64()),
+                }),
+            });
+            if result.status != Status::Ok {
+                // The steps before the failure stay; no capacity is claimed.
+                if let Some(o) = &mut result.open_loop {
+                    o.capacity.rate = None;
+                }
+            }
+        }
+        results
+    }
+}
+
+/// The started servers of a case, each with its generator, driven one trial
+/// at a time.
+struct Bank {
+    base: OpenLoop,
+    benches: Vec<EchoBench>,
+    meters: Vec<Meter>,
+    ids: Vec<String>,
+    /// Per server: CPU time used and wall time spent while the others ran.
+    idle: Vec<(Duration, Duration)>,
+    /// Per server: how it left the case (`ok` while it is in).
+    status: Vec<Status>,
+}
+
+impl Trials for Bank {
+    fn trial(&mut self, i: usize, rate: f64, position: u32) -> Result<TrialRun, String> {
+        // A line per trial: the log's record, and progress for the watchdog.
+        eprintln!(
+            "rtbench: measuring {}: trial at {rate:.0}/s, #{position}",
+            self.ids[i]
+        );
+        let others: Vec<(usize, Option<Duration>)> = (0..self.benches.len())
+            .filter(|&j| j != i && self.status[j] == Status::Ok)
+            .map(|j| (j, self.benches[j].server_cpu_now()))
+            .collect();
+        let started = Instant::now();
+        let snap = self.meters[i].start();
+        let cfg = OpenLoop { rate, ..self.base };
+        let mut hists = OpenHists::default();
+        let ran = self.benches[i].run_open(&cfg, &mut hists);
+        let interference = self.meters[i].finish(&snap);
+        let wall = started.elapsed();
+        for (j, before) in others {
+            if let (Some(b), Some(a)) = (before, self.benches[j].server_cpu_now()) {
+                self.idle[j].0 += a.saturating_sub(b);
+                self.idle[j].1 += wall;
+            }
+        }
+        match ran {
+            Ok((outcome, cpu)) => Ok(TrialRun {
+                outcome,
+                hists,
+                cpu,
+                interference,
+            }),
+            Err(e) => {
+                let (status, why) = match self.benches[i].server_exited() {
+                    Some(s) if s.signal().is_some() => (
+                        Status::Crashed,
+                        format!(
+                            "the server was killed by signal {}",
+                            s.signal().unwrap_or(0)
+                        ),
+                    ),
+                    Some(s) => (Status::Failed, format!("the server exited ({s})")),
+                    None if e.to_string().contains("stalled") => {
+                        (Status::Hung, format!("the server stopped answering: {e}"))
+                    }
+                    None => (Status::Failed, e.to_string()),
+                };
+                self.status[i] = status;
+                Err(format!("{why}, at {rate:.0} round trips/s"))
+            }
+        }
+    }
+
+    fn stepped(&mut self, i: usize, s: &Step) {
+        let t = s.target.as_ref();
+        eprintln!(
+            "  {} {:<6} {:>5.1}% {:>9.0}/s achieved {:>9.0}/s  p{} {:>9.1} us [{}–{}]  service p99 {:>8.1} us  lag p99 {:>6.1} us  {} trials{}  {}",
+            self.ids[i],
+            s.kind,
+            100.0 * s.fraction,
+            s.offered_rate,
+            s.achieved_rate,
+            t.map_or(99.0, |t| t.quantile * 100.0),
+            t.map_or(0, |t| t.value_ns) as f64 / 1e3,
+            t.map_or(0, |t| t.lower_ns) as f64 / 1e3,
+            t.and_then(|t| t.upper_ns)
+                .map_or("?".into(), |u| format!("{:.1}", u as f64 / 1e3)),
+            s.service.p99_ns as f64 / 1e3,
+            s.lag.p99_ns as f64 / 1e3,
+            s.trials.iter().filter(|t| !t.invalid).count(),
+            if s.reruns > 0 {
+                format!(" ({} re-run)", s.reruns)
+            } else {
+                String::new()
+            },
+            s.verdict.map_or("?", |v| v.as_str()),
+        );
     }
 }

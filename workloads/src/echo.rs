@@ -321,6 +321,14 @@ impl EchoServer {
         }
     }
 
+    /// How a server process ended, if it has (in-process servers: `None`).
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        match &mut self.0 {
+            Server::Process(p) => p.exited(),
+            _ => None,
+        }
+    }
+
     /// Marks the server's CPU time now, for [`EchoServer::cpu_since`] on the
     /// same thread.
     fn cpu_mark(&self) -> CpuMark {
@@ -510,6 +518,16 @@ impl EchoBench {
         }
     }
 
+    /// For tests only; never set by a real run: the load generator stalls
+    /// for `length` every `period` of every later open-loop run
+    /// ([`LoadGen::stall_every`], [`MultiGen::stall_every`]).
+    pub fn stall_generator(&mut self, period: Duration, length: Duration) {
+        match &mut self.loadgen {
+            Generator::One(g) => g.stall_every(period, length),
+            Generator::Threads(g) => g.stall_every(period, length),
+        }
+    }
+
     /// Runs exactly `iters` round trips (spread over the connections) and
     /// returns their wall time. Server CPU time is the server process's own
     /// (in-process servers: the process's minus this load generator
@@ -554,6 +572,20 @@ impl EchoBench {
         }
     }
 
+    /// How the server process ended, if it has.
+    pub fn server_exited(&mut self) -> Option<std::process::ExitStatus> {
+        self._server.exited()
+    }
+
+    /// The server's CPU time (user + system) right now, for idle checks
+    /// outside any run; `None` for in-process servers.
+    pub fn server_cpu_now(&self) -> Option<Duration> {
+        match self._server.cpu_mark() {
+            CpuMark::Own(d) => Some(d),
+            CpuMark::Shared { .. } => None,
+        }
+    }
+
     /// Server CPU time (user + system) so far.
     pub fn server_cpu_time(&self) -> Duration {
         self.server_cpu
@@ -563,6 +595,15 @@ impl EchoBench {
     pub fn server_cpu_ns_per_op(&self) -> Option<f64> {
         let ops = self.loadgen.stats().round_trips;
         (ops > 0).then(|| self.server_cpu.as_nanos() as f64 / ops as f64)
+    }
+
+    /// The server's pid when it is a process of its own (`served`), for
+    /// metering its threads apart from the generator's; `None` in-process.
+    pub fn server_pid(&self) -> Option<u32> {
+        match &self._server.0 {
+            Server::Process(p) => Some(p.pid()),
+            _ => None,
+        }
     }
 }
 
@@ -665,6 +706,9 @@ impl crate::Observed for EchoBench {
     }
     fn server_cpu(&self) -> Option<Duration> {
         Some(self.server_cpu)
+    }
+    fn server_pid(&self) -> Option<u32> {
+        EchoBench::server_pid(self)
     }
 }
 

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 pub mod echo;
 pub mod fan_out;
+pub mod interference;
 pub mod latency;
 pub mod loadgen;
 pub mod placement;
@@ -22,6 +23,7 @@ pub mod served;
 pub mod sweep;
 mod sync;
 pub mod timers;
+pub mod trials;
 pub mod work;
 
 pub use placement::{Placement, topology};
@@ -164,6 +166,12 @@ pub trait Observed: Routine {
     }
     /// Server CPU time used so far, for routines that measure it.
     fn server_cpu(&self) -> Option<Duration> {
+        None
+    }
+    /// The server's process, when it runs in one of its own: the harness
+    /// meters its threads' run delay apart from the generator's
+    /// ([`interference::Meter`]).
+    fn server_pid(&self) -> Option<u32> {
         None
     }
 }

@@ -169,6 +169,12 @@ impl ServerProcess {
         self.child.id()
     }
 
+    /// How the server ended, if it has: a finding to record per runtime
+    /// (`crashed` by a signal), not a reason to stop the others.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     /// The server's CPU time (user + system, every thread) so far.
     pub fn cpu_time(&self) -> io::Result<Duration> {
         sys::process_cpu_time_of(self.pid())

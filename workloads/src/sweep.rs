@@ -1,12 +1,13 @@
 //! The `latency` workload: an echo server driven open loop at fixed offered
 //! rates (fractions of one reference capacity per case, the same absolute
 //! rates for every runtime), and each runtime's capacity at a latency target,
-//! bisected once the sweep has bracketed it (as mutilate's `--search` does).
+//! bisected once the sweep has bracketed it (as mutilate's `--search` does;
+//! the search itself, over interleaved trials, is `crate::trials`).
 
 use crate::echo::{CpuPerOp, EchoBench, EchoCase};
 use crate::latency;
 use crate::loadgen::{OpenHists, OpenLoop, OpenOutcome};
-use rtbench_format::{Capacity, Latency, Slo, Step};
+use rtbench_format::{Latency, Slo, Step};
 use std::time::Duration;
 
 /// The sweep's offered rates, as fractions of the reference capacity.
@@ -19,12 +20,10 @@ pub const FRACTIONS: &[f64] = &[0.1, 0.25, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0, 1.1];
 pub const RESOLUTION: f64 = 0.10;
 /// A runtime that meets the target at every sweep step is probed at up to
 /// this many further rates, each this factor above the last.
-const EXTEND: (usize, f64) = (4, 1.25);
+pub const EXTEND: (usize, f64) = (4, 1.25);
 /// Most bisection probes: the widest sweep bracket (25% to 50%) needs 4 to
 /// reach 10%; the cap only bounds a noisy search.
-const MAX_BISECT: u32 = 8;
-/// Further attempts at a step that kept up but missed the target.
-pub const REPEATS: usize = 2;
+pub const MAX_BISECT: u32 = 8;
 /// A step's last round trip may come back this long after its window (or
 /// 1% of the window, if longer) before the step counts as behind: one stall
 /// of this VM (up to 8 ms) at a 0.2 s step's end must not read as a server
@@ -157,101 +156,6 @@ pub fn run_step(
     Ok(step(kind, rate / reference, &cfg, &out, &hists, cpu, slo))
 }
 
-/// The sweep at `fractions` of `reference` (the latency bench's:
-/// [`FRACTIONS`]), then the search: `probe(kind,
-/// rate)` runs one step. Every step is kept, in the order run.
-///
-/// The bracket is the lowest sweep rate that missed the target and the highest
-/// rate below it that met it; bisection narrows it to [`RESOLUTION`]. A
-/// runtime that meets the target everywhere is probed higher (`EXTEND`).
-///
-/// A step that kept up but missed the latency target is run up to
-/// [`REPEATS`] more times (`repeat`) before it counts as a miss: this VM
-/// stalls CPU 0 for 1–8 ms about 3 times a second while both CPUs are busy
-/// (a spin loop sees it too), so one 0.2 s step in two has a stall, and one
-/// stall alone puts a step's p99 over 1 ms. A miss the runtime causes
-/// repeats every time; the machine's stalls seldom hit three steps in a row.
-/// A step that fell behind is a miss outright, and
-/// ends the sweep: higher rates would fall behind too, and the bracket is
-/// already set below it.
-pub fn search(
-    reference: f64,
-    fractions: &[f64],
-    mut probe: impl FnMut(&'static str, f64) -> Result<Step, String>,
-) -> Result<(Vec<Step>, Capacity), String> {
-    let mut steps = Vec::new();
-    // Whether the target held at `rate`, confirming a latency-only miss. A
-    // sweep step records its planned fraction, not `rate / reference`, which
-    // reads 0.7999… for 0.8.
-    let mut met = |kind: &'static str, rate: f64, planned: Option<f64>, steps: &mut Vec<Step>| {
-        let mut kind = kind;
-        for _ in 0..=REPEATS {
-            let mut s = probe(kind, rate)?;
-            if let Some(f) = planned {
-                s.fraction = f;
-            }
-            let (ok, behind) = (s.meets_slo, s.behind);
-            steps.push(s);
-            if ok || behind {
-                return Ok::<bool, String>(ok);
-            }
-            kind = "repeat";
-        }
-        Ok(false)
-    };
-    let mut verdicts = Vec::new();
-    for f in fractions {
-        verdicts.push((
-            f * reference,
-            met("sweep", f * reference, Some(*f), &mut steps)?,
-        ));
-        if steps.last().is_some_and(|s| s.behind) {
-            break;
-        }
-    }
-    let mut hi = verdicts.iter().find(|v| !v.1).map(|v| v.0);
-    let mut lo = verdicts
-        .iter()
-        .filter(|&&(rate, ok)| ok && hi.is_none_or(|h| rate < h))
-        .map(|v| v.0)
-        .fold(0.0, f64::max);
-    if hi.is_none() {
-        for _ in 0..EXTEND.0 {
-            let rate = lo * EXTEND.1;
-            if met("probe", rate, None, &mut steps)? {
-                lo = rate;
-            } else {
-                hi = Some(rate);
-                break;
-            }
-        }
-    }
-    let mut bisected = 0;
-    if lo > 0.0 {
-        while let Some(h) = hi
-            && h - lo > RESOLUTION * lo
-            && bisected < MAX_BISECT
-        {
-            let rate = (lo + h) / 2.0;
-            bisected += 1;
-            if met("probe", rate, None, &mut steps)? {
-                lo = rate;
-            } else {
-                hi = Some(rate);
-            }
-        }
-    }
-    let capacity = Capacity {
-        rate: (lo > 0.0).then_some(lo),
-        bracket_lo: lo,
-        bracket_hi: hi,
-        probes: steps.len() as u32,
-        interval: None,
-        halves: None,
-    };
-    Ok((steps, capacity))
-}
-
 /// Closed-loop throughput of `bench` (round trips/s): `warmup` discarded, then
 /// about `measure` timed. For the reference capacity of a case.
 pub fn calibrate(
@@ -277,135 +181,6 @@ pub fn calibrate(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fake(rate: f64, capacity: f64) -> Step {
-        let lat = |ns: u64| Latency {
-            kind: "corrected".into(),
-            count: 1,
-            min_ns: ns,
-            mean_ns: ns as f64,
-            stdev_ns: 0.0,
-            p50_ns: ns,
-            p90_ns: ns,
-            p99_ns: ns,
-            p999_ns: ns,
-            max_ns: ns,
-            spectrum: Vec::new(),
-            hdr_base64: None,
-        };
-        let met = rate <= capacity;
-        Step {
-            kind: String::new(),
-            fraction: 0.0,
-            offered_rate: rate,
-            achieved_rate: rate.min(capacity),
-            round_trips: 1,
-            unsent: 0,
-            queued: 0,
-            duration_secs: 1.0,
-            behind: rate > capacity,
-            meets_slo: met,
-            latency: lat(if met { 100 } else { 10_000_000 }),
-            service: lat(100),
-            lag: lat(1),
-            server_cpu_ns_per_op: None,
-            generator_cpu_ns_per_op: None,
-            trials: Vec::new(),
-            target: None,
-            verdict: None,
-            halves: None,
-            parts: None,
-            interference: None,
-            reruns: 0,
-        }
-    }
-
-    #[test]
-    fn search_brackets_then_bisects_to_the_resolution() {
-        for capacity in [12_345.0, 50_000.0, 99_999.0, 104_000.0, 180_000.0] {
-            let mut rates = Vec::new();
-            let (steps, cap) = search(100_000.0, FRACTIONS, |_, r| {
-                rates.push(r);
-                Ok(fake(r, capacity))
-            })
-            .unwrap();
-            let got = cap.rate.expect("some rate met the target");
-            let hi = cap.bracket_hi.expect("some rate missed it");
-            assert!(cap.bracket_lo <= got && got < hi, "{cap:?}");
-            assert!(
-                hi - cap.bracket_lo <= RESOLUTION * cap.bracket_lo,
-                "{cap:?}"
-            );
-            assert!(
-                got <= capacity && got >= capacity * (1.0 - RESOLUTION),
-                "{capacity}: {cap:?}"
-            );
-            assert_eq!(cap.probes as usize, steps.len());
-            // The sweep, up to its first step that fell behind.
-            let sweep: Vec<f64> = FRACTIONS.iter().map(|f| f * 100_000.0).collect();
-            let upto = sweep
-                .iter()
-                .position(|&r| r > capacity)
-                .map_or(sweep.len(), |i| i + 1);
-            assert_eq!(&rates[..upto], &sweep[..upto]);
-            // Each records its planned fraction exactly (CI once saw 0.7999…).
-            let planned: Vec<f64> = steps[..upto].iter().map(|s| s.fraction).collect();
-            assert_eq!(planned, FRACTIONS[..upto]);
-        }
-    }
-
-    #[test]
-    fn a_latency_miss_is_repeated_before_it_bounds_the_capacity() {
-        // One stall at the 25% step only: its repeat meets the target.
-        let mut stalled = false;
-        let (steps, cap) = search(100_000.0, FRACTIONS, |kind, r| {
-            let mut s = fake(r, 80_000.0);
-            if r == 25_000.0 && !stalled {
-                stalled = true;
-                s.meets_slo = false;
-                s.latency.p99_ns = 3_000_000;
-            }
-            s.kind = kind.into();
-            Ok(s)
-        })
-        .unwrap();
-        assert!(
-            cap.rate.unwrap() >= 80_000.0 * (1.0 - RESOLUTION),
-            "{cap:?}"
-        );
-        let kinds: Vec<&str> = steps[..3].iter().map(|s| s.kind.as_str()).collect();
-        assert_eq!(
-            kinds,
-            ["sweep", "sweep", "repeat"],
-            "both attempts are kept"
-        );
-        // A miss that repeats bounds it; a step that fell behind is not repeated.
-        let (steps, cap) = search(100_000.0, FRACTIONS, |kind, r| {
-            let mut s = fake(r, 80_000.0);
-            s.kind = kind.into();
-            if r >= 25_000.0 {
-                s.meets_slo = false;
-                s.behind = false;
-            }
-            Ok(s)
-        })
-        .unwrap();
-        assert!(cap.bracket_hi.unwrap() <= 25_000.0);
-        let at_25: Vec<&str> = steps
-            .iter()
-            .filter(|s| s.offered_rate == 25_000.0)
-            .map(|s| s.kind.as_str())
-            .collect();
-        assert_eq!(at_25, ["sweep", "repeat", "repeat"], "{REPEATS} repeats");
-        let behind = search(100_000.0, FRACTIONS, |kind, r| {
-            let mut s = fake(r, 60_000.0);
-            s.kind = kind.into();
-            Ok(s)
-        })
-        .unwrap()
-        .0;
-        assert!(behind.iter().all(|s| s.kind != "repeat"));
-    }
 
     /// The bug: one stall at a 0.2 s step's end (98% achieved, p99 656 us)
     /// read as a server that could not keep up at 25% load.
@@ -439,21 +214,6 @@ mod tests {
         assert!(!behind(out(10, 0)));
         assert!(behind(out(20, 0)), "20 ms late: a backlog");
         assert!(behind(out(0, 1)), "unsent");
-    }
-
-    #[test]
-    fn search_reports_no_capacity_below_the_lowest_step() {
-        let (steps, cap) = search(100_000.0, FRACTIONS, |_, r| Ok(fake(r, 1_000.0))).unwrap();
-        assert_eq!(cap.rate, None);
-        assert_eq!(cap.bracket_hi, Some(10_000.0));
-        assert_eq!(steps.len(), 1, "a step that fell behind ends the sweep");
-    }
-
-    #[test]
-    fn search_stops_extending_and_says_so() {
-        let (_, cap) = search(100.0, FRACTIONS, |_, r| Ok(fake(r, f64::INFINITY))).unwrap();
-        assert_eq!(cap.bracket_hi, None);
-        assert!(cap.rate.unwrap() > 110.0 * 2.0);
     }
 
     #[test]

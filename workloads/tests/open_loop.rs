@@ -12,6 +12,7 @@ use rtbench_format::Slo;
 use rtbench_workloads::loadgen::{Arrivals, LoadGen, OpenHists, OpenLoop, Wait};
 use rtbench_workloads::reference::StdEchoServer;
 use rtbench_workloads::sweep;
+use rtbench_workloads::trials::{self, Plan, TrialRun, Trials};
 
 /// One at a time: on 2 cores a parallel test would skew the timings.
 fn serial() -> MutexGuard<'static, ()> {
@@ -169,21 +170,35 @@ fn capacity_search_finds_a_capacity_set_by_hand() {
         warmup: Duration::from_millis(50),
         ..open(1.0, Duration::from_millis(300))
     };
-    let (steps, cap) = sweep::search(1200.0, sweep::FRACTIONS, |kind, rate| {
-        let cfg = OpenLoop { rate, ..base };
-        let mut h = OpenHists::default();
-        let out = lg.run_open(&cfg, &mut h).map_err(|e| e.to_string())?;
-        Ok(sweep::step(
-            kind,
-            rate / 1200.0,
-            &cfg,
-            &out,
-            &h,
-            Default::default(),
-            &slo,
-        ))
-    })
-    .unwrap();
+    struct One<'a>(&'a mut LoadGen, OpenLoop);
+    impl Trials for One<'_> {
+        fn trial(&mut self, _: usize, rate: f64, _: u32) -> Result<TrialRun, String> {
+            let cfg = OpenLoop { rate, ..self.1 };
+            let mut hists = OpenHists::default();
+            let outcome = self
+                .0
+                .run_open(&cfg, &mut hists)
+                .map_err(|e| e.to_string())?;
+            Ok(TrialRun {
+                outcome,
+                hists,
+                cpu: Default::default(),
+                interference: Default::default(),
+            })
+        }
+    }
+    let plan = Plan {
+        min_trials: 1,
+        max_trials: 1,
+        width: 1.0,
+        seed: 1,
+        budget: Duration::ZERO,
+    };
+    let mut one = One(&mut lg, base);
+    let found = trials::search_all(1, 1200.0, sweep::FRACTIONS, &base, &slo, &plan, &mut one)
+        .pop()
+        .unwrap();
+    let (steps, cap) = (found.steps, found.capacity.expect("the search ended"));
     let got = cap.rate.expect("a capacity");
     assert!(
         (1000.0 * (1.0 - sweep::RESOLUTION - 0.05)..=1000.0 * (1.0 + 0.010 / 0.3) + 10.0)
