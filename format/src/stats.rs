@@ -66,7 +66,7 @@ mod tests {
         assert_eq!(rank_interval(10_000, 0.99), (9880, Some(9921)));
         // Too few samples for an upper bound of p99.
         assert_eq!(rank_interval(100, 0.99), (97, None));
-        assert_eq!(rank_interval(0, 0.5), (0, None));
+        assert_eq!(rank_interval(0, 0.5), (1, None));
         assert_eq!(rank_interval(3, 0.5).0, 1);
     }
 
