@@ -25,8 +25,10 @@ use std::time::{Duration, Instant};
 
 /// A trial whose tail the generator caused is run again at most this many
 /// times; the last attempt is pooled whatever its cause (and stays marked),
-/// so that a broken generator cannot loop forever.
-pub const MAX_RERUNS: u32 = 2;
+/// so that a generator at its own limit cannot loop forever. Once: in a
+/// quick run, rates above what one generator thread sends on time (~160k/s
+/// here) were re-run twice each for nothing, a fifth of the open-loop time.
+pub const MAX_RERUNS: u32 = 1;
 /// Run delay above this, in one trial, counts as the machine's interference.
 const MACHINE_DELAY_NS: u64 = 1_000_000;
 
