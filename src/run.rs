@@ -37,7 +37,8 @@ pub struct RunArgs {
     /// The widest matrix (`RTBENCH_FULL=1`).
     #[arg(long)]
     full: bool,
-    /// Repeat the whole matrix this many times (default: 1 quick, 3 otherwise).
+    /// Repeat the whole matrix this many times (default: 1 quick, 6 otherwise;
+    /// the interleaved benches run once, their trials being their repetitions).
     #[arg(long)]
     rounds: Option<u32>,
     /// Seed of the runtime order shuffle (default: from the clock; recorded).
@@ -96,7 +97,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     } else {
         vec![]
     };
-    let rounds = a.rounds.unwrap_or(if a.quick { 1 } else { 3 });
+    let rounds = a.rounds.unwrap_or(if a.quick { 1 } else { 6 });
     if rounds == 0 {
         bail!("--rounds must be at least 1");
     }

@@ -114,8 +114,9 @@ impl Settings {
         let faults = Faults::from_env().unwrap_or_else(fail);
         let sample_size = args.sample_size.unwrap_or(match run_mode {
             RunMode::Quick => 10,
-            // The default run repeats the matrix in 3 rounds (`rtbench run`),
-            // which show the spread: shorter samples keep it near 20 minutes.
+            // The default run repeats the matrix in 6 rounds (`rtbench run`),
+            // whose spread is each row's interval: shorter samples keep it
+            // within 20 minutes.
             RunMode::Default => 15,
             RunMode::Full | RunMode::Load => 100, // criterion's default
         });
@@ -180,11 +181,15 @@ impl Settings {
                 .nresamples(1_000),
             // Plots cost seconds per benchmark: only the full run makes them.
             // A 0.1 s warm-up is enough to size the iterations (the slowest
-            // is 10 ms), and is a minute of the 20-minute budget over 3 rounds.
+            // is 10 ms). 0.25 s of measurement, over 6 rounds: on this machine
+            // the noise is between rounds (a 0.2 s echo trial moves 7–10% in
+            // one server process, as much as rounds do), so 6 short rounds
+            // give a 95% interval about 2.4× narrower than 3 of 0.5 s
+            // (t₅/√6 against t₂/√3) for about 40% more time.
             RunMode::Default => c
                 .without_plots()
                 .warm_up_time(Duration::from_millis(100))
-                .measurement_time(Duration::from_millis(500))
+                .measurement_time(Duration::from_millis(250))
                 .nresamples(10_000),
             RunMode::Full | RunMode::Load => c,
         };

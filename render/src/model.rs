@@ -465,6 +465,9 @@ pub struct LoadRow {
     /// Trials of every step whose slow tail was classified, by cause;
     /// `None` when no step recorded trials.
     pub slow_trials: Option<SlowTrials>,
+    /// Its server's CPU share while the other servers' trials ran: near 0,
+    /// or it spins while idle (and taxes whoever runs beside it).
+    pub idle_cpu_share: Option<f64>,
 }
 
 /// The percentiles the latency tables show.
@@ -1293,6 +1296,9 @@ fn load_group(
                 tied_with_best: false,
                 rank_group: None,
                 slow_trials: slow_trials(measured(b).map_or(&[][..], |o| &o.steps)),
+                idle_cpu_share: measured(b)
+                    .and_then(|o| o.interleaving.as_ref())
+                    .and_then(|i| i.idle_cpu_share),
             }
         })
         .collect();

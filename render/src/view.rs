@@ -339,6 +339,7 @@ pub fn load_caption(g: &LoadGroup) -> String {
                 fmt::sig3(i.width * 100.0),
                 i.seed
             ));
+            parts.push(idle_servers(g));
         }
     }
     if let Some(w) = work {
@@ -353,6 +354,32 @@ pub fn load_caption(g: &LoadGroup) -> String {
         ));
     }
     parts.join(" · ")
+}
+
+/// Whether the servers that sat idle during the others' trials cost
+/// anything: the most any used, and the runtimes that spin while idle
+/// (over 1% of a CPU), which would tax whoever ran beside them.
+fn idle_servers(g: &LoadGroup) -> String {
+    let shares: Vec<(&str, f64)> = g
+        .rows
+        .iter()
+        .filter_map(|r| Some((r.runtime.as_str(), r.idle_cpu_share?)))
+        .collect();
+    let Some(&(worst, most)) = shares.iter().max_by(|a, b| a.1.total_cmp(&b.1)) else {
+        return "idle servers: not measured".into();
+    };
+    let spinning: Vec<&str> = shares.iter().filter(|s| s.1 > 0.01).map(|s| s.0).collect();
+    let most = format!("{}%", fmt::sig3(most * 100.0));
+    if spinning.is_empty() {
+        format!(
+            "idle servers cost nothing measurable: at most {most} of a CPU ({worst}) while the others' trials ran"
+        )
+    } else {
+        format!(
+            "spins while idle (over 1% of a CPU while the others' trials ran): {}; at most {most} ({worst})",
+            spinning.join(", ")
+        )
+    }
 }
 
 /// What a `work` group's requests cost and where it ran, e.g. `skewed: 95%

@@ -14,9 +14,9 @@ use crate::latency;
 use crate::loadgen::{OpenHists, OpenLoop, OpenOutcome};
 use crate::sweep::{self, EXTEND, MAX_BISECT, RESOLUTION};
 use hdrhistogram::Histogram;
-use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 use rtbench_format::stats::rank_interval;
 use rtbench_format::{
     Capacity, Half, Interference, PercentileInterval, Slo, SlowCause, Step, Trial, Verdict,
@@ -101,6 +101,51 @@ pub fn percentile_interval(h: &Histogram<u64>, q: f64) -> PercentileInterval {
     }
 }
 
+/// Resamples of [`trial_bootstrap`]: enough for the 2.5% and 97.5% points
+/// of a few trials' pooled percentile, cheap enough to recompute after
+/// every trial.
+const RESAMPLES: usize = 400;
+
+/// The 95% percentile-bootstrap interval of the `q` quantile of pooled
+/// trials, resampling whole trials with replacement (seeded by the data, so
+/// a step's interval is reproducible); `None` for fewer than two trials.
+pub fn trial_bootstrap(trials: &[Vec<(u64, u64)>], q: f64) -> Option<(u64, u64)> {
+    let k = trials.len();
+    if k < 2 {
+        return None;
+    }
+    let total: u64 = trials.iter().flatten().map(|v| v.1).sum();
+    let mut rng = SmallRng::seed_from_u64(total ^ (k as u64) << 48);
+    let mut picks = vec![0u64; k];
+    let mut merged: Vec<(u64, u64)> = Vec::new();
+    let mut estimates: Vec<u64> = (0..RESAMPLES)
+        .map(|_| {
+            picks.iter_mut().for_each(|m| *m = 0);
+            for _ in 0..k {
+                picks[rng.random_range(0..k)] += 1;
+            }
+            merged.clear();
+            for (t, &m) in trials.iter().zip(&picks) {
+                merged.extend(t.iter().filter(|_| m > 0).map(|&(v, c)| (v, c * m)));
+            }
+            merged.sort_unstable_by_key(|v| v.0);
+            let n: u64 = merged.iter().map(|v| v.1).sum();
+            let rank = ((q * n as f64).ceil() as u64).max(1);
+            let mut seen = 0;
+            merged
+                .iter()
+                .find(|v| {
+                    seen += v.1;
+                    seen >= rank
+                })
+                .map_or(0, |v| v.0)
+        })
+        .collect();
+    estimates.sort_unstable();
+    let at = |f: f64| estimates[((f * RESAMPLES as f64) as usize).min(RESAMPLES - 1)];
+    Some((at(0.025), at(0.975)))
+}
+
 /// The interval's relative half-width around its value (infinite without
 /// an upper bound).
 pub fn half_width(p: &PercentileInterval) -> f64 {
@@ -110,16 +155,18 @@ pub fn half_width(p: &PercentileInterval) -> f64 {
     }
 }
 
-/// Whose fault a trial's tail was: `None` unless corrected p99 far exceeds
-/// service p99 (more than twice it and 200 µs above it). The generator's
-/// part is its send lag or read delay, the server's the time from the send
-/// to the kernel's receive stamp (service time when unstamped); run delay
-/// over 1 ms on the side whose part is larger makes it the machine's.
-pub fn classify(run: &TrialRun) -> Option<SlowCause> {
+/// Whose fault a trial's tail was: `None` unless it is slow, that is its
+/// corrected p99 misses the target or far exceeds its service p99 (more than
+/// twice it and 200 µs above it). The generator's part is its send lag or
+/// read delay, the server's the time from the send to the kernel's receive
+/// stamp (service time when unstamped); run delay over 1 ms on the side
+/// whose part is larger makes it the machine's.
+pub fn classify(run: &TrialRun, slo: &Slo) -> Option<SlowCause> {
     let p99 = |h: &Histogram<u64>| h.value_at_quantile(0.99);
     let h = &run.hists;
     let (corrected, service) = (p99(&h.latency), p99(&h.service));
-    if corrected <= 2 * service || corrected - service <= 200_000 {
+    let far = corrected > 2 * service && corrected - service > 200_000;
+    if !far && h.latency.value_at_quantile(slo.quantile) <= slo.max_ns {
         return None;
     }
     let generator = p99(&h.lag).max(p99(&h.read_delay));
@@ -193,6 +240,9 @@ pub struct Pool {
     interference: Interference,
     trials: Vec<Trial>,
     reruns: u32,
+    /// Each valid trial's corrected latency, as (value, count) in value
+    /// order: what the trial bootstrap resamples.
+    per_trial: Vec<Vec<(u64, u64)>>,
 }
 
 impl Pool {
@@ -216,7 +266,21 @@ impl Pool {
             interference: Interference::default(),
             trials: Vec::new(),
             reruns: 0,
+            per_trial: Vec::new(),
         }
+    }
+
+    /// Whether the last trial added was the generator's doing (pooled only
+    /// because it was the last try).
+    pub fn last_was_generators(&self) -> bool {
+        self.trials.last().is_some_and(|t| match t.cause {
+            Some(SlowCause::Generator) => true,
+            Some(SlowCause::Machine) => {
+                t.lag_p99_ns.max(t.read_delay_p99_ns.unwrap_or(0))
+                    > t.server_p99_ns.unwrap_or(t.service_p99_ns)
+            }
+            _ => false,
+        })
     }
 
     /// Valid trials so far.
@@ -227,7 +291,7 @@ impl Pool {
     /// Adds one trial; returns whether it was pooled (`false`: the
     /// generator caused its tail, run it again unless `last_try`).
     pub fn add(&mut self, run: TrialRun, position: u32, slo: &Slo, last_try: bool) -> bool {
-        let cause = classify(&run);
+        let cause = classify(&run, slo);
         let invalid = generator_caused(&run, cause) && !last_try;
         let step = sweep::step(
             self.kind,
@@ -267,6 +331,13 @@ impl Pool {
         self.half_behind[half].0 += 1;
         self.half_behind[half].1 += u32::from(step.behind);
         add_hists(&mut self.hists, &run.hists);
+        self.per_trial.push(
+            run.hists
+                .latency
+                .iter_recorded()
+                .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                .collect(),
+        );
         let o = run.outcome;
         self.round_trips += o.round_trips;
         self.unsent += o.unsent;
@@ -286,9 +357,21 @@ impl Pool {
         true
     }
 
-    /// The target percentile's interval over the pooled trials.
+    /// The target percentile over the pooled trials, with the wider of two
+    /// 95% intervals: Lancet's order statistics of the pooled round trips,
+    /// and a bootstrap that resamples whole trials (Kalibera & Jones'
+    /// resampling at the level where the variance is). Why both: round trips
+    /// of one trial are not independent here (one 1–8 ms stall of the
+    /// machine delays hundreds in a row), so the order-statistic interval
+    /// alone was as narrow as ±3% around p99s that the next trial moved by
+    /// 10×; the trials are the independent draws.
     pub fn target(&self, slo: &Slo) -> PercentileInterval {
-        percentile_interval(&self.hists.latency, slo.quantile)
+        let mut p = percentile_interval(&self.hists.latency, slo.quantile);
+        if let Some((lo, hi)) = trial_bootstrap(&self.per_trial, slo.quantile) {
+            p.lower_ns = p.lower_ns.min(lo);
+            p.upper_ns = p.upper_ns.map(|u| u.max(hi));
+        }
+        p
     }
 
     /// The step these trials make: pooled figures, the target's interval
@@ -399,6 +482,7 @@ fn batch(
     started: Instant,
     trials: &mut impl Trials,
     states: &mut [State],
+    limit: &mut Option<f64>,
 ) -> Vec<(usize, Pool)> {
     let mut pools: Vec<(usize, f64, Pool)> = set
         .iter()
@@ -431,9 +515,16 @@ fn batch(
         for (position, k) in order.into_iter().enumerate() {
             let (i, rate, pool) = &mut pools[k];
             for attempt in 0..=MAX_RERUNS {
+                // At or above a rate where a trial and its re-run were both
+                // the generator's, the generator is at its own limit: a
+                // re-run would only cost time (its lag is in the step).
+                let last = attempt == MAX_RERUNS || limit.is_some_and(|l| *rate >= l);
                 match trials.trial(*i, *rate, position as u32) {
                     Ok(run) => {
-                        if pool.add(run, position as u32, slo, attempt == MAX_RERUNS) {
+                        if pool.add(run, position as u32, slo, last) {
+                            if attempt > 0 && pool.last_was_generators() {
+                                *limit = Some(limit.map_or(*rate, |l| l.min(*rate)));
+                            }
                             break;
                         }
                     }
@@ -469,6 +560,8 @@ pub fn search_all(
     let mut states: Vec<State> = (0..n).map(|_| State::default()).collect();
     let started = Instant::now();
     let mut salt = 0u64;
+    // The lowest rate found past the generator's own limit (see `batch`).
+    let mut limit = None;
     // The sweep.
     let mut verdicts: Vec<Vec<(f64, bool)>> = vec![Vec::new(); n];
     for f in fractions {
@@ -490,6 +583,7 @@ pub fn search_all(
             started,
             trials,
             &mut states,
+            &mut limit,
         );
         for (i, rate, ok, behind) in record(&mut states, pools, slo, trials) {
             verdicts[i].push((rate, ok));
@@ -528,6 +622,7 @@ pub fn search_all(
             started,
             trials,
             &mut states,
+            &mut limit,
         );
         for (i, rate, ok, _) in record(&mut states, pools, slo, trials) {
             if ok {
@@ -563,6 +658,7 @@ pub fn search_all(
             started,
             trials,
             &mut states,
+            &mut limit,
         );
         for (i, rate, ok, _) in record(&mut states, pools, slo, trials) {
             if ok {
@@ -749,11 +845,48 @@ mod tests {
         assert_eq!(step.verdict, Some(Verdict::Meets));
     }
 
+    /// One trial with a stall among clean ones: the pooled round trips alone
+    /// would put p99 at the stall, sure of it (±0%); resampling the trials
+    /// says that the next draw may well have no stall.
+    #[test]
+    fn a_stall_in_one_trial_widens_the_interval_to_the_trials_spread() {
+        let mut pool = Pool::new(
+            "sweep",
+            0.5,
+            OpenLoop {
+                rate: 1000.0,
+                ..base()
+            },
+        );
+        for k in 0..3 {
+            let mut r = run(10_000, 100_000, 90_000, 1_000, 80_000);
+            if k == 1 {
+                for _ in 0..500 {
+                    latency::record(&mut r.hists.latency, 5_000_000);
+                }
+            }
+            assert!(pool.add(r, k, &SLO, true));
+        }
+        let lancet = percentile_interval(&pool.hists.latency, 0.99);
+        assert!(lancet.lower_ns >= 4_900_000, "{lancet:?}");
+        let step = pool.step(&SLO);
+        let t = step.target.unwrap();
+        assert!(
+            t.lower_ns <= 110_000 && t.upper_ns.unwrap() >= 4_900_000,
+            "{t:?}"
+        );
+        assert_eq!(step.verdict, Some(Verdict::Straddles));
+        // Alike trials: the bootstrap adds nothing to the order statistics.
+        let alike: Vec<Vec<(u64, u64)>> = vec![vec![(100, 10), (200, 10)]; 3];
+        assert_eq!(trial_bootstrap(&alike, 0.5), Some((100, 100)));
+        assert_eq!(trial_bootstrap(&alike[..1], 0.5), None);
+    }
+
     #[test]
     fn a_generator_tail_is_run_again_and_a_server_tail_is_kept() {
         // Corrected 5 ms against service 100 µs: the generator's lag explains it.
         let generator = run(100, 5_000_000, 100_000, 4_900_000, 90_000);
-        assert_eq!(classify(&generator), Some(SlowCause::Generator));
+        assert_eq!(classify(&generator, &SLO), Some(SlowCause::Generator));
         let mut pool = Pool::new(
             "sweep",
             0.5,
@@ -765,11 +898,11 @@ mod tests {
         assert!(!pool.add(generator, 0, &SLO, false), "invalid: run again");
         assert_eq!(pool.trials(), 0);
         let server = run(100, 5_000_000, 100_000, 1_000, 4_000_000);
-        assert_eq!(classify(&server), Some(SlowCause::Server));
+        assert_eq!(classify(&server, &SLO), Some(SlowCause::Server));
         assert!(pool.add(server, 0, &SLO, false), "the server's tail counts");
         let mut machine = run(100, 5_000_000, 100_000, 1_000, 4_000_000);
         machine.interference.server_run_delay_ns = Some(5_000_000);
-        assert_eq!(classify(&machine), Some(SlowCause::Machine));
+        assert_eq!(classify(&machine, &SLO), Some(SlowCause::Machine));
         assert!(
             pool.add(machine, 0, &SLO, false),
             "the server's CPU was taken: kept"
@@ -777,7 +910,10 @@ mod tests {
         let step = pool.step(&SLO);
         assert_eq!((step.reruns, step.trials.len()), (1, 3));
         assert!(step.trials[0].invalid && !step.trials[1].invalid);
-        assert_eq!(classify(&run(100, 100_000, 90_000, 1_000, 80_000)), None);
+        assert_eq!(
+            classify(&run(100, 100_000, 90_000, 1_000, 80_000), &SLO),
+            None
+        );
     }
 
     /// Fake runtimes with a capacity each: p99 100 µs below it, 5 ms above;

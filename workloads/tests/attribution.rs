@@ -9,9 +9,39 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use rtbench_format::{Slo, SlowCause};
 use rtbench_workloads::loadgen::{
     Arrivals, LoadGen, MultiGen, OpenHists, OpenLoop, OpenOutcome, Wait,
 };
+use rtbench_workloads::trials::{self, Pool, TrialRun};
+
+const SLO: Slo = Slo {
+    quantile: 0.99,
+    max_ns: 1_000_000,
+};
+
+/// Whose fault the trial's tail was, and whether a pool would take it (a
+/// trial the generator caused is left out and run again).
+fn verdict(out: OpenOutcome, hists: OpenHists) -> (Option<SlowCause>, bool) {
+    let run = TrialRun {
+        outcome: out,
+        hists,
+        cpu: Default::default(),
+        interference: Default::default(),
+    };
+    let cause = trials::classify(&run, &SLO);
+    let cfg = OpenLoop {
+        rate: RATE,
+        warmup: Duration::ZERO,
+        duration: Duration::from_secs(1),
+        arrivals: Arrivals::Even,
+        wait: Wait::Sleep,
+        drain: Duration::from_secs(1),
+        stall: Duration::from_secs(10),
+    };
+    let pooled = Pool::new("sweep", 1.0, cfg).add(run, 0, &SLO, false);
+    (cause, pooled)
+}
 
 /// Stalls of 5 ms every 100 ms, on one side or the other.
 const PERIOD: Duration = Duration::from_millis(100);
@@ -155,7 +185,18 @@ fn a_stalled_generator_is_blamed_on_the_generator() {
                 out.queued <= out.round_trips / 200 + explained_by_server(&h),
                 "the generator's late sends were counted as queued by the server",
             ));
-        (report("stalled generator", &out, &h), verdict)
+        let figures = report("stalled generator", &out, &h);
+        let (cause, pooled) = self::verdict(out, h);
+        let verdict = verdict
+            .and(check(
+                cause == Some(SlowCause::Generator),
+                &format!("classified {cause:?}, not generator-side"),
+            ))
+            .and(check(
+                !pooled,
+                "a generator-side trial was pooled, not re-run",
+            ));
+        (figures, verdict)
     });
 }
 
@@ -218,7 +259,15 @@ fn a_stalled_server_is_blamed_on_the_server() {
                 out.queued <= out.round_trips / 200 + explained_by_server(&h),
                 "more queued sends than the server's stalls explain",
             ));
-        (report("stalled server", &out, &h), verdict)
+        let figures = report("stalled server", &out, &h);
+        let (cause, pooled) = self::verdict(out, h);
+        let verdict = verdict
+            .and(check(
+                cause == Some(SlowCause::Server),
+                &format!("classified {cause:?}, not server-side"),
+            ))
+            .and(check(pooled, "a server-side trial was re-run away"));
+        (figures, verdict)
     });
 }
 
