@@ -18,7 +18,7 @@ fn main() {
         fractions: sweep::FRACTIONS,
         step: |mode| match mode {
             // The quick run checks that everything works, within 4 minutes.
-            RunMode::Quick => (Duration::from_millis(20), Duration::from_millis(100)),
+            RunMode::Quick => (Duration::from_millis(20), Duration::from_millis(80)),
             RunMode::Full => (Duration::from_millis(500), Duration::from_secs(5)),
             // Default runs its trials once (`rtbench run`): 0.2 s steps keep them,
             // with the work bench, within 20 minutes, and the rounds show

@@ -177,7 +177,7 @@ impl Settings {
             RunMode::Quick => c
                 .without_plots()
                 .warm_up_time(Duration::from_millis(100))
-                .measurement_time(Duration::from_millis(300))
+                .measurement_time(Duration::from_millis(200))
                 .nresamples(1_000),
             // Plots cost seconds per benchmark: only the full run makes them.
             // A 0.1 s warm-up is enough to size the iterations (the slowest
