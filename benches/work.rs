@@ -43,12 +43,12 @@ impl SweepCase for Case {
 }
 
 fn seed() -> u64 {
-    match std::env::var("RTBENCH_WORK_SEED") {
-        Ok(v) => v.parse().unwrap_or_else(|_| {
-            eprintln!("error: RTBENCH_WORK_SEED={v:?} is not a number");
+    match rtbench_harness::vars::work_seed() {
+        Ok(seed) => seed.unwrap_or(SEED),
+        Err(e) => {
+            eprintln!("error: {e}");
             std::process::exit(2)
-        }),
-        Err(_) => SEED,
+        }
     }
 }
 
@@ -147,7 +147,7 @@ fn main() {
         budget: |mode| match mode {
             RunMode::Quick => Duration::ZERO,
             RunMode::Full => Duration::from_secs(1800),
-            RunMode::Default | RunMode::Load => Duration::from_secs(80),
+            RunMode::Default | RunMode::Load => Duration::from_secs(60),
         },
     };
     sweeps::main(spec, |settings| {

@@ -2,6 +2,8 @@
 //! server (as wrk2 or oha are for HTTP): closed loop, or open loop at a fixed
 //! rate with latency measured from the intended send time.
 
+use crate::input::{self, Usage};
+use crate::out;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use rtbench_format::{
@@ -12,7 +14,7 @@ use rtbench_workloads::latency;
 use rtbench_workloads::loadgen::{Arrivals, LoadGen, OpenHists, OpenLoop, Wait};
 use rtbench_workloads::sweep;
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -21,20 +23,21 @@ pub struct LoadArgs {
     /// The echo server, e.g. 127.0.0.1:7000.
     #[arg(long)]
     addr: String,
-    /// Concurrent connections.
-    #[arg(long, default_value_t = 16)]
+    /// Concurrent connections (1 to 10000).
+    #[arg(long, default_value_t = 16, value_parser = input::count(1, input::MAX_CONNECTIONS))]
     connections: usize,
-    /// Bytes per message.
-    #[arg(long, default_value_t = 64)]
+    /// Bytes per message (1 to 1 MiB).
+    #[arg(long, default_value_t = 64, value_parser = input::count(1, input::MAX_MSG_BYTES))]
     size: usize,
-    /// Offered round trips/s over all connections (open loop); omit for closed loop.
-    #[arg(long)]
+    /// Offered round trips/s over all connections (open loop, up to 1e7);
+    /// omit for closed loop.
+    #[arg(long, value_parser = input::rate)]
     rate: Option<f64>,
-    /// How long to record, e.g. 5s, 500ms.
-    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    /// How long to record: seconds (3, 2.5) or e.g. 5s, 500ms; up to 1 day.
+    #[arg(long, default_value = "5s", value_parser = input::positive_duration)]
     duration: Duration,
-    /// Unrecorded time before it.
-    #[arg(long, default_value = "500ms", value_parser = humantime::parse_duration)]
+    /// Unrecorded time before it (same forms; up to 1 day).
+    #[arg(long, default_value = "500ms", value_parser = input::duration)]
     warmup: Duration,
     /// How intended send times are spaced (open loop).
     #[arg(long, value_enum, default_value_t = ArrivalsArg::Even)]
@@ -82,6 +85,14 @@ struct Report {
     /// Open loop: sends that waited for their connection's previous round
     /// trip (not in `lag`, which is the generator's own lateness).
     queued: u64,
+    /// Round trips sent but not back at the deadline (see `deadline_secs`).
+    outstanding: u64,
+    /// The load's hard bound from its first send: warm-up + duration +
+    /// drain (open loop: sends of the window may go on that long after it;
+    /// closed loop: as long, for the last batch) + a fixed grace.
+    deadline_secs: f64,
+    /// Whether the load ran into that bound and stopped there.
+    stopped_at_deadline: bool,
     /// Open loop: corrected latency. Closed loop: the round trip.
     latency: Latency,
     service: Option<Latency>,
@@ -90,48 +101,100 @@ struct Report {
     step: Option<Step>,
 }
 
-pub fn run(a: LoadArgs) -> anyhow::Result<()> {
-    let addr = resolve(&a.addr)?;
-    if !addr.ip().is_loopback() && !a.allow_remote {
-        bail!("--addr {addr} is not a loopback address; pass --allow-remote to load another host");
+/// The fixed part of a load's hard bound: past its drain, this long for
+/// the round trips still out to come back.
+const GRACE: Duration = Duration::from_secs(2);
+
+/// What the flags ask for together, each being in range (clap checked that).
+fn check(a: &LoadArgs) -> Result<(), Usage> {
+    let payload = a.connections.saturating_mul(a.size).saturating_mul(2);
+    if payload > input::MAX_PAYLOAD_BYTES {
+        return Err(Usage(format!(
+            "--connections {} × --size {} holds {} MiB of messages and their echoes; at most {} MiB",
+            a.connections,
+            a.size,
+            payload >> 20,
+            input::MAX_PAYLOAD_BYTES >> 20
+        )));
     }
-    if a.connections == 0 || a.size == 0 {
-        bail!("--connections and --size must be at least 1");
-    }
-    if let Some(r) = a.rate
-        && !(r.is_finite() && r > 0.0)
+    if let Some(rate) = a.rate
+        && rate * a.duration.as_secs_f64() < 1.0
     {
-        bail!("--rate {r} is not a positive number of round trips/s");
-    }
-    if a.duration.is_zero() {
-        bail!("--duration must be longer than zero");
-    }
-    let mut lg = LoadGen::connect_any(addr, a.connections, a.size)
-        .with_context(|| format!("cannot load {addr}"))?;
-    let report = match a.rate {
-        Some(rate) => open(&mut lg, &a, addr, rate)?,
-        None => closed(&mut lg, &a, addr)?,
-    };
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print_text(&report);
-    }
-    if let Some(dir) = &a.results {
-        let path = write_results(dir, &a, &report)?;
-        eprintln!("results -> {}", path.display());
+        return Err(Usage(format!(
+            "--rate {} for --duration {} schedules no round trip in the window \
+             (rate × duration < 1); raise either",
+            input::rate_text(rate),
+            humantime::format_duration(a.duration)
+        )));
     }
     Ok(())
 }
 
-fn resolve(addr: &str) -> anyhow::Result<SocketAddr> {
-    addr.to_socket_addrs()
-        .ok()
-        .and_then(|mut it| it.next())
-        .with_context(|| format!("--addr {addr:?} is not a host:port address"))
+pub fn run(a: LoadArgs) -> anyhow::Result<()> {
+    check(&a)?;
+    let addr = input::resolve(&a.addr)?;
+    if !addr.ip().is_loopback() && !a.allow_remote {
+        bail!("--addr {addr} is not a loopback address; pass --allow-remote to load another host");
+    }
+    let mut lg = LoadGen::connect_any(addr, a.connections, a.size)
+        .with_context(|| format!("cannot load {addr}"))?;
+    // Warm-up + duration + drain (the open loop's, as long as the window)
+    // + grace, from the first send: nothing of the load runs past it.
+    let bound = a.warmup + a.duration + a.duration + GRACE;
+    // The run folder before the measurement: an output path that cannot be
+    // written fails now, not after the load; and it is this run's own.
+    let run_dir = match &a.results {
+        Some(dir) => {
+            let run = RunDir::create_new(dir, "load");
+            Some(run.with_context(|| {
+                format!("--results {}: cannot create a run folder", dir.display())
+            })?)
+        }
+        None => None,
+    };
+    let measured = match a.rate {
+        Some(rate) => open(&mut lg, &a, addr, rate, bound),
+        None => closed(&mut lg, &a, addr, bound),
+    };
+    let report = match measured {
+        Ok(report) => report,
+        Err(e) => {
+            if let Some(run) = &run_dir {
+                let _ = std::fs::remove_dir(&run.path);
+            }
+            return Err(e);
+        }
+    };
+    if report.stopped_at_deadline {
+        eprintln!(
+            "rtbench load: stopped at its bound of {:.1} s (warm-up + duration + drain + {} s \
+             grace) with {} round trip(s) outstanding: {addr} answers too slowly to finish",
+            report.deadline_secs,
+            GRACE.as_secs(),
+            report.outstanding
+        );
+    }
+    // Printed before the results are written; a reader that has gone
+    // (`| head`) does not keep them from being written.
+    let printed = if a.json {
+        out::print(&format!("{}\n", serde_json::to_string_pretty(&report)?))
+    } else {
+        out::print(&text(&report))
+    };
+    if let Some(run) = run_dir {
+        let path = write_results(run, &a, &report)?;
+        eprintln!("results -> {}", path.display());
+    }
+    printed
 }
 
-fn open(lg: &mut LoadGen, a: &LoadArgs, addr: SocketAddr, rate: f64) -> anyhow::Result<Report> {
+fn open(
+    lg: &mut LoadGen,
+    a: &LoadArgs,
+    addr: SocketAddr,
+    rate: f64,
+    bound: Duration,
+) -> anyhow::Result<Report> {
     let arrivals = match a.arrivals {
         ArrivalsArg::Even => Arrivals::Even,
         ArrivalsArg::Poisson => Arrivals::Poisson { seed: a.seed },
@@ -152,7 +215,7 @@ fn open(lg: &mut LoadGen, a: &LoadArgs, addr: SocketAddr, rate: f64) -> anyhow::
     rtbench_runtimes::sys::set_timer_slack(Duration::from_nanos(1));
     let mut hists = OpenHists::default();
     let out = lg
-        .run_open(&cfg, &mut hists)
+        .run_open_within(&cfg, &mut hists, GRACE)
         .with_context(|| format!("load on {addr}"))?;
     let step = sweep::step("sweep", 1.0, &cfg, &out, &hists, Default::default(), &a.slo);
     Ok(Report {
@@ -167,6 +230,9 @@ fn open(lg: &mut LoadGen, a: &LoadArgs, addr: SocketAddr, rate: f64) -> anyhow::
         round_trips: step.round_trips,
         unsent: step.unsent,
         queued: step.queued,
+        outstanding: out.outstanding,
+        deadline_secs: bound.as_secs_f64(),
+        stopped_at_deadline: out.outstanding > 0,
         latency: step.latency.clone(),
         service: Some(step.service.clone()),
         lag: Some(step.lag.clone()),
@@ -176,23 +242,40 @@ fn open(lg: &mut LoadGen, a: &LoadArgs, addr: SocketAddr, rate: f64) -> anyhow::
 
 /// Closed loop for about `duration`: a first short batch sizes the next ones
 /// (~50 ms each), since the generator's closed loop counts round trips.
-fn closed(lg: &mut LoadGen, a: &LoadArgs, addr: SocketAddr) -> anyhow::Result<Report> {
+/// Every batch ends by the load's `bound` from now, whatever the server does.
+fn closed(
+    lg: &mut LoadGen,
+    a: &LoadArgs,
+    addr: SocketAddr,
+    bound: Duration,
+) -> anyhow::Result<Report> {
     let stall = Duration::from_secs(10);
+    let deadline = Instant::now() + bound;
     let ctx = || format!("load on {addr}");
     let mut scratch = latency::histogram();
     let first = 4 * a.connections as u64;
-    let t = lg.run(first, &mut scratch, stall).with_context(ctx)?;
-    let mut batch = ((first as f64 / t.as_secs_f64().max(1e-6)) * 0.05) as u64;
-    batch = batch.max(a.connections as u64);
+    let o = lg
+        .run_within(first, &mut scratch, stall, deadline)
+        .with_context(ctx)?;
+    let mut outstanding = o.outstanding;
+    let per_sec = o.round_trips as f64 / o.elapsed.as_secs_f64().max(1e-6);
+    let batch = ((per_sec * 0.05) as u64).max(a.connections as u64);
     let warm_until = Instant::now() + a.warmup;
-    while Instant::now() < warm_until {
-        lg.run(batch, &mut scratch, stall).with_context(ctx)?;
+    while outstanding == 0 && Instant::now() < warm_until {
+        let o = lg
+            .run_within(batch, &mut scratch, stall, deadline)
+            .with_context(ctx)?;
+        outstanding = o.outstanding;
     }
     let mut hist = latency::histogram();
     let (mut done, mut elapsed) = (0u64, Duration::ZERO);
-    while elapsed < a.duration {
-        elapsed += lg.run(batch, &mut hist, stall).with_context(ctx)?;
-        done += batch;
+    while outstanding == 0 && elapsed < a.duration {
+        let o = lg
+            .run_within(batch, &mut hist, stall, deadline)
+            .with_context(ctx)?;
+        elapsed += o.elapsed;
+        done += o.round_trips;
+        outstanding = o.outstanding;
     }
     Ok(Report {
         addr,
@@ -202,10 +285,17 @@ fn closed(lg: &mut LoadGen, a: &LoadArgs, addr: SocketAddr) -> anyhow::Result<Re
         offered_rate: None,
         arrivals: None,
         seed: None,
-        achieved_rate: done as f64 / elapsed.as_secs_f64(),
+        achieved_rate: if elapsed.is_zero() {
+            0.0
+        } else {
+            done as f64 / elapsed.as_secs_f64()
+        },
         round_trips: done,
         unsent: 0,
         queued: 0,
+        outstanding,
+        deadline_secs: bound.as_secs_f64(),
+        stopped_at_deadline: outstanding > 0,
         latency: latency::summarize(&hist, "round-trip"),
         service: None,
         lag: None,
@@ -213,38 +303,57 @@ fn closed(lg: &mut LoadGen, a: &LoadArgs, addr: SocketAddr) -> anyhow::Result<Re
     })
 }
 
-fn print_text(r: &Report) {
-    match r.offered_rate {
-        Some(rate) => println!(
-            "{}: {} connections, {} B, open loop at {rate:.0} round trips/s ({})",
+/// The text report: what was asked, what was done, the latency table.
+fn text(r: &Report) -> String {
+    use std::fmt::Write as _;
+    let mut t = String::new();
+    let _ = match r.offered_rate {
+        Some(rate) => writeln!(
+            t,
+            "{}: {} connections, {} B, open loop at {} round trips/s ({})",
             r.addr,
             r.connections,
             r.msg_bytes,
+            input::rate_text(rate),
             r.arrivals.unwrap_or("even")
         ),
-        None => println!(
+        None => writeln!(
+            t,
             "{}: {} connections, {} B, closed loop",
             r.addr, r.connections, r.msg_bytes
         ),
-    }
-    println!(
-        "achieved {:.0} round trips/s ({} round trips, {} unsent, {} queued behind a busy connection)",
-        r.achieved_rate, r.round_trips, r.unsent, r.queued
+    };
+    let _ = writeln!(
+        t,
+        "achieved {} round trips/s ({} round trips, {} unsent, {} queued behind a busy connection)",
+        input::rate_text(r.achieved_rate),
+        r.round_trips,
+        r.unsent,
+        r.queued
     );
-    println!(
+    if r.stopped_at_deadline {
+        let _ = writeln!(
+            t,
+            "stopped at its bound of {:.1} s with {} round trip(s) outstanding (sent, never fully echoed)",
+            r.deadline_secs, r.outstanding
+        );
+    }
+    let _ = writeln!(
+        t,
         "{:<14} {:>10} {:>10} {:>10} {:>10} {:>10}",
         "", "p50", "p90", "p99", "p99.9", "max"
     );
     let us = |ns: u64| format!("{:.1} us", ns as f64 / 1e3);
-    let row = |name: &str, l: &Latency| {
-        println!(
+    let mut row = |name: &str, l: &Latency| {
+        let _ = writeln!(
+            t,
             "{name:<14} {:>10} {:>10} {:>10} {:>10} {:>10}",
             us(l.p50_ns),
             us(l.p90_ns),
             us(l.p99_ns),
             us(l.p999_ns),
             us(l.max_ns)
-        )
+        );
     };
     if r.mode == "open" {
         row("latency", &r.latency);
@@ -257,20 +366,14 @@ fn print_text(r: &Report) {
     if let Some(l) = &r.lag {
         row("generator lag", l);
     }
+    t
 }
 
 /// A run folder of one benchmark, `load/<addr>/<case>`, that `rtbench
 /// report` renders: an echo row (closed loop) or a latency row (open loop).
-fn write_results(dir: &std::path::Path, a: &LoadArgs, r: &Report) -> anyhow::Result<PathBuf> {
-    let now = SystemTime::now();
-    let stamp = humantime::format_rfc3339_seconds(now).to_string();
-    let run_id = format!(
-        "{}-load",
-        stamp.replace([':', '-'], "").trim_end_matches('Z')
-    );
-    let run = RunDir {
-        path: dir.join(&run_id),
-    };
+fn write_results(run: RunDir, a: &LoadArgs, r: &Report) -> anyhow::Result<PathBuf> {
+    let stamp = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let run_id = run.id();
     let external = format!("external {}", r.addr);
     let description = Description {
         name: external.clone(),
@@ -295,6 +398,7 @@ fn write_results(dir: &std::path::Path, a: &LoadArgs, r: &Report) -> anyhow::Res
         seed: None,
         orders: Vec::new(),
         noise: None,
+        selected: Vec::new(),
     })
     .with_context(|| run.meta_path().display().to_string())?;
     let case = rtbench_workloads::echo::EchoCase {

@@ -2,11 +2,14 @@
 //! carry, drive any echo server with the load generator, and render reports
 //! from raw results.
 
+mod input;
 mod load;
+mod out;
 mod run;
 mod serve;
 
 use clap::{Parser, Subcommand};
+use out::outln;
 use rtbench_runtimes::{Config, entries, env};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -73,6 +76,14 @@ fn main() -> ExitCode {
     };
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of our output has gone (`| head`): not an error.
+        Err(e) if out::is_closed(&e) => ExitCode::SUCCESS,
+        // What was asked cannot be (a bad variable, flags that do not go
+        // together): one line, and 2 as for a bad flag.
+        Err(e) if e.downcast_ref::<input::Usage>().is_some() => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -89,34 +100,31 @@ fn run(command: Command) -> anyhow::Result<()> {
                     Ok(_) => "available".to_string(),
                     Err(why) => format!("unavailable: {why}"),
                 };
-                println!("{:<12} {:<16} {state}", entry.name, entry.flavor.as_str());
+                outln!("{:<12} {:<16} {state}", entry.name, entry.flavor.as_str())?;
             }
         }
         Command::Env { json } => {
             let e = env::probe();
             if json {
-                println!("{}", serde_json::to_string_pretty(&e)?);
+                outln!("{}", serde_json::to_string_pretty(&e)?)?;
             } else {
                 let memlock = e
                     .memlock_bytes
                     .map_or("unlimited".to_string(), |b| format!("{} KiB", b / 1024));
-                println!("kernel        {}", e.kernel);
-                println!("cpu           {}", e.cpu_model);
-                println!("cores         {}", e.cores);
-                println!("memlock       {memlock}");
-                println!("io_uring      {}", e.io_uring);
-                println!("rustc         {}", e.rustc);
-                println!(
-                    "timer slack   {}",
-                    e.timer_slack_ns
-                        .map_or("unknown".into(), |ns| format!("{ns} ns"))
-                );
+                let slack = e
+                    .timer_slack_ns
+                    .map_or("unknown".into(), |ns| format!("{ns} ns"));
+                out::print(&format!(
+                    "kernel        {}\ncpu           {}\ncores         {}\nmemlock       {memlock}\n\
+                     io_uring      {}\nrustc         {}\ntimer slack   {slack}\n",
+                    e.kernel, e.cpu_model, e.cores, e.io_uring, e.rustc
+                ))?;
             }
         }
         Command::Load(args) => load::run(args)?,
         Command::Serve(args) => serve::run(args)?,
         Command::Run(args) => run::run(args)?,
-        Command::Schema => print!("{}", rtbench_render::results_schema()),
+        Command::Schema => out::print(&rtbench_render::results_schema())?,
         Command::Report {
             results,
             out,
@@ -128,21 +136,25 @@ fn run(command: Command) -> anyhow::Result<()> {
                     .path
                     .join(rtbench_render::REPORT_DIR),
             };
-            report(results, out, baseline, true)?
+            report(results, out, baseline, true, None)?
         }
     }
     Ok(())
 }
 
-/// Renders `results` into `out`, listing the files written when `list`.
+/// Renders `results` into `out` (swapped in whole: a failed render leaves
+/// `out` as it was), listing the files written when `list`. `selected`: the
+/// ids the run asked for, when the caller knows them (`rtbench run`), else
+/// what its meta.json recorded.
 fn report(
     results: PathBuf,
     out: PathBuf,
     baseline: Option<PathBuf>,
     list: bool,
+    selected: Option<&[String]>,
 ) -> anyhow::Result<()> {
     let lock = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock");
-    let rendered = rtbench_render::render(&rtbench_render::Options {
+    let options = rtbench_render::Options {
         results,
         out,
         baseline,
@@ -150,12 +162,16 @@ fn report(
             path: lock,
             crates: rtbench_harness::plan::versioned_crates(),
         }),
-    })?;
+    };
+    let rendered = rtbench_render::render_selected(&options, selected)?;
     for problem in &rendered.problems {
         eprintln!("warning: skipped unreadable {problem}");
     }
+    for warning in &rendered.warnings {
+        eprintln!("warning: {warning}");
+    }
     for file in rendered.files.iter().filter(|_| list) {
-        println!("{}", file.display());
+        outln!("{}", file.display())?;
     }
     Ok(())
 }

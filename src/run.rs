@@ -37,15 +37,17 @@ pub struct RunArgs {
     /// The widest matrix (`RTBENCH_FULL=1`).
     #[arg(long)]
     full: bool,
-    /// Repeat the whole matrix this many times (default: 1 quick, 6 otherwise;
-    /// the interleaved benches run once, their trials being their repetitions).
-    #[arg(long)]
+    /// Repeat the whole matrix this many times, 1 to 1000 (default: 1 quick,
+    /// 6 otherwise; the interleaved benches run once, their trials being
+    /// their repetitions).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
     rounds: Option<u32>,
     /// Seed of the runtime order shuffle (default: from the clock; recorded).
     #[arg(long)]
     seed: Option<u64>,
-    /// Kill a benchmark process that prints nothing for this long (recorded as hung).
-    #[arg(long, default_value = "120s", value_parser = humantime::parse_duration,
+    /// Kill a benchmark process that prints nothing for this long (recorded
+    /// as hung): seconds or e.g. 120s, 5m; above 0, up to 1 day.
+    #[arg(long, default_value = "120s", value_parser = crate::input::positive_duration,
           env = "RTBENCH_WATCHDOG")]
     watchdog: Duration,
     /// Root of the run folders.
@@ -89,6 +91,9 @@ enum Outcome {
 }
 
 pub fn run(a: RunArgs) -> anyhow::Result<()> {
+    // Every variable the bench processes will read, parsed as they parse
+    // it, before anything is built: a bad one is this process's error.
+    rtbench_harness::vars::check().map_err(crate::input::Usage)?;
     let root = std::env::current_dir()?.join(&a.results);
     let mode_env: Vec<(&str, &str)> = if a.quick {
         vec![("RTBENCH_QUICK", "1")]
@@ -106,15 +111,18 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos() as u64)
     });
+    if let Some(unknown) = a.bench.iter().find(|b| !BENCHES.contains(&b.as_str())) {
+        bail!(crate::input::Usage(format!(
+            "--bench {unknown} is not one of {}",
+            BENCHES.join(", ")
+        )));
+    }
     let exes = build_benches()?;
     let wanted: Vec<&str> = BENCHES
         .iter()
         .copied()
         .filter(|b| a.bench.is_empty() || a.bench.iter().any(|w| w == b))
         .collect();
-    if let Some(unknown) = a.bench.iter().find(|b| !BENCHES.contains(&b.as_str())) {
-        bail!("--bench {unknown} is not one of {}", BENCHES.join(", "));
-    }
     let mut groups = Vec::new();
     for bench in wanted {
         let exe = exes
@@ -125,17 +133,12 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     if groups.is_empty() {
         bail!("no benchmark matches the filter");
     }
-    let run_id = format!(
-        "{}-{}",
-        humantime::format_rfc3339_seconds(SystemTime::now())
-            .to_string()
-            .replace([':', '-'], "")
-            .trim_end_matches('Z'),
-        std::process::id()
-    );
-    let run = RunDir {
-        path: root.join(&run_id),
-    };
+    // A folder of its own, created exclusively (never another run's).
+    let run = RunDir::create_new(&root, &std::process::id().to_string())
+        .with_context(|| format!("cannot create a run folder in {}", root.display()))?;
+    let run_id = run.id();
+    // What the run asks for: the report calls what is absent of it missing.
+    let selected: Vec<String> = groups.iter().flat_map(|g| g.ids.clone()).collect();
     let logs = run.path.join("logs");
     std::fs::create_dir_all(&logs).with_context(|| logs.display().to_string())?;
     let per_round: usize = groups.iter().map(|g| g.ids.len()).sum();
@@ -183,6 +186,8 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
         .collect();
     let mut orders = Vec::new();
     let mut done_before = 0u64;
+    // Every asked-for result of every round that did not measure or skip.
+    let mut bad: Vec<Bad> = Vec::new();
     for round in 1..=rounds {
         let mut order = runtimes.clone();
         order.shuffle(&mut SmallRng::seed_from_u64(
@@ -218,35 +223,50 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
             ];
             let log = logs.join(format!("r{round}-{}-{}.log", g.bench, g.runtime));
             others.sample();
-            let outcome = run_group(g, &mode_env, &env, &log, a.watchdog, &bar, done_before)?;
+            let (outcome, lost) =
+                run_group(g, &mode_env, &env, &log, a.watchdog, &bar, done_before)?;
             others.sample();
             let written = files_of(&run, g, round);
-            let what = match &outcome {
-                Outcome::Exited(s) if s.success() => "ok".to_string(),
-                Outcome::Exited(s) => match s.signal() {
+            let process = match &outcome {
+                Outcome::Exited(s) if s.success() => None,
+                Outcome::Exited(s) => Some(match s.signal() {
                     Some(sig) => {
                         let id = last_started(&log).filter(|id| !written.contains(id));
-                        record(
-                            &run,
-                            g,
-                            round,
-                            id.as_deref(),
-                            Status::Crashed,
-                            &signal_text(sig),
-                        )?;
-                        format!("CRASHED ({})", signal_text(sig))
+                        let why = signal_text(sig);
+                        if let Err(e) = record(&run, g, round, id.as_deref(), Status::Crashed, &why)
+                        {
+                            say(format!("rtbench: {e:#}"));
+                        }
+                        format!("CRASHED ({why})")
                     }
                     None => format!("exit {}", s.code().unwrap_or(-1)),
-                },
+                }),
                 Outcome::Hung { id } => {
                     let why = format!(
                         "no output for {}; killed by the watchdog",
                         humantime::format_duration(a.watchdog)
                     );
-                    record(&run, g, round, id.as_deref(), Status::Hung, &why)?;
-                    format!("HUNG ({why})")
+                    if let Err(e) = record(&run, g, round, id.as_deref(), Status::Hung, &why) {
+                        say(format!("rtbench: {e:#}"));
+                    }
+                    Some(format!("HUNG ({why})"))
                 }
             };
+            // The console says what the results say.
+            let tally = Tally::read(&run, g, round, &lost);
+            let mut what = tally.line();
+            if let Some(p) = &process {
+                what = format!("{what}; {p}");
+            }
+            bad.extend(tally.bad(round));
+            if tally.bad(round).is_empty() && process.is_some() {
+                // Every result is there, yet the process failed: say so.
+                bad.push(Bad {
+                    id: format!("{}/{}", g.bench, g.runtime),
+                    round,
+                    what: process.clone().unwrap_or_default(),
+                });
+            }
             done_before += g.ids.len() as u64;
             bar.set_position(done_before);
             say(format!(
@@ -267,39 +287,217 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
         probes.extend(after);
     }
     bar.finish_and_clear();
-    let mut meta = run
-        .read_meta()
-        .with_context(|| "the run wrote no meta.json")?;
-    meta.rounds = rounds;
-    meta.seed = Some(seed);
-    meta.orders = orders;
-    meta.noise = Some(MachineNoise {
-        probes,
-        others: others.top(10),
-        method: format!(
-            "every task in /proc/*/task/* sampled before and after each benchmark process and \
-             each CPU probe: CPU time (schedstat's sum_exec_runtime) since its previous sample, \
-             counted when its last CPU (stat field 39) is one of {cpus:?}; this process, its \
-             parent chain and its descendants left out; tasks that started and ended between \
-             two samples are missed. Probes: one pinned thread per CPU spinning on \
-             CLOCK_MONOTONIC for {} s, all at once; gaps over {} µs are lost time",
-            probe_time.as_secs_f64(),
-            rtbench_workloads::interference::GAP.as_micros()
-        ),
-    });
-    run.write_meta(&meta)
-        .with_context(|| run.meta_path().display().to_string())?;
+    // What went wrong with the run itself (beside its results): reported
+    // after the report is rendered, and the run then exits non-zero.
+    let mut errors: Vec<String> = Vec::new();
+    match run.read_meta() {
+        Ok(meta) => {
+            let meta = RunMeta {
+                rounds,
+                seed: Some(seed),
+                orders,
+                noise: Some(MachineNoise {
+                    probes,
+                    others: others.top(10),
+                    method: noise_method(&cpus, probe_time),
+                }),
+                selected: selected.clone(),
+                ..meta
+            };
+            if let Err(e) = run.write_meta(&meta) {
+                errors.push(format!("cannot write {}: {e}", run.meta_path().display()));
+            }
+        }
+        Err(e) => errors.push(format!("the run has no readable meta.json ({e})")),
+    }
     let mut outs = vec![run.path.join("report")];
     if a.publish {
         outs.push(PathBuf::from("reports"));
     }
     outs.extend(a.out.clone());
+    let mut rendered = Vec::new();
     for out in &outs {
-        crate::report(run.path.clone(), out.clone(), None, false)?;
+        match crate::report(run.path.clone(), out.clone(), None, false, Some(&selected)) {
+            Ok(()) => rendered.push(out),
+            Err(e) => errors.push(format!(
+                "cannot render the report into {}: {e:#}",
+                out.display()
+            )),
+        }
     }
-    summary(&outs[0])?;
-    eprintln!("report: {}", outs[0].join("index.html").display());
+    if let Some(out) = rendered.first() {
+        if let Err(e) = summary(out) {
+            errors.push(format!("{e:#}"));
+        }
+        eprintln!("report: {}", out.join("index.html").display());
+    }
+    if !bad.is_empty() {
+        eprintln!(
+            "\nrtbench: {} of the results asked for did not measure:",
+            bad.len()
+        );
+        for b in &bad {
+            eprintln!("  {} (round {}): {}", b.id, b.round, b.what);
+        }
+        errors.push(format!(
+            "{} of {total} asked-for results did not measure ({})",
+            bad.len(),
+            Bad::counts(&bad)
+        ));
+    }
+    if !errors.is_empty() {
+        bail!("{}", errors.join("; "));
+    }
     Ok(())
+}
+
+/// How meta.json's `noise` was measured.
+fn noise_method(cpus: &[usize], probe_time: Duration) -> String {
+    format!(
+        "every task in /proc/*/task/* sampled before and after each benchmark process and \
+         each CPU probe: CPU time (schedstat's sum_exec_runtime) since its previous sample, \
+         counted when its last CPU (stat field 39) is one of {cpus:?}; this process, its \
+         parent chain and its descendants left out; tasks that started and ended between \
+         two samples are missed. Probes: one pinned thread per CPU spinning on \
+         CLOCK_MONOTONIC for {} s, all at once; gaps over {} µs are lost time",
+        probe_time.as_secs_f64(),
+        rtbench_workloads::interference::GAP.as_micros()
+    )
+}
+
+/// One asked-for result of one round that did not measure or skip.
+struct Bad {
+    id: String,
+    round: u32,
+    /// `failed: <error>`, `hung`, `missing (…)`, …
+    what: String,
+}
+
+impl Bad {
+    /// `2 failed, 1 hung`: how many of each kind.
+    fn counts(bad: &[Bad]) -> String {
+        let mut by: BTreeMap<&str, usize> = BTreeMap::new();
+        for b in bad {
+            let kind = b.what.split([' ', ':', ';']).next().unwrap_or("?");
+            *by.entry(kind).or_default() += 1;
+        }
+        by.iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// What the results files of one group's round say, id by id.
+#[derive(Debug, Default)]
+struct Tally {
+    ok: usize,
+    /// Skipped ids' reasons.
+    skipped: Vec<String>,
+    /// (id, status, error) of each result that failed, hung or crashed.
+    broken: Vec<(String, Status, String)>,
+    /// (id, why) of each id without a readable results file.
+    missing: Vec<(String, String)>,
+}
+
+impl Tally {
+    /// Reads the group's results of `round`; `lost` are the ids whose results
+    /// the process said it could not write, with the error.
+    fn read(run: &RunDir, g: &Group, round: u32, lost: &BTreeMap<String, String>) -> Tally {
+        let mut t = Tally::default();
+        for id in &g.ids {
+            let path = run
+                .bench_dir()
+                .join(rtbench_format::bench_file_name_in_round(id, round));
+            if !path.exists() {
+                let why = lost.get(id).map_or_else(
+                    || "no results file".to_string(),
+                    |e| format!("lost: cannot write results: {e}"),
+                );
+                t.missing.push((id.clone(), why));
+                continue;
+            }
+            match rtbench_format::read_json::<BenchResult>(&path) {
+                Ok(r) => match r.status {
+                    Status::Ok => t.ok += 1,
+                    Status::Skipped => t.skipped.push(r.error.unwrap_or_default()),
+                    status => t
+                        .broken
+                        .push((id.clone(), status, r.error.unwrap_or_default())),
+                },
+                Err(e) => t.missing.push((id.clone(), format!("unreadable: {e}"))),
+            }
+        }
+        t
+    }
+
+    /// The console's word for the group: `ok`, `skipped (reason)`, or the
+    /// counts, e.g. `2 failed, 3 ok`.
+    fn line(&self) -> String {
+        let total = self.ok + self.skipped.len() + self.broken.len() + self.missing.len();
+        let reason = self
+            .skipped
+            .first()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
+        if total > 0 && self.ok == total {
+            return "ok".into();
+        }
+        if total > 0 && self.skipped.len() == total {
+            return format!("skipped{reason}");
+        }
+        let mut parts = Vec::new();
+        for status in [Status::Failed, Status::Hung, Status::Crashed] {
+            let n = self.broken.iter().filter(|b| b.1 == status).count();
+            if n > 0 {
+                parts.push(format!("{n} {status}"));
+            }
+        }
+        let lost = self
+            .missing
+            .iter()
+            .filter(|m| m.1.starts_with("lost"))
+            .count();
+        if lost > 0 {
+            parts.push(format!("{lost} lost (results not written)"));
+        }
+        if self.missing.len() > lost {
+            parts.push(format!("{} missing", self.missing.len() - lost));
+        }
+        if self.ok > 0 {
+            parts.push(format!("{} ok", self.ok));
+        }
+        if !self.skipped.is_empty() {
+            parts.push(format!("{} skipped{reason}", self.skipped.len()));
+        }
+        if parts.is_empty() {
+            return "no benchmarks".into();
+        }
+        parts.join(", ")
+    }
+
+    /// The ids that did not measure or skip.
+    fn bad(&self, round: u32) -> Vec<Bad> {
+        let broken = self.broken.iter().map(|(id, status, error)| Bad {
+            id: id.clone(),
+            round,
+            what: if error.is_empty() {
+                status.to_string()
+            } else {
+                format!("{status}: {error}")
+            },
+        });
+        let missing = self.missing.iter().map(|(id, why)| Bad {
+            id: id.clone(),
+            round,
+            what: if why.starts_with("lost") {
+                why.clone()
+            } else {
+                format!("missing ({why})")
+            },
+        });
+        broken.chain(missing).collect()
+    }
 }
 
 /// One probe's line: `cpu 0 lost 12.3 ms in 1.0 s (3 gaps over 1 ms); cpu 1 lost 0.4 ms`.
@@ -406,14 +604,25 @@ fn list_groups(
     Ok(by_runtime
         .into_iter()
         .map(|(runtime, ids)| {
-            let filter = format!("{bench}/{runtime}/");
+            let filter = match filter {
+                // Exactly the ids the user's filter selected, not every case
+                // of the runtime: the run measures and reports what it asked.
+                Some(_) => {
+                    let ids: Vec<String> = ids.iter().map(|id| regex::escape(id)).collect();
+                    format!("^(?:{})$", ids.join("|"))
+                }
+                None => format!("{bench}/{runtime}/"),
+            };
             group(runtime, ids, filter)
         })
         .collect())
 }
 
 /// Runs one group's process, its output appended to `log`; kills it (its
-/// whole process group) after `watchdog` without a line of output.
+/// whole process group) after `watchdog` without a line of output. Returns
+/// what it did and the ids whose results it said it could not write, with
+/// the error (read from its output as it runs: the log may be on the same
+/// full disk).
 fn run_group(
     g: &Group,
     mode_env: &[(&str, &str)],
@@ -422,7 +631,7 @@ fn run_group(
     watchdog: Duration,
     bar: &ProgressBar,
     done_before: u64,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<(Outcome, BTreeMap<String, String>)> {
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -440,6 +649,7 @@ fn run_group(
         .with_context(|| format!("cannot start {}", g.exe.display()))?;
     // Last output time, the benchmark now running, benchmarks finished.
     let state = Arc::new(Mutex::new((Instant::now(), None::<String>, 0u64)));
+    let lost = Arc::new(Mutex::new(BTreeMap::<String, String>::new()));
     let log = Arc::new(Mutex::new(file));
     let readers: Vec<_> = [
         child
@@ -454,10 +664,17 @@ fn run_group(
     .into_iter()
     .flatten()
     .map(|pipe| {
-        let (state, log) = (state.clone(), log.clone());
+        let (state, log, lost) = (state.clone(), log.clone(), lost.clone());
         std::thread::spawn(move || {
             for line in BufReader::new(pipe).lines().map_while(Result::ok) {
                 let _ = writeln!(log.lock().unwrap_or_else(|e| e.into_inner()), "{line}");
+                if let Some((id, e)) = line
+                    .strip_prefix("rtbench: cannot write results of ")
+                    .and_then(|rest| rest.split_once(": "))
+                {
+                    let mut lost = lost.lock().unwrap_or_else(|e| e.into_inner());
+                    lost.insert(id.to_string(), e.to_string());
+                }
                 let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
                 s.0 = Instant::now();
                 if let Some(id) = started(&line) {
@@ -494,7 +711,8 @@ fn run_group(
     for r in readers {
         let _ = r.join();
     }
-    Ok(outcome)
+    let lost = std::mem::take(&mut *lost.lock().unwrap_or_else(|e| e.into_inner()));
+    Ok((outcome, lost))
 }
 
 /// The id a line says is starting: criterion's `Benchmarking <id>`, the
@@ -653,6 +871,46 @@ fn si(v: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::{Status, Tally};
+
+    /// The console's word for a group is its results': `ok` only when every
+    /// id measured, `skipped (reason)` when none could, else the counts.
+    #[test]
+    fn a_group_line_says_what_its_results_say() {
+        let ok = Tally {
+            ok: 3,
+            ..Tally::default()
+        };
+        assert_eq!(ok.line(), "ok");
+        assert!(ok.bad(1).is_empty());
+        let skipped = Tally {
+            skipped: vec!["glommio: no io_uring".into(); 2],
+            ..Tally::default()
+        };
+        assert_eq!(skipped.line(), "skipped (glommio: no io_uring)");
+        assert!(skipped.bad(1).is_empty());
+        let mixed = Tally {
+            ok: 1,
+            broken: vec![("a/b/c".into(), Status::Failed, "server died".into())],
+            missing: vec![
+                (
+                    "a/b/d".into(),
+                    "lost: cannot write results: disk full".into(),
+                ),
+                ("a/b/e".into(), "no results file".into()),
+            ],
+            ..Tally::default()
+        };
+        assert_eq!(
+            mixed.line(),
+            "1 failed, 1 lost (results not written), 1 missing, 1 ok"
+        );
+        let bad = mixed.bad(2);
+        assert_eq!(bad.len(), 3);
+        assert_eq!(bad[0].what, "failed: server died");
+        assert_eq!(super::Bad::counts(&bad), "1 failed, 1 lost, 1 missing");
+    }
+
     /// The summary ranks by the figure, not by the report's row order (the
     /// uneven-work tables group by flavor), and skips rows without one.
     #[test]

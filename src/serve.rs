@@ -8,7 +8,7 @@ use rtbench_runtimes::{Config, Runtime, sys};
 use rtbench_workloads::echo::EchoServer;
 use rtbench_workloads::{Service, StartServer, Visit, Workloads};
 use std::io::{Read, Write};
-use std::net::ToSocketAddrs;
+use std::net::SocketAddr;
 use std::sync::mpsc;
 
 #[derive(Args, Debug)]
@@ -17,7 +17,7 @@ pub struct ServeArgs {
     runtime: String,
     /// Executors (thread-per-core) or workers (work-stealing); default 1, or
     /// as many as --cpus names.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::input::count(1, 4096))]
     cores: Option<usize>,
     /// The CPUs to pin to, e.g. `0-1` or `0,2`; default: the first --cores allowed CPUs.
     #[arg(long)]
@@ -85,15 +85,11 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
             names.join(", ")
         );
     };
-    let addr = a
-        .addr
-        .to_socket_addrs()
-        .ok()
-        .and_then(|mut it| it.next())
-        .with_context(|| format!("--addr {:?} is not a host:port address", a.addr))?;
+    let addr = crate::input::resolve(&a.addr)?;
     if !addr.ip().is_loopback() && !a.allow_remote {
         bail!("--addr {addr} is not a loopback address; pass --allow-remote to serve other hosts");
     }
+    refuse_taken(addr)?;
     let cpus = pick_cpus(a.cores, a.cpus.as_deref(), &sys::allowed_cpus())?;
     // Every thread started from here on (a process-wide pool such as
     // async-std's included) inherits the server's CPUs.
@@ -113,6 +109,24 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
     writeln!(out, "{}", serde_json::to_string(&cpu)?)?;
     out.flush()?;
     Ok(())
+}
+
+/// Refuses `addr` when another process already listens there (see
+/// [`sys::bind_probe`]): with `SO_REUSEPORT` the kernel would otherwise let
+/// this server bind too and split the connections between the two. Port 0
+/// is always free: the kernel picks an unused one.
+fn refuse_taken(addr: SocketAddr) -> anyhow::Result<()> {
+    if addr.port() == 0 {
+        return Ok(());
+    }
+    match sys::bind_probe(addr) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => bail!(
+            "cannot listen on {addr}: address in use (another process listens there; \
+             rtbench serve shares a port only among its own listeners)"
+        ),
+        Err(e) => bail!("cannot listen on {addr}: {e}"),
+    }
 }
 
 /// The CPUs to serve on: `--cpus` (every one allowed to this process, no

@@ -6,9 +6,14 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// `rtbench run --quick ARGS` into a fresh results folder, which must
-/// succeed: the folder (kept while the guard lives), the run's folder in it,
-/// and what it said.
-fn run_quick(args: &[&str], env: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf, String) {
+/// succeed (`ok`) or fail (a run with a hung or crashed benchmark exits
+/// non-zero): the folder (kept while the guard lives), the run's folder in
+/// it, and what it said.
+fn run_quick(
+    args: &[&str],
+    env: &[(&str, &str)],
+    ok: bool,
+) -> (tempfile::TempDir, PathBuf, String) {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_rtbench"))
         .args(["run", "--quick"])
@@ -20,7 +25,7 @@ fn run_quick(args: &[&str], env: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf
         .output()
         .expect("run rtbench");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{stderr}");
+    assert_eq!(out.status.success(), ok, "{stderr}");
     let run = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -37,6 +42,7 @@ fn the_watchdog_records_hung_and_crashed_and_the_run_goes_on() {
             "RTBENCH_TEST_FAULT",
             "hang:timers/os-sleep/sleep-1ms,abort:timers/os-sleep-slack1ns/sleep-1ms",
         )],
+        false,
     );
     let result = |id: &str| -> serde_json::Value {
         let file = run.join("bench").join(rtbench_format::bench_file_name(id));
@@ -69,7 +75,7 @@ fn the_watchdog_records_hung_and_crashed_and_the_run_goes_on() {
 /// a step that fell behind), and the report has its section.
 #[test]
 fn a_work_result_carries_its_topology_generator_and_costs() {
-    let (_dir, run, _) = run_quick(&["--bench", "work", "work/std-threads/skewed"], &[]);
+    let (_dir, run, _) = run_quick(&["--bench", "work", "work/std-threads/skewed"], &[], true);
     let file = run.join("bench").join(rtbench_format::bench_file_name(
         "work/std-threads/skewed-64B-32c",
     ));

@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// Version of the raw results layout (meta.json and bench/*.json).
 /// 2 added `BenchResult::open_loop` (the `latency` workload); version-1 files
@@ -179,6 +180,12 @@ pub struct RunMeta {
     /// Per-CPU probes and the other tasks that ran on the benchmark's CPUs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub noise: Option<MachineNoise>,
+    /// Every benchmark id the run asked for (`rtbench run`'s filter, as the
+    /// benches listed them): what the report calls missing when it has no
+    /// result. Empty (older files, `rtbench load`, a bare `cargo bench`):
+    /// not recorded, and missing is judged from the results alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub selected: Vec<String>,
 }
 
 /// The machine a result was measured on (`rtbench env`).
@@ -848,6 +855,69 @@ impl RunDir {
     }
 }
 
+/// `YYYYMMDDTHHMMSS` in UTC: how every run id starts (`rtbench run`, `rtbench
+/// load --results`, a bench process on its own), so run folders sort by time.
+pub fn run_stamp(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's `civil_from_days`).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}",
+        rest / 3_600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+impl RunDir {
+    /// A new run folder under `root` (created if need be), named
+    /// `<run_stamp>-<tag>`, or `<run_stamp>-<tag>-<n>` (n = 2, 3, …) when that
+    /// name is taken: the folder is created exclusively, so two runs started
+    /// in the same second never share one.
+    pub fn create_new(root: &Path, tag: &str) -> io::Result<RunDir> {
+        fs::create_dir_all(root)?;
+        let stamp = run_stamp(SystemTime::now());
+        for n in 1..10_000u32 {
+            let id = match n {
+                1 => format!("{stamp}-{tag}"),
+                n => format!("{stamp}-{tag}-{n}"),
+            };
+            let path = root.join(&id);
+            match fs::create_dir(&path) {
+                Ok(()) => return Ok(RunDir { path }),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "{}: every run folder name for {stamp}-{tag} is taken",
+                root.display()
+            ),
+        ))
+    }
+
+    /// The run id: the folder's name.
+    pub fn id(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+}
+
 /// The newest run under `root` (`target/rtbench`), by the run id's sort order
 /// (ids start with a UTC timestamp).
 pub fn latest_run(root: &Path) -> Option<RunDir> {
@@ -1048,5 +1118,29 @@ mod tests {
                 .contains("missing.json")
         );
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Run ids start with the UTC time, as humantime's RFC 3339 without separators.
+    #[test]
+    fn run_stamps_are_utc_civil_time() {
+        for (secs, stamp) in [
+            (0, "19700101T000000"),
+            (951_782_400, "20000229T000000"),
+            (1_764_934_300, "20251205T113140"),
+            (4_102_444_799, "20991231T235959"),
+        ] {
+            let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+            assert_eq!(run_stamp(t), stamp);
+        }
+    }
+
+    /// Two runs created at once (the same second) get two folders.
+    #[test]
+    fn new_run_folders_never_collide() {
+        let root = tempfile::tempdir().unwrap();
+        let a = RunDir::create_new(root.path(), "load").unwrap();
+        let b = RunDir::create_new(root.path(), "load").unwrap();
+        assert_ne!(a.path, b.path);
+        assert!(a.path.is_dir() && b.path.is_dir());
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod plan;
 pub mod sweeps;
+pub mod vars;
 
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput, measurement::WallTime};
 use plan::{BenchArgs, Faults, Measured, Mode, Plan};
@@ -89,25 +90,8 @@ impl Settings {
         } else {
             RunMode::Default
         };
-        let count = |name: &str| match std::env::var(name) {
-            Err(_) => None,
-            Ok(v) => match v.parse::<usize>() {
-                Ok(n) if n >= 1 => Some(n),
-                _ => fail(format!("{name}={v:?} is not a count")),
-            },
-        };
-        let (widest_server, widest_generator) =
-            Placement::widest(rtbench_runtimes::sys::allowed_cpus().len());
-        let (server_cores, generator_threads) = match workload {
-            "echo" | "latency" => (count("RTBENCH_SERVER_CORES").unwrap_or(1), 1),
-            "work" => (
-                count("RTBENCH_SERVER_CORES").unwrap_or(widest_server),
-                count("RTBENCH_GENERATOR_THREADS").unwrap_or(widest_generator),
-            ),
-            _ => (1, 0),
-        };
-        let placement =
-            Placement::from_env_with(server_cores, generator_threads.max(1)).unwrap_or_else(fail);
+        let (server_cores, generator_threads, placement) =
+            vars::placement(workload).unwrap_or_else(fail);
         rtbench_runtimes::sys::pin_to_cpus(placement.server_cpus());
         let round =
             plan::round(std::env::var("RTBENCH_ROUND").ok().as_deref()).unwrap_or_else(fail);
@@ -275,12 +259,18 @@ impl Settings {
         }
     }
 
-    /// Writes `result` into the run folder, if this process has one.
+    /// Writes `result` into the run folder, if this process has one. A
+    /// result that cannot be written is lost: one line says so (`rtbench run`
+    /// reads it), and the process exits non-zero at its end
+    /// ([`exit_if_failed`]).
     pub fn write(&self, result: &BenchResult) {
         if let Some(run) = &self.run
             && let Err(e) = run.write_bench(result)
         {
             eprintln!("rtbench: cannot write results of {}: {e}", result.id);
+            LOST.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(result.id.clone());
         }
     }
 
@@ -316,20 +306,29 @@ fn open_run(
         .unwrap_or_else(|| target_dir().join("rtbench"));
     std::fs::create_dir_all(&root)?;
     let owner = format!("cargo-pid {}", std::os::unix::process::parent_id());
-    let id = match std::env::var("RTBENCH_RUN_ID") {
-        Ok(id) if !id.is_empty() => id,
-        _ => std::fs::read_dir(&root)?
+    let owned = || -> std::io::Result<Option<PathBuf>> {
+        Ok(std::fs::read_dir(&root)?
             .filter_map(|e| e.ok())
             .find(|e| {
                 std::fs::read_to_string(e.path().join(".owner")).is_ok_and(|o| o.trim() == owner)
             })
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .unwrap_or_else(|| format!("{}-{}", utc_stamp(), std::process::id())),
+            .map(|e| e.path()))
     };
-    let run = RunDir {
-        path: root.join(&id),
+    let run = match std::env::var("RTBENCH_RUN_ID") {
+        Ok(id) if !id.is_empty() => {
+            let run = RunDir {
+                path: root.join(&id),
+            };
+            std::fs::create_dir_all(&run.path)?;
+            run
+        }
+        _ => match owned()? {
+            Some(path) => RunDir { path },
+            // A folder of our own, never one another process just made.
+            None => RunDir::create_new(&root, &std::process::id().to_string())?,
+        },
     };
-    std::fs::create_dir_all(&run.path)?;
+    let id = run.id();
     std::fs::write(run.path.join(".owner"), &owner)?;
     let mut meta = run.read_meta().unwrap_or_else(|_| RunMeta {
         schema_version: rtbench_format::SCHEMA_VERSION,
@@ -345,6 +344,7 @@ fn open_run(
         seed: None,
         orders: Vec::new(),
         noise: None,
+        selected: Vec::new(),
     });
     for (name, probed) in probes {
         if meta.runtimes.iter().any(|r| r.name == name) {
@@ -380,13 +380,6 @@ fn git_commit() -> Option<String> {
 fn crate_versions() -> BTreeMap<String, String> {
     let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock");
     rtbench_format::crate_versions(&lock, &plan::versioned_crates()).unwrap_or_default()
-}
-
-fn utc_stamp() -> String {
-    rfc3339(SystemTime::now())
-        .replace([':', '-'], "")
-        .trim_end_matches('Z')
-        .to_string()
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ`, UTC.
@@ -513,6 +506,9 @@ pub fn bench<T: Recorded>(
             let routine = state.get_or_insert_with(|| {
                 settings.faults.strike(&id);
                 let make = make.take().expect("built once");
+                if let Some(e) = settings.faults.failure(&id) {
+                    return Err(e);
+                }
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(make))
                     .unwrap_or_else(|_| Err("panicked while starting".into()))
             });
@@ -582,21 +578,36 @@ thread_local! {
     static FAILED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Ids whose results this process could not write ([`Settings::write`]).
+static LOST: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
 /// In `--test` mode, a benchmark that failed fails the process (CI must see
-/// it); in measuring mode failures are recorded and the run goes on.
+/// it); in measuring mode failures are recorded and the run goes on, but a
+/// result that could not be written fails the process.
 pub fn finish(c: &mut Criterion) {
     c.final_summary();
     exit_if_failed(&FAILED.with(|f| f.borrow().clone()));
 }
 
-/// Names the benchmarks that failed under `--test` and exits non-zero.
+/// Names the benchmarks that failed under `--test`, and the results that
+/// could not be written, and exits non-zero if there are any.
 pub fn exit_if_failed(failed: &[String]) {
+    let lost = LOST.lock().unwrap_or_else(|e| e.into_inner()).clone();
     if !failed.is_empty() {
         eprintln!(
             "rtbench: {} benchmark(s) failed: {}",
             failed.len(),
             failed.join(", ")
         );
+    }
+    if !lost.is_empty() {
+        eprintln!(
+            "rtbench: {} result(s) could not be written and are lost: {}",
+            lost.len(),
+            lost.join(", ")
+        );
+    }
+    if !failed.is_empty() || !lost.is_empty() {
         std::process::exit(1);
     }
 }

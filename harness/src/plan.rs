@@ -432,21 +432,27 @@ pub fn round(value: Option<&str>) -> Result<u32, String> {
     }
 }
 
-/// The fault switch for testing the run's watchdog, and for nothing else:
-/// `RTBENCH_TEST_FAULT=hang:<substring>` makes the benchmark whose id
-/// contains the substring sleep forever when it starts, silently;
-/// `abort:<substring>` makes it call `std::process::abort()`. Several are
-/// separated by commas. Only [`Faults::from_env`] reads the variable.
+/// The fault switch for testing the run's watchdog and reporting, and for
+/// nothing else: `RTBENCH_TEST_FAULT=hang:<substring>` makes the benchmark
+/// whose id contains the substring sleep forever when it starts, silently;
+/// `abort:<substring>` makes it call `std::process::abort()`; `fail:<substring>`
+/// makes its routine fail to start, as a routine whose server died does, so
+/// its result is recorded `failed` and the process goes on (criterion
+/// benches only). Several are separated by commas. Only
+/// [`Faults::from_env`] reads the variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
     Hang(String),
     Abort(String),
+    Fail(String),
 }
 
 impl Fault {
     pub fn applies(&self, id: &str) -> bool {
         match self {
-            Fault::Hang(part) | Fault::Abort(part) => id.contains(part.as_str()),
+            Fault::Hang(part) | Fault::Abort(part) | Fault::Fail(part) => {
+                id.contains(part.as_str())
+            }
         }
     }
 }
@@ -460,7 +466,7 @@ impl Faults {
     pub fn parse(value: &str) -> Result<Faults, String> {
         let bad = || {
             format!(
-                "RTBENCH_TEST_FAULT={value:?} is not hang:<id part> or abort:<id part>, comma-separated"
+                "RTBENCH_TEST_FAULT={value:?} is not hang:<id part>, abort:<id part> or fail:<id part>, comma-separated"
             )
         };
         let mut faults = Vec::new();
@@ -470,6 +476,7 @@ impl Faults {
                 _ if part.is_empty() => return Err(bad()),
                 "hang" => Fault::Hang(part.into()),
                 "abort" => Fault::Abort(part.into()),
+                "fail" => Fault::Fail(part.into()),
                 _ => return Err(bad()),
             });
         }
@@ -481,10 +488,24 @@ impl Faults {
         Faults::parse(&std::env::var("RTBENCH_TEST_FAULT").unwrap_or_default())
     }
 
+    /// The error a `fail` fault naming benchmark `id` makes its routine
+    /// return instead of starting.
+    pub fn failure(&self, id: &str) -> Option<String> {
+        self.0
+            .iter()
+            .any(|f| matches!(f, Fault::Fail(_)) && f.applies(id))
+            .then(|| "RTBENCH_TEST_FAULT made this benchmark fail".to_string())
+    }
+
     /// Called as benchmark `id` starts: hangs or aborts if a fault names it.
     pub fn strike(&self, id: &str) {
-        match self.0.iter().find(|f| f.applies(id)) {
-            None => {}
+        match self
+            .0
+            .iter()
+            .find(|f| !matches!(f, Fault::Fail(_)) && f.applies(id))
+        {
+            // A `fail` fault acts in its routine instead ([`Faults::failure`]).
+            None | Some(Fault::Fail(_)) => {}
             Some(Fault::Hang(_)) => loop {
                 std::thread::sleep(Duration::from_secs(3600));
             },
@@ -724,6 +745,12 @@ mod tests {
         assert!(f.0[0].applies("echo/tokio-ct/64B-1c") && !f.0[0].applies("echo/tokio-mt/64B-1c"));
         assert!(Faults::parse("hang:").is_err() && Faults::parse("sleep:x").is_err());
         assert!(Faults::parse("hang:x,bogus").is_err());
+        let fail = Faults::parse("fail:fan_out/tokio-ct/").unwrap();
+        assert!(fail.failure("fan_out/tokio-ct/spawn-1000").is_some());
+        assert_eq!(fail.failure("fan_out/tokio-mt/spawn-1000"), None);
+        assert_eq!(f.failure("echo/tokio-ct/64B-1c"), None);
+        // A fail fault neither hangs nor aborts.
+        fail.strike("fan_out/tokio-ct/spawn-1000");
         // A fault that names another benchmark returns at once.
         f.strike("fan_out/tokio-ct/spawn-1000");
     }

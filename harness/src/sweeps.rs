@@ -122,7 +122,7 @@ pub fn main<C: SweepCase>(spec: Spec<C>, hooks: impl FnOnce(&Settings) -> Hooks<
         }
         return;
     }
-    let slo = sweep::slo_from_env().unwrap_or_else(|e| {
+    let slo = crate::vars::slo().unwrap_or_else(|e| {
         eprintln!("error: {e}");
         std::process::exit(2)
     });

@@ -13,6 +13,9 @@ pub struct LoadedRun {
     pub meta: Option<RunMeta>,
     pub benches: Vec<BenchResult>,
     pub problems: Vec<FileError>,
+    /// The ids the run asked for (meta.json `selected`, or what the caller
+    /// knows it asked for); empty when not recorded.
+    pub selected: Vec<String>,
 }
 
 /// A run folder holds meta.json or bench/; anything else is a root of runs.
@@ -33,6 +36,14 @@ pub fn resolve(path: &Path) -> Result<RunDir, ReportError> {
 
 /// Reads a run. Fails (naming the file) only when no bench file is usable.
 pub fn load(path: &Path) -> Result<LoadedRun, ReportError> {
+    load_selected(path, None)
+}
+
+/// Reads a run that asked for `selected` (else what its meta.json says it
+/// asked for). A run that asked for something may have no bench file at all
+/// (every result lost): it still loads, everything it asked for missing.
+/// Otherwise fails (naming the file) when no bench file is usable.
+pub fn load_selected(path: &Path, selected: Option<&[String]>) -> Result<LoadedRun, ReportError> {
     let run = resolve(path)?;
     let (benches, bad) = run.read_benches();
     let (meta, mut problems) = match run.read_meta() {
@@ -40,7 +51,14 @@ pub fn load(path: &Path) -> Result<LoadedRun, ReportError> {
         Err(e) => (None, vec![e]),
     };
     problems.extend(bad);
-    if benches.is_empty() {
+    let selected = match selected {
+        Some(s) => s.to_vec(),
+        None => meta
+            .as_ref()
+            .map(|m| m.selected.clone())
+            .unwrap_or_default(),
+    };
+    if benches.is_empty() && selected.is_empty() {
         let mut errors = problems.into_iter();
         return Err(match errors.next() {
             Some(error) => ReportError::File {
@@ -55,6 +73,7 @@ pub fn load(path: &Path) -> Result<LoadedRun, ReportError> {
         meta,
         benches,
         problems,
+        selected,
     })
 }
 

@@ -63,7 +63,9 @@ pub struct Model {
     /// Every result (one round of one id) that failed, hung or crashed, in
     /// page order; a row whose other rounds measured still shows their figures.
     pub failures: Vec<Failure>,
-    /// Runtimes without a bench file for a case that others have.
+    /// Results the run asked for (meta.json `selected`) and has no bench
+    /// file of; in a run that recorded no selection, runtimes without a bench
+    /// file for a case that others have.
     pub missing: Vec<Missing>,
     /// Unreadable files that were left out.
     pub problems: Vec<Problem>,
@@ -797,7 +799,7 @@ pub fn build(
     let mut latency_under_load = Vec::new();
     let mut uneven_work = Vec::new();
     let mut failures = Vec::new();
-    let mut notes = Vec::new();
+    let mut notes = non_positive_estimates(&run.benches);
     let mut used_ids = BTreeSet::new();
     for key in keys {
         let all_rounds = &groups[&key];
@@ -1101,8 +1103,30 @@ fn interval(b: &BenchResult, values: &[f64]) -> (Option<Ci>, f64) {
 /// The figure from each half: open-loop capacity from odd and even trials
 /// when recorded (none met counts 0), else the mean of odd and even rounds.
 fn halves(b: &BenchResult, figures: &[(f64, &BenchResult)]) -> Option<[f64; 2]> {
-    if let Some([odd, even]) = measured(b).and_then(|o| o.capacity.halves) {
-        return Some([odd.unwrap_or(0.0), even.unwrap_or(0.0)]);
+    if let Some(o) = measured(b)
+        && let Some([odd, even]) = o.capacity.halves
+    {
+        if !o.steps.iter().all(|s| s.halves.is_some()) {
+            return Some([odd.unwrap_or(0.0), even.unwrap_or(0.0)]);
+        }
+        // Derived again from the steps' halves, by the one rule of
+        // `stats::half_capacity`, rather than read from the file: runs
+        // recorded before the rule changed render by it too.
+        let half = |h: usize| {
+            let steps: Vec<(f64, bool, bool)> = o
+                .steps
+                .iter()
+                .map(|s| {
+                    (
+                        s.offered_rate,
+                        s.halves.is_some_and(|x| x[h].meets),
+                        s.behind,
+                    )
+                })
+                .collect();
+            stats::half_capacity(&steps).unwrap_or(0.0)
+        };
+        return Some([half(0), half(1)]);
     }
     let mean = |odd: bool| {
         let v: Vec<f64> = figures
@@ -1473,11 +1497,62 @@ fn chart_refs(id: &str, title: &str, workload: &str, op: &str, rows: &[Row]) -> 
     out
 }
 
-/// A runtime is missing from a (workload, case) that others have when it is an
-/// available non-reference runtime. References (the OS and std floors) run
-/// only in the cases they are a floor for, so their absence elsewhere is not
-/// a gap.
+/// One line per measured result whose estimate is not a positive time per
+/// iteration: its throughput cannot be computed and its row shows none, so
+/// the report says why instead of dropping it silently.
+fn non_positive_estimates(benches: &[BenchResult]) -> Vec<String> {
+    benches
+        .iter()
+        .filter(|b| b.status == Status::Ok)
+        .filter_map(|b| {
+            let e = b.estimate?;
+            let bad = |v: f64| !(v.is_finite() && v > 0.0);
+            let what = if bad(e.mean_ns) {
+                format!("a mean of {} ns per iteration", e.mean_ns)
+            } else if bad(b.ops_per_iter) {
+                format!("{} operations per iteration", b.ops_per_iter)
+            } else {
+                return None;
+            };
+            let round = if b.round > 1 {
+                format!(" (round {})", b.round)
+            } else {
+                String::new()
+            };
+            Some(format!(
+                "{}{round} records {what}, not a positive figure: its throughput is left out.",
+                b.id
+            ))
+        })
+        .collect()
+}
+
+/// What the run asked for and did not produce. When the run recorded its
+/// selection (`RunMeta::selected`), every selected id without a result in
+/// any round. Otherwise, a runtime is missing from a (workload, case) that
+/// others have when it is an available non-reference runtime. References
+/// (the OS and std floors) run only in the cases they are a floor for, so
+/// their absence elsewhere is not a gap.
 fn missing(run: &LoadedRun, runtimes: &[RuntimeInfo]) -> Vec<Missing> {
+    if !run.selected.is_empty() {
+        let have: BTreeSet<&str> = run.benches.iter().map(|b| b.id.as_str()).collect();
+        let mut out: Vec<Missing> = run
+            .selected
+            .iter()
+            .filter(|id| !have.contains(id.as_str()))
+            .filter_map(|id| {
+                let mut parts = id.splitn(3, '/');
+                let (workload, runtime, case) = (parts.next()?, parts.next()?, parts.next()?);
+                Some(Missing {
+                    runtime: runtime.to_string(),
+                    workload: workload.to_string(),
+                    case: case.to_string(),
+                })
+            })
+            .collect();
+        sort_missing(&mut out);
+        return out;
+    }
     let mut present: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
     for b in &run.benches {
         present
@@ -1505,12 +1580,16 @@ fn missing(run: &LoadedRun, runtimes: &[RuntimeInfo]) -> Vec<Missing> {
             });
         }
     }
+    sort_missing(&mut out);
+    out
+}
+
+fn sort_missing(out: &mut [Missing]) {
     out.sort_by(|a, b| {
         (workload_rank(&a.workload), &a.workload, &a.runtime)
             .cmp(&(workload_rank(&b.workload), &b.workload, &b.runtime))
             .then_with(|| natural_cmp(&a.case, &b.case))
     });
-    out
 }
 
 fn workload_rank(w: &str) -> usize {
@@ -1647,5 +1726,71 @@ mod tests {
         );
         assert_eq!(work_mix("hot-connections-64B-32c"), "hot-connections");
         assert_eq!(work_mix("uniform-64B-32c"), "uniform");
+    }
+
+    /// A measured result whose estimate is zero or below has no throughput:
+    /// the report says so instead of dropping it silently.
+    #[test]
+    fn non_positive_estimates_are_named() {
+        let with = |runtime: &str, mean_ns: f64| BenchResult {
+            ops_per_iter: 1.0,
+            estimate: Some(Estimate {
+                mean_ns,
+                mean_lower_ns: mean_ns,
+                mean_upper_ns: mean_ns,
+                median_ns: mean_ns,
+                samples: 10,
+            }),
+            ..BenchResult::blank("fan_out", runtime, "spawn-1000", 1)
+        };
+        let failed = BenchResult {
+            status: Status::Failed,
+            ..with("smol-mt", 0.0)
+        };
+        let benches = [
+            with("tokio-ct", 120.0),
+            with("tokio-mt", 0.0),
+            with("compio", -5.0),
+            failed,
+        ];
+        let notes = non_positive_estimates(&benches);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].starts_with("fan_out/tokio-mt/spawn-1000 records a mean of 0 ns"));
+        assert!(notes[1].contains("compio") && notes[1].contains("left out"));
+        assert!(throughput(&benches[1]).is_none() && throughput(&benches[0]).is_some());
+    }
+
+    /// With the run's selection recorded, missing is what it asked for and
+    /// has no result of, whatever other runtimes exist.
+    #[test]
+    fn missing_is_what_was_selected_and_absent() {
+        let run = LoadedRun {
+            dir: std::path::PathBuf::from("run"),
+            meta: None,
+            benches: vec![BenchResult::blank("fan_out", "tokio-ct", "spawn-1000", 1)],
+            problems: Vec::new(),
+            selected: ["spawn-1000", "tree-10x5"]
+                .map(|c| format!("fan_out/tokio-ct/{c}"))
+                .to_vec(),
+        };
+        let other = RuntimeInfo {
+            name: "tokio-mt".into(),
+            colour: PALETTE[0].into(),
+            status: RuntimeStatus::Available,
+            reason: None,
+            description: None,
+        };
+        let m = missing(&run, std::slice::from_ref(&other));
+        let ids: Vec<String> = m
+            .iter()
+            .map(|m| format!("{}/{}/{}", m.workload, m.runtime, m.case))
+            .collect();
+        assert_eq!(ids, ["fan_out/tokio-ct/tree-10x5"]);
+        // Without a selection, the old rule: an available runtime absent from a case.
+        let unrecorded = LoadedRun {
+            selected: Vec::new(),
+            ..run
+        };
+        assert_eq!(missing(&unrecorded, &[other]).len(), 1);
     }
 }

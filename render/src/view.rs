@@ -813,8 +813,7 @@ pub const PROBLEMS: Anchor = Anchor {
 };
 
 pub const FAILURES_INTRO: &str = "These results did not measure. A row whose other rounds did still shows their figures; a row with no such round shows its last round's error.";
-pub const MISSING_INTRO: &str =
-    "This run is partial: these runtimes have no bench file for a case that others have.";
+pub const MISSING_INTRO: &str = "This run is partial: these results were asked for (or others have them) and have no bench file.";
 pub const PROBLEMS_INTRO: &str = "These files could not be read; the report shows everything else.";
 
 /// The overview matrix: runtime, median rank, then one column per case

@@ -63,6 +63,7 @@ pub fn write_run() -> std::path::PathBuf {
         seed: None,
         orders: Vec::new(),
         noise: None,
+        selected: Vec::new(),
     })
     .unwrap();
     for (i, name) in NAMES.iter().enumerate() {

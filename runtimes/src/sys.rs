@@ -67,6 +67,23 @@ pub fn reuseport_listener(addr: SocketAddr) -> io::Result<TcpListener> {
     Ok(socket.into())
 }
 
+/// Binds a probe socket to `addr` *without* `SO_REUSEPORT`, then closes it:
+/// `Err(AddrInUse)` when a socket already listens there. A listener of
+/// [`reuseport_listener`] lets any other reuseport socket of the same user
+/// bind the same address, and the kernel then splits the connections
+/// between them; Linux grants that exemption only when both sockets set
+/// `SO_REUSEPORT`, so this probe is refused by every listener on the port
+/// (on the address or the wildcard), reuseport or not. It sets
+/// `SO_REUSEADDR`, which excuses only sockets that are not listening (an
+/// earlier server's connections in TIME_WAIT), so a port freed a moment
+/// ago still passes. A listener that appears after the probe is not seen.
+pub fn bind_probe(addr: SocketAddr) -> io::Result<()> {
+    use socket2::{Domain, Socket, Type};
+    let probe = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    probe.set_reuse_address(true)?;
+    probe.bind(&addr.into())
+}
+
 /// The calling thread's timer slack (Linux `PR_GET_TIMERSLACK`), if known.
 pub fn timer_slack() -> Option<Duration> {
     #[cfg(target_os = "linux")]

@@ -3,7 +3,7 @@
 
 use crate::latency;
 use crate::loadgen::{LoadGen, MultiGen, OpenHists, OpenLoop, OpenOutcome, Stats};
-use crate::reference::{Service, StdEchoServer};
+use crate::reference::{Service, StdEchoServer, accept_backoff};
 use crate::served::{ServeCommand, ServerProcess};
 use crate::work::{Mix, work_conn};
 use crate::{Placement, Work};
@@ -87,7 +87,11 @@ pub async fn echo_conn<C: Conn>(mut conn: C) {
 }
 
 /// Accepts until `stop` is set, handing each connection to `serve`.
-async fn accept_loop<L: Listener>(listener: L, stop: Arc<AtomicBool>, serve: impl Fn(L::Conn)) {
+async fn accept_loop<R: Runtime, L: Listener>(
+    listener: L,
+    stop: Arc<AtomicBool>,
+    serve: impl Fn(L::Conn),
+) {
     loop {
         let accepted = listener.accept().await;
         if stop.load(Ordering::Acquire) {
@@ -95,8 +99,14 @@ async fn accept_loop<L: Listener>(listener: L, stop: Arc<AtomicBool>, serve: imp
         }
         match accepted {
             Ok(conn) => serve(conn),
-            // Out of descriptors or a connection reset before accept: keep serving.
-            Err(_) => std::thread::yield_now(),
+            // Out of descriptors: said once, then a pause on the runtime's
+            // own timer (the connections already served go on meanwhile)
+            // instead of a spin on an accept that fails at once.
+            Err(e) => match accept_backoff(&e) {
+                Some(pause) => R::sleep(pause).await,
+                // A connection reset before accept and the like: keep serving.
+                None => std::thread::yield_now(),
+            },
         }
     }
 }
@@ -151,7 +161,7 @@ impl RuntimeServer {
                             Err(e) => return ready.send(Err(e.to_string())).unwrap_or(()),
                         };
                         let _ = ready.send(Ok(()));
-                        accept_loop(listener, stop, |conn| match service {
+                        accept_loop::<R, _>(listener, stop, |conn| match service {
                             Service::Echo => drop(R::spawn_local(echo_conn(conn))),
                             Service::Work => drop(R::spawn_local(work_conn(conn))),
                         })
@@ -193,7 +203,7 @@ impl RuntimeServer {
                         Err(e) => return ready_tx.send(Err(e.to_string())).unwrap_or(()),
                     };
                     let _ = ready_tx.send(Ok(()));
-                    accept_loop(listener, stop, |conn| {
+                    accept_loop::<R, _>(listener, stop, |conn| {
                         let conn = R::send_conn(conn);
                         match service {
                             Service::Echo => drop(R::spawn(echo_conn(conn))),

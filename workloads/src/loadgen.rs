@@ -62,6 +62,19 @@ pub struct Stats {
     pub cpu: Duration,
 }
 
+/// What a closed-loop run did ([`LoadGen::run_within`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClosedOutcome {
+    /// From the start to the last completed round trip (to the deadline
+    /// when the run stopped there).
+    pub elapsed: Duration,
+    /// Round trips completed and compared.
+    pub round_trips: u64,
+    /// Round trips sent but not back when the run reached its deadline
+    /// (0 when it ended by itself).
+    pub outstanding: u64,
+}
+
 /// One message a connection can send, and the only reply it accepts.
 #[derive(Debug)]
 struct Msg {
@@ -368,16 +381,50 @@ impl LoadGen {
         hist: &mut Histogram<u64>,
         stall_timeout: Duration,
     ) -> io::Result<Duration> {
+        self.run_bounded(round_trips, hist, stall_timeout, None)
+            .map(|o| o.elapsed)
+    }
+
+    /// [`LoadGen::run`] bounded by construction: at `deadline` it stops,
+    /// whatever the server does (one that trickles its replies shows
+    /// progress, so the stall check alone would wait for every byte), and
+    /// returns the round trips done and those still out
+    /// ([`ClosedOutcome::outstanding`]); the generator then refuses further
+    /// runs, as after a failure (their replies may still come).
+    pub fn run_within(
+        &mut self,
+        round_trips: u64,
+        hist: &mut Histogram<u64>,
+        stall_timeout: Duration,
+        deadline: Instant,
+    ) -> io::Result<ClosedOutcome> {
+        self.run_bounded(round_trips, hist, stall_timeout, Some(deadline))
+    }
+
+    fn run_bounded(
+        &mut self,
+        round_trips: u64,
+        hist: &mut Histogram<u64>,
+        stall_timeout: Duration,
+        deadline: Option<Instant>,
+    ) -> io::Result<ClosedOutcome> {
         if let Some(why) = &self.failed {
             return Err(io::Error::other(format!(
                 "load generator unusable after an earlier error: {why}"
             )));
         }
         let cpu = sys::thread_cpu_time();
-        let result = self.run_inner(round_trips, hist, stall_timeout);
+        let result = self.run_inner(round_trips, hist, stall_timeout, deadline);
         self.stats.cpu += sys::thread_cpu_time().saturating_sub(cpu);
-        if let Err(e) = &result {
-            self.failed = Some(e.to_string());
+        match &result {
+            Err(e) => self.failed = Some(e.to_string()),
+            Ok(o) if o.outstanding > 0 => {
+                self.failed = Some(format!(
+                    "a run stopped at its deadline with {} round trips outstanding",
+                    o.outstanding
+                ))
+            }
+            Ok(_) => {}
         }
         result
     }
@@ -387,10 +434,11 @@ impl LoadGen {
         round_trips: u64,
         hist: &mut Histogram<u64>,
         stall_timeout: Duration,
-    ) -> io::Result<Duration> {
+        deadline: Option<Instant>,
+    ) -> io::Result<ClosedOutcome> {
         let start = now_ns();
         if round_trips == 0 {
-            return Ok(Duration::ZERO);
+            return Ok(ClosedOutcome::default());
         }
         let c = self.conns.len() as u64;
         let (each, extra) = (round_trips / c, round_trips % c);
@@ -405,19 +453,40 @@ impl LoadGen {
         // while bytes keep moving. Saves a clock read per wake-up.
         let mut idle_since: Option<Instant> = None;
         while left > 0 {
-            let timeout = match idle_since {
+            let mut timeout = match idle_since {
                 None => stall_timeout,
                 Some(t) => match stall_timeout.checked_sub(t.elapsed()) {
                     Some(d) if !d.is_zero() => d,
                     _ => return Err(stalled(left, round_trips, stall_timeout)),
                 },
             };
+            let mut capped = false;
+            if let Some(deadline) = deadline {
+                match deadline.checked_duration_since(Instant::now()) {
+                    Some(d) if !d.is_zero() => {
+                        capped = d < timeout;
+                        timeout = timeout.min(d);
+                    }
+                    _ => {
+                        // Bounded by construction: what is still out stays out.
+                        let outstanding = self.conns.iter().filter(|c| c.busy).count() as u64;
+                        return Ok(ClosedOutcome {
+                            elapsed: Duration::from_nanos(now_ns() - start),
+                            round_trips: round_trips - left,
+                            outstanding,
+                        });
+                    }
+                }
+            }
             match self.poll.poll(&mut self.events, Some(timeout)) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
             if self.events.is_empty() {
+                if capped {
+                    continue; // the deadline, not a stall: returned above
+                }
                 // The whole remaining timeout passed without a single event.
                 return Err(stalled(left, round_trips, stall_timeout));
             }
@@ -441,7 +510,11 @@ impl LoadGen {
                 idle_since = Some(Instant::now());
             }
         }
-        Ok(Duration::from_nanos(last - start))
+        Ok(ClosedOutcome {
+            elapsed: Duration::from_nanos(last - start),
+            round_trips,
+            outstanding: 0,
+        })
     }
 
     fn moved(&self) -> u64 {

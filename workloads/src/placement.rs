@@ -97,8 +97,17 @@ impl Placement {
                 ));
             }
         };
-        Placement::with_generator(&sys::allowed_cpus(), server_cores, threads, shared)
-            .map_err(|e| format!("RTBENCH_SERVER_CORES={server_cores}: {e}"))
+        let allowed = sys::allowed_cpus();
+        // The variable to blame: the server's cores when they do not fit,
+        // else the generator's threads (only `work` reads them from the
+        // environment), the two checks `with_generator` makes in order.
+        let var = if (1..=allowed.len()).contains(&server_cores) {
+            format!("RTBENCH_GENERATOR_THREADS={threads}")
+        } else {
+            format!("RTBENCH_SERVER_CORES={server_cores}")
+        };
+        Placement::with_generator(&allowed, server_cores, threads, shared)
+            .map_err(|e| format!("{var}: {e}"))
     }
 
     /// The default split of `allowed` CPUs for a workload that wants the

@@ -147,6 +147,28 @@ impl StdEchoServer {
     }
 }
 
+/// How long an accept loop waits after `accept` failed with `e` for lack
+/// of resources (EMFILE, ENFILE, ENOBUFS, ENOMEM: the connection stays in
+/// the backlog, so trying again at once fails again at once, a spin), and
+/// says so on stderr, once per process; `None` for any other error.
+pub(crate) fn accept_backoff(e: &io::Error) -> Option<Duration> {
+    static SAID: AtomicBool = AtomicBool::new(false);
+    let code = e.raw_os_error()?;
+    if ![libc::EMFILE, libc::ENFILE, libc::ENOBUFS, libc::ENOMEM].contains(&code) {
+        return None;
+    }
+    if !SAID.swap(true, Ordering::Relaxed) {
+        eprintln!(
+            "rtbench: accept failed: {e}; retrying every {} ms (raise `ulimit -n`?)",
+            ACCEPT_BACKOFF.as_millis()
+        );
+    }
+    Some(ACCEPT_BACKOFF)
+}
+
+/// The pause of [`accept_backoff`].
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+
 fn accept_loop(
     listener: TcpListener,
     stop: &AtomicBool,
@@ -161,9 +183,12 @@ fn accept_loop(
         let stream = match accepted {
             Ok((stream, _)) => stream,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => {
-                // EMFILE, ECONNABORTED and the like: back off briefly, keep serving.
-                std::thread::sleep(Duration::from_millis(1));
+            Err(e) => {
+                // Out of descriptors: said once, and 10 ms between tries
+                // (the pending connection stays in the backlog, so a retry
+                // at once fails at once). ECONNABORTED and the like: briefly.
+                let pause = accept_backoff(&e).unwrap_or(Duration::from_millis(1));
+                std::thread::sleep(pause);
                 continue;
             }
         };

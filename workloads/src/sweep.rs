@@ -100,7 +100,7 @@ pub fn step(
     let achieved = out.achieved_rate();
     let d = cfg.duration.as_secs_f64();
     let slack = LATE_END.as_secs_f64().max(0.01 * d);
-    let behind = out.unsent > 0 || achieved < cfg.rate * d / (d + slack);
+    let behind = out.unsent > 0 || out.outstanding > 0 || achieved < cfg.rate * d / (d + slack);
     let meets_slo = !behind
         && out.round_trips > 0
         && hists.latency.value_at_quantile(slo.quantile) <= slo.max_ns;
@@ -206,6 +206,7 @@ mod tests {
             unsent,
             queued: 0,
             completed: 2_000 - unsent,
+            outstanding: 0,
             elapsed: Duration::from_millis(200 + late_ms),
         };
         let behind =

@@ -382,6 +382,8 @@ impl Pool {
             unsent: self.unsent,
             queued: self.queued,
             completed: self.completed,
+            // A trial stopped with round trips out was behind (`self.behind`).
+            outstanding: 0,
             elapsed: self.elapsed.max(Duration::from_nanos(1)),
         };
         let per_op = |sum: Option<f64>| {
@@ -590,14 +592,26 @@ pub fn search_all(
             states[i].stopped |= behind;
         }
     }
+    // The bracket: below the lowest rate that surely missed (its interval
+    // above the target, or behind); a miss that only straddles the target
+    // bounds it only above the highest rate that met. Why: one stall can
+    // make a low rate's pooled p99 miss by chance, and a search that stopped
+    // there reported 47k/s for a runtime whose steps surely met at 111k/s.
     for (i, v) in verdicts.iter().enumerate() {
-        let hi = v.iter().find(|v| !v.1).map(|v| v.0);
-        states[i].hi = hi;
-        states[i].lo = v
+        let steps = &states[i].searched.steps;
+        let sure = steps
             .iter()
-            .filter(|&&(rate, ok)| ok && hi.is_none_or(|h| rate < h))
+            .filter(|s| matches!(s.verdict, Some(Verdict::Misses | Verdict::Behind)))
+            .map(|s| s.offered_rate)
+            .reduce(f64::min);
+        let met = v
+            .iter()
+            .filter(|&&(rate, ok)| ok && sure.is_none_or(|h| rate < h))
             .map(|v| v.0)
             .fold(0.0, f64::max);
+        let hi = sure.or_else(|| v.iter().find(|&&(rate, ok)| !ok && rate > met).map(|v| v.0));
+        states[i].hi = hi;
+        states[i].lo = met;
     }
     // Above the sweep, for runtimes that met the target everywhere.
     for _ in 0..EXTEND.0 {
@@ -699,6 +713,24 @@ fn record(
     out
 }
 
+/// The capacity each half of the trials (odd, even) gives on its own
+/// ([`rtbench_format::stats::half_capacity`]); `None` unless every step had
+/// two halves.
+pub fn half_capacities(steps: &[Step]) -> Option<[Option<f64>; 2]> {
+    (!steps.is_empty() && steps.iter().all(|s| s.halves.is_some())).then(|| {
+        [0, 1].map(|h| {
+            let half: Vec<(f64, bool, bool)> = steps
+                .iter()
+                .map(|s| {
+                    let meets = s.halves.is_some_and(|x| x[h].meets);
+                    (s.offered_rate, meets, s.behind)
+                })
+                .collect();
+            rtbench_format::stats::half_capacity(&half)
+        })
+    })
+}
+
 /// The capacity of one runtime from its steps: the point from the search's
 /// bracket (`lo`, `hi`, pooled estimates); the 95% interval from the highest
 /// rate whose target interval lies within the target to the lowest whose
@@ -720,23 +752,20 @@ pub fn capacity(steps: &[Step], lo: f64, hi: Option<f64>) -> Capacity {
     })
     .into_iter()
     .fold(0.0, f64::max);
-    let halves = steps.iter().all(|s| s.halves.is_some()).then(|| {
-        [0, 1].map(|h| {
-            let meets = |s: &Step| s.halves.is_some_and(|x| x[h].meets);
-            let hi = rate_where(&|s| !meets(s)).into_iter().reduce(f64::min);
-            let lo = rate_where(&|s| meets(s) && hi.is_none_or(|u| s.offered_rate < u))
-                .into_iter()
-                .fold(0.0, f64::max);
-            (lo > 0.0).then_some(lo)
-        })
-    });
+    let halves = half_capacities(steps);
+    // A rate that surely met is met, whatever a noisier step below said.
+    let lo = if upper.is_none_or(|u| lower < u) {
+        lo.max(lower)
+    } else {
+        lo
+    };
     Capacity {
         rate: (lo > 0.0).then_some(lo),
         bracket_lo: lo,
         bracket_hi: hi,
         probes: steps.len() as u32,
         interval: Some((lower, upper)),
-        halves: halves.filter(|_| !steps.is_empty()),
+        halves,
     }
 }
 
@@ -805,6 +834,7 @@ mod tests {
                 unsent: 0,
                 queued: 0,
                 completed: n,
+                outstanding: 0,
                 elapsed: Duration::from_millis(100),
             },
             hists,
@@ -1003,6 +1033,59 @@ mod tests {
         // The one generator stall was run again and counted.
         let reruns: u32 = found.iter().flat_map(|s| &s.steps).map(|s| s.reruns).sum();
         assert_eq!(reruns, 1);
+    }
+
+    /// One stall in one trial at the 25% step makes its pooled p99 miss, but
+    /// only by chance (the interval straddles the target), and every step up
+    /// to 70% surely meets: the capacity is not capped at 10%.
+    #[test]
+    fn a_chance_miss_below_sure_meets_does_not_cap_the_capacity() {
+        struct Stalls(Fake, u32);
+        impl Trials for Stalls {
+            fn trial(&mut self, i: usize, rate: f64, p: u32) -> Result<TrialRun, String> {
+                let mut r = self.0.trial(i, rate, p)?;
+                if rate == 25_000.0 {
+                    self.1 += 1;
+                    if self.1 == 1 {
+                        for _ in 0..30 {
+                            latency::record(&mut r.hists.latency, 5_000_000);
+                        }
+                    }
+                }
+                Ok(r)
+            }
+        }
+        let mut s = Stalls(
+            Fake {
+                caps: vec![75_000.0],
+                seen: Vec::new(),
+                stall_generator_once: false,
+            },
+            0,
+        );
+        let found = search_all(
+            1,
+            100_000.0,
+            sweep::FRACTIONS,
+            &base(),
+            &SLO,
+            &plan(5),
+            &mut s,
+        );
+        let at_25 = found[0]
+            .steps
+            .iter()
+            .find(|st| st.offered_rate == 25_000.0)
+            .unwrap();
+        assert!(!at_25.meets_slo, "the pooled p99 missed");
+        assert_eq!(at_25.verdict, Some(Verdict::Straddles));
+        let c = found[0].capacity.as_ref().unwrap();
+        assert!(c.rate.unwrap() >= 70_000.0, "{c:?}");
+        let (lo, hi) = c.interval.unwrap();
+        assert!(
+            lo <= c.rate.unwrap() && hi.is_none_or(|h| c.rate.unwrap() < h),
+            "{c:?}"
+        );
     }
 
     #[test]

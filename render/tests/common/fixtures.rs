@@ -226,6 +226,7 @@ fn meta(run_id: &str, runtimes: &[&str], unavailable: &[(&str, &str)]) -> RunMet
         seed: None,
         orders: Vec::new(),
         noise: None,
+        selected: Vec::new(),
     }
 }
 

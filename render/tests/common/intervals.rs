@@ -209,6 +209,7 @@ pub fn write_run() -> PathBuf {
         seed: Some(1),
         orders: Vec::new(),
         noise: Some(noise()),
+        selected: Vec::new(),
     })
     .unwrap();
     for (runtime, rounds) in ROUNDS {

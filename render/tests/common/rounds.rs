@@ -261,6 +261,7 @@ pub fn write_run() -> PathBuf {
             .map(|o| o.iter().map(|s| s.to_string()).collect())
             .collect(),
         noise: None,
+        selected: Vec::new(),
     })
     .unwrap();
     for b in results() {

@@ -202,6 +202,7 @@ impl MultiGen {
             unsent: 0,
             queued: 0,
             completed: 0,
+            outstanding: 0,
             elapsed: Duration::ZERO,
         };
         let mut first_err = None;
@@ -212,6 +213,7 @@ impl MultiGen {
                     sum.unsent += o.unsent;
                     sum.queued += o.queued;
                     sum.completed += o.completed;
+                    sum.outstanding += o.outstanding;
                     sum.elapsed = sum.elapsed.max(o.elapsed);
                     hists.stamped += h.stamped;
                     for (into, from) in [

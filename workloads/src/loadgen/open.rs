@@ -122,6 +122,8 @@ impl Wait {
 pub struct Schedule {
     next: f64,
     rate: f64,
+    /// This connection's mean gap between sends (ns).
+    gap_ns: f64,
     gaps: Gaps,
 }
 
@@ -158,7 +160,13 @@ impl Schedule {
                 (exp.sample(&mut rng), Gaps::Poisson(rng, exp))
             }
         };
-        Schedule { next, rate, gaps }
+        let gap_ns = 1e9 * connections as f64 / rate;
+        Schedule {
+            next,
+            rate,
+            gap_ns,
+            gaps,
+        }
     }
 
     /// The next intended send time (ns from the start); advances the schedule.
@@ -173,7 +181,32 @@ impl Schedule {
         };
         t.round() as u64
     }
+
+    /// How many of this schedule's sends, from `t` (the last one drawn) on,
+    /// fall in `[lo, hi)`. Walked send by send while `budget` lasts (each
+    /// step spends one), the rest estimated from the mean gap (within one
+    /// send for even arrivals, the expectation for Poisson): counting what a
+    /// rate far beyond the generator left unsent must not take as long as
+    /// sending it would have.
+    pub fn count_in(&mut self, mut t: u64, lo: u64, hi: u64, budget: &mut u64) -> u64 {
+        let mut n = 0u64;
+        while t < hi {
+            if *budget == 0 {
+                let from = t.max(lo);
+                // `as` saturates: a rate past any clock counts u64::MAX.
+                return n.saturating_add(((hi - from) as f64 / self.gap_ns).round() as u64);
+            }
+            *budget -= 1;
+            n += u64::from(t >= lo);
+            t = self.next_ns();
+        }
+        n
+    }
 }
+
+/// Most schedule steps one run walks to count its unsent sends (a few ms);
+/// past it they are estimated ([`Schedule::count_in`]).
+const COUNT_BUDGET: u64 = 1 << 22;
 
 /// One open-loop run.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -190,6 +223,8 @@ pub struct OpenLoop {
     /// server that far behind leaves the rest `unsent`.
     pub drain: Duration,
     /// A run with round trips out and no progress for this long fails.
+    /// [`LoadGen::run_open`] also stops this long after the drain ends
+    /// (its grace), whatever the progress (see [`LoadGen::run_open_within`]).
     pub stall: Duration,
 }
 
@@ -265,6 +300,12 @@ pub struct OpenOutcome {
     pub queued: u64,
     /// All round trips completed, warm-up included (for CPU per round trip).
     pub completed: u64,
+    /// Round trips sent but not back when the run reached its deadline
+    /// (the drain's end plus a grace): a server that answers too slowly
+    /// for the run to end in time. 0 when the run ended by itself; after
+    /// that the connections are in an unknown state and the generator
+    /// refuses further runs.
+    pub outstanding: u64,
     /// From the window's start to its last recorded completion (at least the window).
     pub elapsed: Duration,
 }
@@ -347,12 +388,28 @@ impl LoadGen {
     /// Runs one open-loop run: every connection follows its schedule from now
     /// on; round trips intended in `[warmup, warmup + duration)` are recorded
     /// into `hists`. Sends stop at the window's end (plus `drain` for a
-    /// backlog), then the round trips in flight are awaited.
+    /// backlog), then the round trips in flight are awaited, for at most
+    /// `cfg.stall` more ([`LoadGen::run_open_within`] with that grace).
     ///
     /// Fails, like [`LoadGen::run`], on a bad echo, a closed connection, or
     /// round trips out with no progress for `stall`; the generator then
     /// refuses further runs.
     pub fn run_open(&mut self, cfg: &OpenLoop, hists: &mut OpenHists) -> io::Result<OpenOutcome> {
+        self.run_open_within(cfg, hists, cfg.stall)
+    }
+
+    /// [`LoadGen::run_open`] bounded by construction: it returns by
+    /// `warmup + duration + drain + grace` after its start, whatever the
+    /// server does (a server that trickles its replies shows progress, so
+    /// the stall check alone never ends the run). Round trips still out
+    /// then are [`OpenOutcome::outstanding`], and the generator refuses
+    /// further runs (their replies may still come).
+    pub fn run_open_within(
+        &mut self,
+        cfg: &OpenLoop,
+        hists: &mut OpenHists,
+        grace: Duration,
+    ) -> io::Result<OpenOutcome> {
         if let Some(why) = &self.failed {
             return Err(io::Error::other(format!(
                 "load generator unusable after an earlier error: {why}"
@@ -368,17 +425,29 @@ impl LoadGen {
             ));
         }
         let cpu = sys::thread_cpu_time();
-        let result = self.run_open_inner(cfg, hists);
+        let result = self.run_open_inner(cfg, hists, grace);
         self.stats.cpu += sys::thread_cpu_time().saturating_sub(cpu);
-        if let Err(e) = &result {
-            self.failed = Some(e.to_string());
+        match &result {
+            Err(e) => self.failed = Some(e.to_string()),
+            Ok(out) if out.outstanding > 0 => {
+                self.failed = Some(format!(
+                    "an open-loop run stopped at its deadline with {} round trips outstanding",
+                    out.outstanding
+                ))
+            }
+            Ok(_) => {}
         }
         result
     }
 
-    fn run_open_inner(&mut self, cfg: &OpenLoop, hists: &mut OpenHists) -> io::Result<OpenOutcome> {
+    fn run_open_inner(
+        &mut self,
+        cfg: &OpenLoop,
+        hists: &mut OpenHists,
+        grace: Duration,
+    ) -> io::Result<OpenOutcome> {
         let mut timer = TimerFd::new(&self.poll)?;
-        let result = self.schedule_loop(cfg, hists, &mut timer);
+        let result = self.schedule_loop(cfg, hists, &mut timer, grace);
         let _ = self
             .poll
             .registry()
@@ -391,12 +460,16 @@ impl LoadGen {
         cfg: &OpenLoop,
         hists: &mut OpenHists,
         timer: &mut TimerFd,
+        grace: Duration,
     ) -> io::Result<OpenOutcome> {
         let c = self.conns.len();
         let t0 = now_ns();
-        let win_start = cfg.warmup.as_nanos() as u64;
-        let win_end = win_start + cfg.duration.as_nanos() as u64;
-        let hard_end = win_end + cfg.drain.as_nanos() as u64;
+        let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        let win_start = ns(cfg.warmup);
+        let win_end = win_start.saturating_add(ns(cfg.duration));
+        let hard_end = win_end.saturating_add(ns(cfg.drain));
+        // The run's hard deadline (ns from t0): nothing waits past it.
+        let deadline = hard_end.saturating_add(ns(grace));
         let spin = match cfg.wait {
             Wait::Sleep => 0,
             Wait::SleepThenSpin(d) => d.as_nanos() as u64,
@@ -423,6 +496,7 @@ impl LoadGen {
                 unsent: 0,
                 queued: 0,
                 completed: 0,
+                outstanding: 0,
                 elapsed: cfg.duration,
             },
             0usize,
@@ -462,20 +536,26 @@ impl LoadGen {
             if busy == 0 && (due.is_empty() || now >= hard_end) {
                 break;
             }
+            if now >= deadline {
+                // Bounded by construction: what is still out stays out.
+                out.outstanding = busy as u64;
+                break;
+            }
             // Wait: for the next deadline if one is set and sends go on,
             // else (round trips out) for progress, bounded by `stall`.
             let stall_left = cfg
                 .stall
                 .saturating_sub(Duration::from_nanos(now_ns() - moved_at.1));
-            let deadline = due.peek().map(|r| r.0.0).filter(|_| now < hard_end);
-            let timeout = match deadline {
+            let next_send = due.peek().map(|r| r.0.0).filter(|_| now < hard_end);
+            let until_deadline = Duration::from_nanos(deadline - now);
+            let timeout = match next_send {
                 Some(t) if t.saturating_sub(now) <= spin => Some(Duration::ZERO),
                 Some(t) => {
                     timer.arm(t0 + t - spin)?;
                     // Nothing out: only the timer can wake us, and that is no stall.
-                    (busy > 0).then_some(stall_left)
+                    (busy > 0).then_some(stall_left.min(until_deadline))
                 }
-                None => Some(stall_left),
+                None => Some(stall_left.min(until_deadline)),
             };
             match self.poll.poll(&mut self.events, timeout) {
                 Ok(()) => {}
@@ -532,14 +612,20 @@ impl LoadGen {
                 return Err(stalled(busy as u64, busy as u64, cfg.stall));
             }
         }
-        // What the window scheduled but the drain limit cut off.
+        // What the window scheduled but the drain limit (or the deadline)
+        // cut off: the rest of each waiting connection's schedule, and of
+        // each connection still out at the deadline after its round trip.
+        let mut budget = COUNT_BUDGET;
         for Reverse((t, i)) in due.drain() {
             let s = self.conns[i].schedule.as_mut().expect("set above");
-            let mut t = t;
-            while t < win_end {
-                out.unsent += u64::from(recorded(t));
-                t = s.next_ns();
-            }
+            let n = s.count_in(t, win_start, win_end, &mut budget);
+            out.unsent = out.unsent.saturating_add(n);
+        }
+        for conn in self.conns.iter_mut().filter(|c| c.busy) {
+            let s = conn.schedule.as_mut().expect("set above");
+            let t = s.next_ns();
+            let n = s.count_in(t, win_start, win_end, &mut budget);
+            out.unsent = out.unsent.saturating_add(n);
         }
         for conn in &mut self.conns {
             conn.schedule = None;
@@ -567,6 +653,31 @@ mod tests {
         for (k, t) in all.iter().enumerate() {
             assert_eq!(*t, k as u64 * 1_000_000, "send {k}");
         }
+    }
+
+    /// Counting what was left unsent walks the schedule while its budget
+    /// lasts and estimates the rest: the same count within a send, and a
+    /// rate of 1e30 (once it spun a CPU here) counted at once.
+    #[test]
+    fn unsent_sends_are_counted_within_a_budget() {
+        let (lo, hi) = (200_000_000, 1_200_000_000);
+        for arrivals in [Arrivals::Even, Arrivals::Poisson { seed: 3 }] {
+            let count = |budget: u64| {
+                let mut s = Schedule::new(arrivals, 100_000.0, 4, 1);
+                let t = s.next_ns();
+                s.count_in(t, lo, hi, &mut { budget })
+            };
+            let exact = count(u64::MAX);
+            // 25,000/s on this connection for 1 s.
+            assert!(exact.abs_diff(25_000) < 1_000, "{arrivals:?}: {exact}");
+            let estimated = count(1_000);
+            let slack = if arrivals == Arrivals::Even { 1 } else { 1_000 };
+            assert!(exact.abs_diff(estimated) <= slack, "{exact} vs {estimated}");
+        }
+        let mut s = Schedule::new(Arrivals::Even, 1e30, 16, 0);
+        let t = s.next_ns();
+        let n = s.count_in(t, lo, hi, &mut 1_000);
+        assert!(n >= 1e18 as u64, "{n}");
     }
 
     #[test]
