@@ -613,72 +613,43 @@ pub fn search_all(
         states[i].hi = hi;
         states[i].lo = met;
     }
-    // Above the sweep, for runtimes that met the target everywhere.
-    for _ in 0..EXTEND.0 {
-        let set: Vec<(usize, f64, f64)> = (0..n)
-            .filter(|&i| states[i].live() && states[i].hi.is_none() && states[i].lo > 0.0)
-            .map(|i| {
-                let rate = states[i].lo * EXTEND.1;
-                (i, rate, rate / reference)
-            })
-            .collect();
-        if set.is_empty() {
-            break;
-        }
-        salt += 1;
-        let pools = batch(
-            &set,
-            "probe",
-            base,
-            slo,
-            plan,
-            salt,
-            started,
-            trials,
-            &mut states,
-            &mut limit,
-        );
-        for (i, rate, ok, _) in record(&mut states, pools, slo, trials) {
-            if ok {
-                states[i].lo = rate;
-            } else {
-                states[i].hi = Some(rate);
+    // Then probes: above the sweep for runtimes that met the target
+    // everywhere, then bisection to the resolution; each round of probes
+    // one interleaved batch, each runtime at its own next rate.
+    let extend = |s: &State| (s.hi.is_none() && s.lo > 0.0).then_some(s.lo * EXTEND.1);
+    let bisect = |s: &State| {
+        let h = s.hi?;
+        (s.lo > 0.0 && h - s.lo > RESOLUTION * s.lo).then(|| (s.lo + h) / 2.0)
+    };
+    let phases: [(u32, &NextRate); 2] = [(EXTEND.0 as u32, &extend), (MAX_BISECT, &bisect)];
+    for (rounds, next) in phases {
+        for _ in 0..rounds {
+            let set: Vec<(usize, f64, f64)> = (0..n)
+                .filter(|&i| states[i].live())
+                .filter_map(|i| next(&states[i]).map(|rate| (i, rate, rate / reference)))
+                .collect();
+            if set.is_empty() {
+                break;
             }
-        }
-    }
-    // Bisection, to the resolution.
-    for _ in 0..MAX_BISECT {
-        let set: Vec<(usize, f64, f64)> = (0..n)
-            .filter_map(|i| {
-                let s = &states[i];
-                let h = s.hi?;
-                (s.live() && s.lo > 0.0 && h - s.lo > RESOLUTION * s.lo).then(|| {
-                    let rate = (s.lo + h) / 2.0;
-                    (i, rate, rate / reference)
-                })
-            })
-            .collect();
-        if set.is_empty() {
-            break;
-        }
-        salt += 1;
-        let pools = batch(
-            &set,
-            "probe",
-            base,
-            slo,
-            plan,
-            salt,
-            started,
-            trials,
-            &mut states,
-            &mut limit,
-        );
-        for (i, rate, ok, _) in record(&mut states, pools, slo, trials) {
-            if ok {
-                states[i].lo = rate;
-            } else {
-                states[i].hi = Some(rate);
+            salt += 1;
+            let pools = batch(
+                &set,
+                "probe",
+                base,
+                slo,
+                plan,
+                salt,
+                started,
+                trials,
+                &mut states,
+                &mut limit,
+            );
+            for (i, rate, ok, _) in record(&mut states, pools, slo, trials) {
+                if ok {
+                    states[i].lo = rate;
+                } else {
+                    states[i].hi = Some(rate);
+                }
             }
         }
     }
@@ -692,6 +663,9 @@ pub fn search_all(
         })
         .collect()
 }
+
+/// A runtime's next probe rate in one phase of the search (`None`: done).
+type NextRate = dyn Fn(&State) -> Option<f64>;
 
 /// Makes each pool a step of its runtime; returns (runtime, rate, met, behind).
 fn record(
