@@ -3,12 +3,14 @@
 //! and the generator's read delay, and only a connection the server held
 //! counts as `queued`. Loopback only; every run is about a second.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::net::SocketAddr;
+use std::sync::{Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::hooked_server;
 use rtbench_format::{Slo, SlowCause};
 use rtbench_workloads::loadgen::{
     Arrivals, LoadGen, MultiGen, OpenHists, OpenLoop, OpenOutcome, Wait,
@@ -57,29 +59,10 @@ fn serial() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A blocking echo server of 64-byte messages, a thread per connection,
-/// calling `before()` before each echo (as `open_loop.rs`'s hooked server).
+/// A blocking echo server of 64-byte messages, calling `before()` before
+/// each echo.
 fn server(before: impl Fn() + Send + Sync + 'static) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let before = Arc::new(before);
-    thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { return };
-            let before = before.clone();
-            s.set_nodelay(true).unwrap();
-            thread::spawn(move || {
-                let mut buf = [0u8; 64];
-                while s.read_exact(&mut buf).is_ok() {
-                    before();
-                    if s.write_all(&buf).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    addr
+    hooked_server(64, before)
 }
 
 /// One open-loop run of `secs` at [`RATE`] over [`CONNS`] connections.

@@ -2,12 +2,14 @@
 //! corrected, the offered rate is honoured, and the capacity search finds a
 //! capacity that was set by hand. Loopback only; every run is bounded in time.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::hooked_server;
 use rtbench_format::Slo;
 use rtbench_workloads::loadgen::{Arrivals, LoadGen, OpenHists, OpenLoop, Wait};
 use rtbench_workloads::reference::StdEchoServer;
@@ -31,32 +33,6 @@ fn open(rate: f64, duration: Duration) -> OpenLoop {
         drain: duration,
         stall: Duration::from_secs(10),
     }
-}
-
-/// A blocking echo server, a thread per connection, that calls `before(now)`
-/// before echoing each message of `msg` bytes. It stops when the test ends
-/// (its threads exit when the client closes).
-fn hooked_server(msg: usize, before: impl Fn() + Send + Sync + 'static) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let before = Arc::new(before);
-    thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { return };
-            let before = before.clone();
-            s.set_nodelay(true).unwrap();
-            thread::spawn(move || {
-                let mut buf = vec![0u8; msg];
-                while s.read_exact(&mut buf).is_ok() {
-                    before();
-                    if s.write_all(&buf).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    addr
 }
 
 /// The classic proof. A server that stalls for 50 ms once every 500 ms is
