@@ -7,6 +7,7 @@
 //! criterion (see `rtbench_harness::sweeps`).
 
 use rtbench_format::{RunMode, WorkCalibration, WorkClass, WorkSetup};
+use rtbench_harness::errln;
 use rtbench_harness::sweeps::{self, Hooks, Spec, SweepCase};
 use rtbench_harness::{ServeCommand, Settings};
 use rtbench_workloads::Service;
@@ -46,7 +47,7 @@ fn seed() -> u64 {
     match rtbench_harness::vars::work_seed() {
         Ok(seed) => seed.unwrap_or(SEED),
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             std::process::exit(2)
         }
     }
@@ -91,12 +92,13 @@ fn calibration(settings: &Settings) -> WorkCalibration {
         refs.schema_version = rtbench_format::SCHEMA_VERSION;
         refs.work_calibration = Some(c.clone());
         if let Err(e) = run.write_references(&refs) {
-            eprintln!("rtbench: cannot record the work calibration: {e}");
+            errln!("rtbench: cannot record the work calibration: {e}");
         }
     }
-    eprintln!(
+    errln!(
         "rtbench: work calibration: {:.2} digest rounds/us ({})",
-        c.rounds_per_us, c.method
+        c.rounds_per_us,
+        c.method
     );
     c
 }

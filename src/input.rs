@@ -37,6 +37,19 @@ impl std::fmt::Display for Usage {
 
 impl std::error::Error for Usage {}
 
+/// A variable that stands in for a flag, parsed as the flag is: unset or
+/// empty is `None`; a bad value is an error naming the variable.
+pub fn var<T>(name: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Option<T>, Usage> {
+    match std::env::var(name) {
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Usage(format!("{name} is not UTF-8"))),
+        Ok(v) if v.trim().is_empty() => Ok(None),
+        Ok(v) => parse(&v)
+            .map(Some)
+            .map_err(|e| Usage(format!("{name}={v:?}: {e}"))),
+    }
+}
+
 /// A whole number in `lo..=hi`, as a clap value parser.
 pub fn count(
     lo: usize,

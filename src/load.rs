@@ -10,6 +10,7 @@ use rtbench_format::{
     BenchResult, Capacity, Description, Estimate, Flavor, Latency, OpenLoop as OpenLoopResult,
     RunDir, RunMeta, RunMode, SCHEMA_VERSION, Slo, Status, Step, TimerClass,
 };
+use rtbench_harness::errln;
 use rtbench_workloads::latency;
 use rtbench_workloads::loadgen::{Arrivals, LoadGen, OpenHists, OpenLoop, Wait};
 use rtbench_workloads::sweep;
@@ -165,15 +166,18 @@ pub fn run(a: LoadArgs) -> anyhow::Result<()> {
             return Err(e);
         }
     };
-    if report.stopped_at_deadline {
-        eprintln!(
-            "rtbench load: stopped at its bound of {:.1} s (warm-up + duration + drain + {} s \
-             grace) with {} round trip(s) outstanding: {addr} answers too slowly to finish",
+    // A load that ran into its bound did not measure what it was asked to
+    // (the round trips still out are missing from its latency): its
+    // results say `failed`, and so does the exit status.
+    let stopped = report.stopped_at_deadline.then(|| {
+        format!(
+            "stopped at its bound of {:.1} s (warm-up + duration + drain + {} s grace) with \
+             {} round trip(s) outstanding: {addr} answers too slowly to finish",
             report.deadline_secs,
             GRACE.as_secs(),
             report.outstanding
-        );
-    }
+        )
+    });
     // Printed before the results are written; a reader that has gone
     // (`| head`) does not keep them from being written.
     let printed = if a.json {
@@ -182,8 +186,11 @@ pub fn run(a: LoadArgs) -> anyhow::Result<()> {
         out::print(&text(&report))
     };
     if let Some(run) = run_dir {
-        let path = write_results(run, &a, &report)?;
-        eprintln!("results -> {}", path.display());
+        let path = write_results(run, &a, &report, stopped.as_deref())?;
+        errln!("results -> {}", path.display());
+    }
+    if let Some(why) = stopped {
+        bail!(why);
     }
     printed
 }
@@ -371,7 +378,12 @@ fn text(r: &Report) -> String {
 
 /// A run folder of one benchmark, `load/<addr>/<case>`, that `rtbench
 /// report` renders: an echo row (closed loop) or a latency row (open loop).
-fn write_results(run: RunDir, a: &LoadArgs, r: &Report) -> anyhow::Result<PathBuf> {
+fn write_results(
+    run: RunDir,
+    a: &LoadArgs,
+    r: &Report,
+    stopped: Option<&str>,
+) -> anyhow::Result<PathBuf> {
     let stamp = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let run_id = run.id();
     let external = format!("external {}", r.addr);
@@ -408,6 +420,10 @@ fn write_results(run: RunDir, a: &LoadArgs, r: &Report) -> anyhow::Result<PathBu
     .label();
     let workload = if r.mode == "open" { "latency" } else { "echo" };
     let mean_ns = 1e9 / r.achieved_rate;
+    // Nothing measured is a failure, not a mean of 1e9/0.
+    let error = stopped
+        .map(str::to_string)
+        .or_else(|| (r.round_trips == 0).then(|| "no round trip completed".to_string()));
     let result = BenchResult {
         schema_version: SCHEMA_VERSION,
         id: format!("{workload}/{external}/{case}"),
@@ -424,19 +440,23 @@ fn write_results(run: RunDir, a: &LoadArgs, r: &Report) -> anyhow::Result<PathBu
         .into(),
         op: "round trip".into(),
         ops_per_iter: 1.0,
-        status: Status::Ok,
-        error: None,
-        estimate: (r.mode == "closed").then_some(Estimate {
+        status: if error.is_some() {
+            Status::Failed
+        } else {
+            Status::Ok
+        },
+        estimate: (r.mode == "closed" && error.is_none()).then_some(Estimate {
             mean_ns,
             mean_lower_ns: mean_ns,
             mean_upper_ns: mean_ns,
             median_ns: mean_ns,
             samples: 1,
         }),
-        latency: (r.mode == "closed").then(|| r.latency.clone()),
+        latency: (r.mode == "closed" && error.is_none()).then(|| r.latency.clone()),
         ops_checked: r.round_trips,
         server_cpu_ns_per_op: None,
         extra: BTreeMap::new(),
+        error,
         open_loop: r.step.clone().map(|step| OpenLoopResult {
             slo: a.slo,
             arrivals: r.arrivals.unwrap_or("even").into(),

@@ -10,6 +10,7 @@ mod serve;
 
 use clap::{Parser, Subcommand};
 use out::outln;
+use rtbench_harness::errln;
 use rtbench_runtimes::{Config, entries, env};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -69,7 +70,7 @@ fn main() -> ExitCode {
             // One line, naming the problem; `--help` has the rest.
             let text = e.to_string();
             let first = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!("{first} (see `rtbench --help`)");
+            errln!("{first} (see `rtbench --help`)");
             return ExitCode::from(2);
         }
         Err(e) => e.exit(),
@@ -81,11 +82,11 @@ fn main() -> ExitCode {
         // What was asked cannot be (a bad variable, flags that do not go
         // together): one line, and 2 as for a bad flag.
         Err(e) if e.downcast_ref::<input::Usage>().is_some() => {
-            eprintln!("error: {e:#}");
+            errln!("error: {e:#}");
             ExitCode::from(2)
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            errln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -165,10 +166,10 @@ fn report(
     };
     let rendered = rtbench_render::render_selected(&options, selected)?;
     for problem in &rendered.problems {
-        eprintln!("warning: skipped unreadable {problem}");
+        errln!("warning: skipped unreadable {problem}");
     }
     for warning in &rendered.warnings {
-        eprintln!("warning: {warning}");
+        errln!("warning: {warning}");
     }
     for file in rendered.files.iter().filter(|_| list) {
         outln!("{}", file.display())?;

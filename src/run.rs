@@ -13,6 +13,7 @@ use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use rtbench_format::{BenchResult, CpuProbe, Description, MachineNoise, RunDir, RunMeta, Status};
+use rtbench_harness::errln;
 use rtbench_workloads::interference::{Others, cpu_probe};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
@@ -28,6 +29,8 @@ const BENCHES: &[&str] = &["echo", "fan_out", "timers", "latency", "work"];
 /// (`rtbench_workloads::trials`), once per run (in round 1): their trials
 /// are the repetitions, and their servers start once per case.
 const INTERLEAVED: &[&str] = &["latency", "work"];
+/// How long a benchmark process may print nothing (`--watchdog`).
+const WATCHDOG: Duration = Duration::from_secs(120);
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -42,14 +45,15 @@ pub struct RunArgs {
     /// their repetitions).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
     rounds: Option<u32>,
-    /// Seed of the runtime order shuffle (default: from the clock; recorded).
+    /// Seed of the runtime order shuffle, or `RTBENCH_SEED` (default: from
+    /// the clock; recorded).
     #[arg(long)]
     seed: Option<u64>,
     /// Kill a benchmark process that prints nothing for this long (recorded
-    /// as hung): seconds or e.g. 120s, 5m; above 0, up to 1 day.
-    #[arg(long, default_value = "120s", value_parser = crate::input::positive_duration,
-          env = "RTBENCH_WATCHDOG")]
-    watchdog: Duration,
+    /// as hung): seconds or e.g. 120s, 5m; above 0, up to 1 day. Or
+    /// `RTBENCH_WATCHDOG`; default 120s.
+    #[arg(long, value_parser = crate::input::positive_duration)]
+    watchdog: Option<Duration>,
     /// Root of the run folders.
     #[arg(long, env = "RTBENCH_RESULTS_DIR", default_value = "target/rtbench")]
     results: PathBuf,
@@ -94,6 +98,21 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     // Every variable the bench processes will read, parsed as they parse
     // it, before anything is built: a bad one is this process's error.
     rtbench_harness::vars::check().map_err(crate::input::Usage)?;
+    // The flags' variables, read here (not by clap) so that a bad one is
+    // reported by its own name, not as the flag's.
+    let watchdog = match a.watchdog {
+        Some(w) => w,
+        None => crate::input::var("RTBENCH_WATCHDOG", crate::input::positive_duration)?
+            .unwrap_or(WATCHDOG),
+    };
+    let seed = match a.seed {
+        Some(s) => Some(s),
+        None => crate::input::var("RTBENCH_SEED", |s| {
+            s.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("expected a whole number from 0 to {}", u64::MAX))
+        })?,
+    };
     let root = std::env::current_dir()?.join(&a.results);
     let mode_env: Vec<(&str, &str)> = if a.quick {
         vec![("RTBENCH_QUICK", "1")]
@@ -106,7 +125,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     if rounds == 0 {
         bail!("--rounds must be at least 1");
     }
-    let seed = a.seed.unwrap_or_else(|| {
+    let seed = seed.unwrap_or_else(|| {
         SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos() as u64)
@@ -148,7 +167,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
         .map(|g| g.ids.len())
         .sum();
     let total = (per_round - once) as u64 * u64::from(rounds) + once as u64;
-    eprintln!(
+    errln!(
         "rtbench: run {run_id}: {} benchmarks in {} processes × {rounds} round(s), seed {seed}; logs in {}",
         per_round,
         groups.len(),
@@ -162,7 +181,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     let mut others = Others::new(&cpus, &[]);
     others.sample();
     let mut probes = cpu_probe(&cpus, probe_time, "start", run_start);
-    eprintln!("rtbench: {}", probe_line(&probes));
+    errln!("rtbench: {}", probe_line(&probes));
     let bar = ProgressBar::new(total).with_style(
         ProgressStyle::with_template(
             "{elapsed_precise} [{bar:32}] {pos}/{len} benchmarks, ETA {eta}  {msg}",
@@ -172,7 +191,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     );
     let say = |line: String| {
         if bar.is_hidden() {
-            eprintln!("{line}");
+            errln!("{line}");
         } else {
             bar.println(line);
         }
@@ -223,8 +242,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
             ];
             let log = logs.join(format!("r{round}-{}-{}.log", g.bench, g.runtime));
             others.sample();
-            let (outcome, lost) =
-                run_group(g, &mode_env, &env, &log, a.watchdog, &bar, done_before)?;
+            let (outcome, lost) = run_group(g, &mode_env, &env, &log, watchdog, &bar, done_before)?;
             others.sample();
             let written = files_of(&run, g, round);
             let process = match &outcome {
@@ -244,7 +262,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
                 Outcome::Hung { id } => {
                     let why = format!(
                         "no output for {}; killed by the watchdog",
-                        humantime::format_duration(a.watchdog)
+                        humantime::format_duration(watchdog)
                     );
                     if let Err(e) = record(&run, g, round, id.as_deref(), Status::Hung, &why) {
                         say(format!("rtbench: {e:#}"));
@@ -329,15 +347,15 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
         if let Err(e) = summary(out) {
             errors.push(format!("{e:#}"));
         }
-        eprintln!("report: {}", out.join("index.html").display());
+        errln!("report: {}", out.join("index.html").display());
     }
     if !bad.is_empty() {
-        eprintln!(
+        errln!(
             "\nrtbench: {} of the results asked for did not measure:",
             bad.len()
         );
         for b in &bad {
-            eprintln!("  {} (round {}): {}", b.id, b.round, b.what);
+            errln!("  {} (round {}): {}", b.id, b.round, b.what);
         }
         errors.push(format!(
             "{} of {total} asked-for results did not measure ({})",
@@ -524,7 +542,7 @@ fn probe_line(probes: &[CpuProbe]) -> String {
 /// one's executable.
 fn build_benches() -> anyhow::Result<BTreeMap<String, PathBuf>> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    eprintln!("rtbench: building the benches (cargo bench --no-run)");
+    errln!("rtbench: building the benches (cargo bench --no-run)");
     let out = Command::new(cargo)
         .args([
             "bench",
@@ -819,7 +837,7 @@ fn summary(report: &Path) -> anyhow::Result<()> {
     let json: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(&path).with_context(|| path.display().to_string())?,
     )?;
-    eprintln!("\nSummary (best first):");
+    errln!("\nSummary (best first):");
     let empty = Vec::new();
     for t in json["workloads"]
         .as_array()
@@ -827,20 +845,29 @@ fn summary(report: &Path) -> anyhow::Result<()> {
         .iter()
         .flat_map(|w| w["tables"].as_array().unwrap_or(&empty))
     {
-        eprintln!(
+        errln!(
             "  {:<36} {}",
             t["title"].as_str().unwrap_or("?"),
-            best(&t["rows"], |r| r["throughput"]["value"].as_f64())
+            best(
+                &t["rows"],
+                |r| r["throughput"]["value"].as_f64(),
+                // Every row failed, hung or crashed (listed below).
+                "none measured"
+            )
         );
     }
     let load_groups = ["latency_under_load", "uneven_work"]
         .iter()
         .flat_map(|k| json[k].as_array().unwrap_or(&empty));
     for g in load_groups {
-        eprintln!(
+        errln!(
             "  {:<36} {}",
             format!("{} (capacity)", g["title"].as_str().unwrap_or("?")),
-            best(&g["rows"], |r| r["capacity"]["rate"].as_f64())
+            best(
+                &g["rows"],
+                |r| r["capacity"]["rate"].as_f64(),
+                "none met the latency target"
+            )
         );
     }
     Ok(())
@@ -848,7 +875,11 @@ fn summary(report: &Path) -> anyhow::Result<()> {
 
 /// The six best rows by `figure`, best first, as `name 1.23M/s`: ranked
 /// here, since a report table may group its rows (uneven work by flavor).
-fn best(rows: &serde_json::Value, figure: impl Fn(&serde_json::Value) -> Option<f64>) -> String {
+fn best(
+    rows: &serde_json::Value,
+    figure: impl Fn(&serde_json::Value) -> Option<f64>,
+    none: &str,
+) -> String {
     let mut ranked: Vec<(&str, f64)> = rows
         .as_array()
         .into_iter()
@@ -856,6 +887,9 @@ fn best(rows: &serde_json::Value, figure: impl Fn(&serde_json::Value) -> Option<
         .filter_map(|r| Some((r["runtime"].as_str()?, figure(r)?)))
         .collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    if ranked.is_empty() {
+        return none.into();
+    }
     ranked
         .iter()
         .take(6)
@@ -921,8 +955,13 @@ mod tests {
             {"runtime": "compio", "capacity": {"rate": 15_000.0}},
         ]);
         assert_eq!(
-            super::best(&rows, |r| r["capacity"]["rate"].as_f64()),
+            super::best(&rows, |r| r["capacity"]["rate"].as_f64(), "none"),
             "compio 15.0 k/s, tokio-mt 13.8 k/s"
+        );
+        let unmet = serde_json::json!([{"runtime": "async-std", "capacity": {"rate": null}}]);
+        assert_eq!(
+            super::best(&unmet, |r| r["capacity"]["rate"].as_f64(), "none"),
+            "none"
         );
     }
 }

@@ -7,7 +7,7 @@ use clap::Args;
 use rtbench_runtimes::{Config, Runtime, sys};
 use rtbench_workloads::echo::EchoServer;
 use rtbench_workloads::{Service, StartServer, Visit, Workloads};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::mpsc;
 
@@ -100,15 +100,16 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
     let config = Config::with_workers(cpus.len());
     let server = start(addr, &cpus, &config, a.service.into())
         .map_err(|why| anyhow::anyhow!("{}: {why}", a.runtime))?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{}", server.addr())?;
-    out.flush()?;
+    // A reader that has gone (`| head -1`) has what it needed, the
+    // address: the server goes on until told to stop, and ends with 0.
+    match crate::out::print(&format!("{}\n", server.addr())) {
+        Err(e) if !crate::out::is_closed(&e) => return Err(e),
+        _ => {}
+    }
     wait_for_stop(signals);
     drop(server);
     let cpu = own_cpu_time();
-    writeln!(out, "{}", serde_json::to_string(&cpu)?)?;
-    out.flush()?;
-    Ok(())
+    crate::out::print(&format!("{}\n", serde_json::to_string(&cpu)?))
 }
 
 /// Refuses `addr` when another process already listens there (see

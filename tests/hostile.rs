@@ -109,6 +109,27 @@ fn every_command_ends_quietly_on_a_closed_pipe() {
     );
     assert!(wrote.status.success(), "{}", text(&wrote.stderr));
     into_closed_pipe("report", &mut rtbench(&["report", "--results", runs]));
+    // Its address printed into the closed pipe, it serves until its stdin
+    // ends (at once here), and its last line goes nowhere either.
+    into_closed_pipe("serve", &mut rtbench(&["serve", "std-threads"]));
+    // Standard error closed too: `report` warns of a file it cannot read
+    // there, and still writes the report.
+    let run = std::fs::read_dir(runs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::write(run.join("bench/corrupt.json"), "{").unwrap();
+    std::fs::remove_dir_all(run.join("report")).unwrap();
+    let out = rtbench(&["report", "--results", runs])
+        .stdin(Stdio::null())
+        .stdout(closed_pipe())
+        .stderr(closed_pipe())
+        .status()
+        .unwrap();
+    assert!(out.success(), "report with a closed stderr: {out}");
+    assert!(run.join("report/index.html").is_file());
 }
 
 /// As a user types it: the shell's `| head -1` and `| head -c 1`.
@@ -299,21 +320,30 @@ fn trickling_server() -> String {
 
 /// A 1 s load (0.5 s warm-up) against a trickling server ends by its bound
 /// (warm-up + duration + drain of 1 s + 2 s grace = 4.5 s), open loop and
-/// closed, and says what was outstanding.
+/// closed, says what was outstanding, records `failed` and exits 1.
 #[test]
 fn a_trickling_server_ends_a_load_within_its_bound() {
     let addr = trickling_server();
     for mode in [&["--rate", "100"][..], &[]] {
+        let results = tempfile::tempdir().unwrap();
         let started = Instant::now();
         let out = run_bounded(
             rtbench(&["load", "--addr", &addr, "--connections", "2"])
-                .args(["--duration", "1", "--json"])
+                .args(["--duration", "1", "--json", "--results"])
+                .arg(results.path())
                 .args(mode),
             Duration::from_secs(30),
         );
         let took = started.elapsed();
         let stderr = text(&out.stderr);
-        assert!(out.status.success(), "{mode:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(1), "{mode:?}: {stderr}");
+        let written = walk_json(results.path());
+        let bench = written
+            .iter()
+            .find(|v| v.get("status").is_some())
+            .unwrap_or_else(|| panic!("{mode:?}: no result in {written:?}"));
+        assert_eq!(bench["status"], "failed", "{mode:?}: {bench}");
+        assert!(bench["estimate"].is_null(), "{mode:?}: {bench}");
         assert!(
             took < Duration::from_millis(4500 + 2500),
             "{mode:?}: {took:?}"
@@ -329,6 +359,20 @@ fn a_trickling_server_ends_a_load_within_its_bound() {
             "{mode:?}: {stderr}"
         );
     }
+}
+
+/// Every JSON file under `dir`.
+fn walk_json(dir: &std::path::Path) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk_json(&path));
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap());
+        }
+    }
+    out
 }
 
 /// `rtbench load --rate 1e7` (the most it accepts) ends by its bound too,

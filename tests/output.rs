@@ -3,10 +3,8 @@
 //! reports only what it asked for, the console and the exit status say what
 //! the results say, and a report is replaced whole or not at all.
 //!
-//! The faults are real where they can be (a full filesystem, a 1 ms
-//! watchdog); a failing benchmark is the benches' test-only
-//! `RTBENCH_TEST_FAULT=fail:<id>`, which records `failed` as a benchmark whose
-//! server died does.
+//! The faults are real: a full filesystem, a 1 ms watchdog, a server
+//! killed while it serves.
 
 #[path = "support/serve.rs"]
 mod support;
@@ -14,7 +12,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-use support::{BIN, Serve, Stop, run_bounded};
+use support::{BIN, Serve, Stop, run_bounded, run_watching};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -23,7 +21,17 @@ fn text(b: &[u8]) -> String {
 /// `rtbench run --quick ARGS --results RESULTS` from the workspace, whatever
 /// its exit status (10 minutes at most).
 fn run_quick(results: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    run_bounded(
+    run_quick_watching(results, args, env, |_| {})
+}
+
+/// [`run_quick`], calling `watch` with the run's pid every 10 ms.
+fn run_quick_watching(
+    results: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    watch: impl FnMut(u32),
+) -> Output {
+    run_watching(
         Command::new(BIN)
             .args(["run", "--quick"])
             .args(args)
@@ -32,7 +40,48 @@ fn run_quick(results: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
             .envs(env.iter().copied())
             .current_dir(env!("CARGO_MANIFEST_DIR")),
         Duration::from_secs(600),
+        watch,
     )
+}
+
+/// The processes below `root` (children, theirs, …) running `rtbench serve`.
+fn servers_below(root: u32) -> Vec<i32> {
+    let mut parent = std::collections::HashMap::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // After the command's `)`: state, then the parent's pid.
+        let Some(ppid) = stat
+            .rfind(')')
+            .and_then(|i| stat[i + 2..].split(' ').nth(1))
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        parent.insert(pid, ppid);
+    }
+    let below = |mut pid: i32| {
+        while let Some(&up) = parent.get(&pid) {
+            if up == root as i32 {
+                return true;
+            }
+            pid = up;
+        }
+        false
+    };
+    parent
+        .keys()
+        .copied()
+        .filter(|&pid| below(pid))
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| c.split(|b| *b == 0).nth(1) == Some(b"serve"))
+        })
+        .collect()
 }
 
 /// The run folders (those with a meta.json) under `root`.
@@ -223,23 +272,29 @@ fn a_filtered_run_reports_nothing_missing() {
     assert!(line.contains(" ok ("), "{line}");
 }
 
-/// A group whose benchmark recorded `failed` says so on the console, and the
-/// run exits non-zero after rendering a report that lists the failure.
+/// A group whose server is killed while it serves (every `rtbench serve`
+/// below the run, as soon as it appears) says `failed` on the console, and
+/// the run exits non-zero after rendering a report that lists the failure.
 /// Before, the console said "ok" (its process exited 0) and so did the run.
 #[test]
-fn the_console_says_failed_for_a_failed_result() {
+fn the_console_says_failed_for_a_killed_server() {
     let dir = tempfile::tempdir().unwrap();
-    let id = "timers/os-sleep/sleep-50us";
-    let out = run_quick(
-        dir.path(),
-        &["--bench", "timers", id],
-        &[("RTBENCH_TEST_FAULT", &format!("fail:{id}"))],
-    );
+    let id = "echo/tokio-ct/64B-1c";
+    let mut killed = 0;
+    let out = run_quick_watching(dir.path(), &["--bench", "echo", id], &[], |run| {
+        for pid in servers_below(run) {
+            // SAFETY: kill(2) of a process below our own child.
+            if unsafe { libc::kill(pid, libc::SIGKILL) } == 0 {
+                killed += 1;
+            }
+        }
+    });
     let stderr = text(&out.stderr);
+    assert!(killed > 0, "no server to kill: {stderr}");
     assert!(!out.status.success(), "{stderr}");
     let line = stderr
         .lines()
-        .find(|l| l.contains("round 1/1") && l.contains("os-sleep"))
+        .find(|l| l.contains("round 1/1") && l.contains("tokio-ct"))
         .unwrap_or_else(|| panic!("no console line for the group: {stderr}"));
     assert!(line.contains("1 failed"), "{line}");
     assert!(!line.contains(" ok"), "{line}");

@@ -4,6 +4,17 @@
 //! beside criterion's own. The decisions it makes (command line, skips, the
 //! measured calls and their figures) are plain functions in [`plan`].
 
+/// `eprintln!` that cannot panic: a standard error that fails (a pipe whose
+/// reader has gone, `2>&1 | head`; a log on a full disk) costs the line,
+/// not the process and the results it has yet to write.
+#[macro_export]
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod plan;
 pub mod sweeps;
 pub mod vars;
@@ -65,7 +76,7 @@ pub struct Settings {
 
 /// Exits with a one-line error (a bad setting is not worth a backtrace).
 fn fail<T>(e: String) -> T {
-    eprintln!("error: {e}");
+    errln!("error: {e}");
     std::process::exit(2)
 }
 
@@ -139,7 +150,7 @@ impl Settings {
             match open_run(&settings, workload, probes) {
                 Ok(run) => settings.run = Some(run),
                 Err(e) => {
-                    eprintln!("error: cannot open the results folder: {e}");
+                    errln!("error: cannot open the results folder: {e}");
                     std::process::exit(1)
                 }
             }
@@ -267,7 +278,7 @@ impl Settings {
         if let Some(run) = &self.run
             && let Err(e) = run.write_bench(result)
         {
-            eprintln!("rtbench: cannot write results of {}: {e}", result.id);
+            errln!("rtbench: cannot write results of {}: {e}", result.id);
             LOST.lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(result.id.clone());
@@ -277,7 +288,7 @@ impl Settings {
     /// A configuration that cannot start here: one line saying why, and a
     /// `skipped` result with the reason (nothing written under `--test`).
     pub fn skip(&self, mut result: BenchResult, why: &str) {
-        eprintln!("rtbench: {} skipped: {why}", result.id);
+        errln!("rtbench: {} skipped: {why}", result.id);
         result.status = Status::Skipped;
         result.error = Some(why.to_string());
         self.write(&result);
@@ -357,7 +368,7 @@ fn open_run(
         });
     }
     run.write_meta(&meta)?;
-    eprintln!(
+    errln!(
         "rtbench: {workload} results -> {} ({} mode, placement {})",
         run.path.display(),
         settings.run_mode,
@@ -523,7 +534,7 @@ pub fn bench<T: Recorded>(
                 Ok(elapsed) => elapsed,
                 Err(e) => {
                     if routine.is_ok() {
-                        eprintln!("rtbench: {id} failed: {e}");
+                        errln!("rtbench: {id} failed: {e}");
                         *routine = Err(e);
                     }
                     // criterion needs a time; the results file says it failed.
@@ -537,7 +548,7 @@ pub fn bench<T: Recorded>(
     };
     if settings.test_mode {
         if let Err(e) = &routine {
-            eprintln!("rtbench: {id} FAILED: {e}");
+            errln!("rtbench: {id} FAILED: {e}");
             FAILED.with(|f| f.borrow_mut().push(id));
         }
         return;
@@ -594,14 +605,14 @@ pub fn finish(c: &mut Criterion) {
 pub fn exit_if_failed(failed: &[String]) {
     let lost = LOST.lock().unwrap_or_else(|e| e.into_inner()).clone();
     if !failed.is_empty() {
-        eprintln!(
+        errln!(
             "rtbench: {} benchmark(s) failed: {}",
             failed.len(),
             failed.join(", ")
         );
     }
     if !lost.is_empty() {
-        eprintln!(
+        errln!(
             "rtbench: {} result(s) could not be written and are lost: {}",
             lost.len(),
             lost.join(", ")

@@ -104,7 +104,7 @@ pub fn main<C: SweepCase>(spec: Spec<C>, hooks: impl FnOnce(&Settings) -> Hooks<
     // The command line as the criterion benches read it (a regex filter,
     // `--list`, `--test`, and test mode without cargo's `--bench`).
     let args = BenchArgs::parse(std::env::args().skip(1)).unwrap_or_else(|e| {
-        eprintln!("error: {e}");
+        errln!("error: {e}");
         std::process::exit(2)
     });
     let full = std::env::var("RTBENCH_FULL").is_ok_and(|v| !v.is_empty() && v != "0");
@@ -123,7 +123,7 @@ pub fn main<C: SweepCase>(spec: Spec<C>, hooks: impl FnOnce(&Settings) -> Hooks<
         return;
     }
     let slo = crate::vars::slo().unwrap_or_else(|e| {
-        eprintln!("error: {e}");
+        errln!("error: {e}");
         std::process::exit(2)
     });
     let settings = Settings::from_env(spec.workload);
@@ -177,12 +177,12 @@ pub fn main<C: SweepCase>(spec: Spec<C>, hooks: impl FnOnce(&Settings) -> Hooks<
             for name in chosen {
                 let id = id(&spec, name, case);
                 // Said before it runs, so that a watchdog knows which one hung.
-                eprintln!("Testing {id}");
+                errln!("Testing {id}");
                 settings.faults.strike(&id);
                 match runner.test_step(name, case) {
-                    Ok(msg) => eprintln!("Success ({msg})"),
+                    Ok(msg) => errln!("Success ({msg})"),
                     Err(e) => {
-                        eprintln!("rtbench: {id} FAILED: {e}");
+                        errln!("rtbench: {id} FAILED: {e}");
                         failed.push(id);
                     }
                 }
@@ -192,11 +192,11 @@ pub fn main<C: SweepCase>(spec: Spec<C>, hooks: impl FnOnce(&Settings) -> Hooks<
         let reference = match runner.reference(&names, case) {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("error: {}/{}: {e}", spec.workload, case.label());
+                errln!("error: {}/{}: {e}", spec.workload, case.label());
                 std::process::exit(1)
             }
         };
-        eprintln!(
+        errln!(
             "rtbench: {} {}: reference {:.0} round trips/s ({}); target {}",
             spec.workload,
             case.label(),
@@ -212,8 +212,8 @@ pub fn main<C: SweepCase>(spec: Spec<C>, hooks: impl FnOnce(&Settings) -> Hooks<
         for result in runner.measure_case(&chosen, case, &reference) {
             let cap = result.open_loop.as_ref().and_then(|o| o.capacity.rate);
             match (&result.error, &result.open_loop) {
-                (Some(e), _) => eprintln!("rtbench: {}: {}: {e}", result.id, result.status),
-                (None, Some(o)) => eprintln!(
+                (Some(e), _) => errln!("rtbench: {}: {}: {e}", result.id, result.status),
+                (None, Some(o)) => errln!(
                     "rtbench: {}: capacity {} at {} ({} steps; case {:.1} s)",
                     result.id,
                     match (cap, o.capacity.interval) {
@@ -237,7 +237,7 @@ pub fn main<C: SweepCase>(spec: Spec<C>, hooks: impl FnOnce(&Settings) -> Hooks<
         summary.push((case.label(), ranked));
     }
     if !summary.is_empty() {
-        eprintln!("\nCapacity at {} (round trips/s):", sweep::slo_label(&slo));
+        errln!("\nCapacity at {} (round trips/s):", sweep::slo_label(&slo));
         for (case, ranked) in &summary {
             let line: Vec<String> = ranked
                 .iter()
@@ -248,7 +248,7 @@ pub fn main<C: SweepCase>(spec: Spec<C>, hooks: impl FnOnce(&Settings) -> Hooks<
                     )
                 })
                 .collect();
-            eprintln!("  {case}: {}", line.join(", "));
+            errln!("  {case}: {}", line.join(", "));
         }
     }
     crate::exit_if_failed(&failed);
@@ -336,7 +336,7 @@ impl<C: SweepCase> Runner<'_, C> {
                 Ok(rate) => {
                     closed_loop.insert(name.clone(), rate);
                 }
-                Err(e) => eprintln!("rtbench: calibration of {name} failed: {e}"),
+                Err(e) => errln!("rtbench: calibration of {name} failed: {e}"),
             }
         }
         let (best, rate) = closed_loop
@@ -393,7 +393,7 @@ impl<C: SweepCase> Runner<'_, C> {
         };
         let mut index = Vec::new();
         for (k, name) in chosen.iter().enumerate() {
-            eprintln!("rtbench: starting {}", results[k].id);
+            errln!("rtbench: starting {}", results[k].id);
             match (self.hooks.make)(name, case) {
                 Ok(bench) => {
                     let r = &mut results[k];
@@ -503,7 +503,7 @@ struct Bank {
 impl Trials for Bank {
     fn trial(&mut self, i: usize, rate: f64, position: u32) -> Result<TrialRun, String> {
         // A line per trial: the log's record, and progress for the watchdog.
-        eprintln!(
+        errln!(
             "rtbench: measuring {}: trial at {rate:.0}/s, #{position}",
             self.ids[i]
         );
@@ -554,7 +554,7 @@ impl Trials for Bank {
 
     fn stepped(&mut self, i: usize, s: &Step) {
         let t = s.target.as_ref();
-        eprintln!(
+        errln!(
             "  {} {:<6} {:>5.1}% {:>9.0}/s achieved {:>9.0}/s  p{} {:>9.1} us [{}–{}]  service p99 {:>8.1} us  lag p99 {:>6.1} us  {} trials{}  {}",
             self.ids[i],
             s.kind,

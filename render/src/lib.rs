@@ -36,8 +36,8 @@ use std::path::{Path, PathBuf};
 /// is gone), ties (`tied_with_best`, `rank_group`), the split-half check
 /// (`split_half` per table and in the overview), interference (`noise`,
 /// `interference`, `run_delay`, `slow_trials`) and pooled trials' target
-/// intervals on open-loop steps.
-pub const REPORT_SCHEMA_VERSION: u32 = 5;
+/// intervals on open-loop steps; 6 gave `missing` entries their `rounds`.
+pub const REPORT_SCHEMA_VERSION: u32 = 6;
 
 /// The folder inside a run folder where its own report is rendered.
 pub const REPORT_DIR: &str = "report";

@@ -585,6 +585,9 @@ pub struct Missing {
     pub runtime: String,
     pub workload: String,
     pub case: String,
+    /// The rounds it has no result of, when others have one (empty: none
+    /// has a result).
+    pub rounds: Vec<u32>,
 }
 
 /// One round of one benchmark id that did not measure.
@@ -1528,25 +1531,45 @@ fn non_positive_estimates(benches: &[BenchResult]) -> Vec<String> {
 }
 
 /// What the run asked for and did not produce. When the run recorded its
-/// selection (`RunMeta::selected`), every selected id without a result in
-/// any round. Otherwise, a runtime is missing from a (workload, case) that
+/// selection (`RunMeta::selected`), every selected id without a result, and
+/// every round of an id without one while its workload has results of that
+/// round (the interleaved workloads run in round 1 only). Otherwise, a runtime is missing from a (workload, case) that
 /// others have when it is an available non-reference runtime. References
 /// (the OS and std floors) run only in the cases they are a floor for, so
 /// their absence elsewhere is not a gap.
 fn missing(run: &LoadedRun, runtimes: &[RuntimeInfo]) -> Vec<Missing> {
     if !run.selected.is_empty() {
-        let have: BTreeSet<&str> = run.benches.iter().map(|b| b.id.as_str()).collect();
+        // Round 0 is a result of a lone `cargo bench`: the run's round 1.
+        let round = |b: &BenchResult| b.round.max(1);
+        let mut have: BTreeMap<&str, BTreeSet<u32>> = BTreeMap::new();
+        let mut ran: BTreeMap<&str, BTreeSet<u32>> = BTreeMap::new();
+        for b in &run.benches {
+            have.entry(&b.id).or_default().insert(round(b));
+            ran.entry(&b.workload).or_default().insert(round(b));
+        }
         let mut out: Vec<Missing> = run
             .selected
             .iter()
-            .filter(|id| !have.contains(id.as_str()))
             .filter_map(|id| {
                 let mut parts = id.splitn(3, '/');
                 let (workload, runtime, case) = (parts.next()?, parts.next()?, parts.next()?);
+                let rounds: Vec<u32> = match have.get(id.as_str()) {
+                    None => Vec::new(),
+                    Some(got) => {
+                        let gaps: Vec<u32> = ran
+                            .get(workload)
+                            .map_or(Vec::new(), |r| r.difference(got).copied().collect());
+                        if gaps.is_empty() {
+                            return None;
+                        }
+                        gaps
+                    }
+                };
                 Some(Missing {
                     runtime: runtime.to_string(),
                     workload: workload.to_string(),
                     case: case.to_string(),
+                    rounds,
                 })
             })
             .collect();
@@ -1577,6 +1600,7 @@ fn missing(run: &LoadedRun, runtimes: &[RuntimeInfo]) -> Vec<Missing> {
                 runtime: rt.to_string(),
                 workload: workload.to_string(),
                 case: case.to_string(),
+                rounds: Vec::new(),
             });
         }
     }
@@ -1786,6 +1810,27 @@ mod tests {
             .map(|m| format!("{}/{}/{}", m.workload, m.runtime, m.case))
             .collect();
         assert_eq!(ids, ["fan_out/tokio-ct/tree-10x5"]);
+        assert!(m[0].rounds.is_empty());
+        // Per round: an id without round 2 while its workload has one.
+        let mut rounds = LoadedRun {
+            benches: vec![
+                BenchResult::blank("fan_out", "tokio-ct", "spawn-1000", 1),
+                BenchResult::blank("fan_out", "tokio-ct", "spawn-1000", 2),
+                BenchResult::blank("fan_out", "tokio-ct", "tree-10x5", 1),
+                BenchResult::blank("latency", "tokio-ct", "64B-16c", 1),
+            ],
+            selected: run.selected.clone(),
+            dir: run.dir.clone(),
+            meta: None,
+            problems: Vec::new(),
+        };
+        rounds.selected.push("latency/tokio-ct/64B-16c".into());
+        let m = missing(&rounds, &[]);
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert_eq!(
+            (m[0].case.as_str(), &m[0].rounds[..]),
+            ("tree-10x5", &[2][..])
+        );
         // Without a selection, the old rule: an available runtime absent from a case.
         let unrecorded = LoadedRun {
             selected: Vec::new(),

@@ -784,7 +784,19 @@ pub fn missing_here(model: &Model, workload: &str) -> Vec<String> {
         .missing
         .iter()
         .filter(|m| m.workload == workload)
-        .map(|m| format!("{} has no result for {}", m.runtime, m.case))
+        .map(|m| match &m.rounds[..] {
+            [] => format!("{} has no result for {}", m.runtime, m.case),
+            rounds => format!(
+                "{} has no result for {} in round {}",
+                m.runtime,
+                m.case,
+                rounds
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })
         .collect()
 }
 

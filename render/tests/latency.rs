@@ -12,7 +12,7 @@ fn the_model_groups_latency_apart_sorted_by_capacity() {
     let (o, _c) = latency::render();
     assert!(o.rendered.problems.is_empty(), "{:?}", o.rendered.problems);
     let j = &o.json;
-    assert_eq!(j["schema_version"], 5);
+    assert_eq!(j["schema_version"], rtbench_render::REPORT_SCHEMA_VERSION);
     let workloads: Vec<&str> = j["workloads"]
         .as_array()
         .unwrap()

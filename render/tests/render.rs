@@ -12,7 +12,10 @@ use std::path::Path;
 fn complete_run_throughput_ratios_and_latency() {
     let o = render_ok("a-complete", None);
     assert!(o.rendered.problems.is_empty());
-    assert_eq!(o.json["schema_version"], 5);
+    assert_eq!(
+        o.json["schema_version"],
+        rtbench_render::REPORT_SCHEMA_VERSION
+    );
     let echo = table(&o.json, "echo", "64B-16c");
     assert_eq!(echo["title"], "echo 64 B × 16 connections");
     assert_eq!(echo["topology"], "2 cores");

@@ -43,7 +43,7 @@ fn each_row_shows_its_median_round_with_its_interval() {
     let (o, _c) = rounds::render();
     assert!(o.rendered.problems.is_empty(), "{:?}", o.rendered.problems);
     let j = &o.json;
-    assert_eq!(j["schema_version"], 5);
+    assert_eq!(j["schema_version"], rtbench_render::REPORT_SCHEMA_VERSION);
     assert_eq!(j["run"]["rounds"], 3);
     assert_eq!(j["run"]["seed"], 42);
     assert_eq!(j["run"]["orders"][1][0], "std-threads");

@@ -22,7 +22,7 @@ fn work_groups_are_apart_from_tables_and_latency_groups() {
     let (o, _c) = work::render();
     assert!(o.rendered.problems.is_empty(), "{:?}", o.rendered.problems);
     let j = &o.json;
-    assert_eq!(j["schema_version"], 5);
+    assert_eq!(j["schema_version"], rtbench_render::REPORT_SCHEMA_VERSION);
     assert_eq!(
         names(&j["workloads"], "name"),
         ["echo", "fan_out", "timers"]

@@ -98,11 +98,21 @@ impl Drop for Serve {
 
 /// Waits for `child` until `limit`; `None` (after killing it) if it was still running.
 pub fn wait_for(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    wait_watching(child, limit, |_| {})
+}
+
+/// [`wait_for`], calling `watch` with the child's pid every 10 ms meanwhile.
+pub fn wait_watching(
+    child: &mut Child,
+    limit: Duration,
+    mut watch: impl FnMut(u32),
+) -> Option<ExitStatus> {
     let deadline = Instant::now() + limit;
     loop {
         if let Ok(Some(status)) = child.try_wait() {
             return Some(status);
         }
+        watch(child.id());
         if Instant::now() >= deadline {
             let _ = child.kill();
             let _ = child.wait();
@@ -114,6 +124,11 @@ pub fn wait_for(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
 
 /// Runs a command to completion within `limit` (killed and reported otherwise).
 pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
+    run_watching(cmd, limit, |_| {})
+}
+
+/// [`run_bounded`], calling `watch` with the child's pid every 10 ms.
+pub fn run_watching(cmd: &mut Command, limit: Duration, watch: impl FnMut(u32)) -> Output {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -131,7 +146,7 @@ pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
         })
     };
     let (o, e) = (read(Box::new(out)), read(Box::new(err)));
-    let status = wait_for(&mut child, limit)
+    let status = wait_watching(&mut child, limit, watch)
         .unwrap_or_else(|| panic!("{cmd:?} did not finish within {limit:?}"));
     Output {
         status,

@@ -40,7 +40,7 @@ pub use open::{Arrivals, OpenHists, OpenLoop, OpenOutcome, Schedule, Wait};
 /// records beside the runtimes' (`rtbench_runtimes::Runtime::CRATES`).
 pub const CRATES: &[&str] = &["mio", "hdrhistogram"];
 
-/// How long one connect may take before `connect` gives up.
+/// How long all the connects of one load generator may take together.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Size of the shared read buffer: larger than any echo we expect at once, so a
 /// server that echoes too much is caught in the same read.
@@ -293,17 +293,28 @@ impl LoadGen {
         let nofile = raise_nofile_limit(2 * connections as u64 + 64)?;
         let poll = Poll::new()?;
         let mut conns = Vec::with_capacity(connections);
+        // One bound for all the connects: a host that drops SYNs costs
+        // CONNECT_TIMEOUT, not CONNECT_TIMEOUT per connection.
+        let deadline = Instant::now() + CONNECT_TIMEOUT;
         for i in 0..connections {
-            let std =
-                std::net::TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT).map_err(|e| {
-                    io::Error::new(
-                        e.kind(),
-                        format!(
-                            "connection {i} of {connections} to {addr}: connect failed: {e} \
+            let left = deadline.saturating_duration_since(Instant::now());
+            let connected = if left.is_zero() {
+                Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("{CONNECT_TIMEOUT:?} passed before it was made"),
+                ))
+            } else {
+                std::net::TcpStream::connect_timeout(&addr, left)
+            };
+            let std = connected.map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!(
+                        "connection {i} of {connections} to {addr}: connect failed: {e} \
                          (RLIMIT_NOFILE soft limit {nofile})"
-                        ),
-                    )
-                })?;
+                    ),
+                )
+            })?;
             std.set_nodelay(true)?;
             std.set_nonblocking(true)?;
             // Without stamps the open loop falls back to completion times.
