@@ -63,6 +63,13 @@ pub fn count(
     }
 }
 
+/// A seed: a whole number from 0 to 2^64-1.
+pub fn seed(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("expected a whole number from 0 to {}", u64::MAX))
+}
+
 /// A duration from 0 to [`MAX_DURATION`]: a bare number of seconds (`3`,
 /// `2.5`, as wrk reads it) or a humantime form (`500ms`, `1m 30s`).
 pub fn duration(s: &str) -> Result<Duration, String> {

@@ -41,16 +41,16 @@ pub struct LoadArgs {
     #[arg(long, default_value = "500ms", value_parser = input::duration)]
     warmup: Duration,
     /// How intended send times are spaced (open loop).
-    #[arg(long, value_enum, default_value_t = ArrivalsArg::Even)]
+    #[arg(long, value_enum, default_value_t = ArrivalsArg::Even, requires = "rate")]
     arrivals: ArrivalsArg,
-    /// Seed of the Poisson arrivals (recorded with the results).
-    #[arg(long, default_value_t = 1)]
+    /// Seed of the Poisson arrivals (recorded with the results), 0 to 2^64-1.
+    #[arg(long, default_value_t = 1, requires = "rate", value_parser = input::seed)]
     seed: u64,
     /// Spin before each send deadline (only with a CPU of our own).
-    #[arg(long)]
+    #[arg(long, requires = "rate")]
     spin: bool,
     /// The latency target recorded with an open-loop run, e.g. p99:1ms.
-    #[arg(long, default_value = "p99:1ms", value_parser = sweep::parse_slo)]
+    #[arg(long, default_value = "p99:1ms", value_parser = sweep::parse_slo, requires = "rate")]
     slo: Slo,
     /// Print JSON instead of text.
     #[arg(long)]
@@ -135,49 +135,44 @@ pub fn run(a: LoadArgs) -> anyhow::Result<()> {
     check(&a)?;
     let addr = input::resolve(&a.addr)?;
     if !addr.ip().is_loopback() && !a.allow_remote {
-        bail!("--addr {addr} is not a loopback address; pass --allow-remote to load another host");
+        bail!(Usage(format!(
+            "--addr {addr} is not a loopback address; pass --allow-remote to load another host"
+        )));
+    }
+    // The results folder is tried before anything is measured (made and
+    // removed: an interrupted load leaves none behind), and made for good
+    // after.
+    if let Some(dir) = &a.results {
+        RunDir::create_new(dir, "load")
+            .and_then(|run| std::fs::remove_dir(&run.path))
+            .with_context(|| format!("--results {}: cannot create a run folder", dir.display()))?;
     }
     let mut lg = LoadGen::connect_any(addr, a.connections, a.size)
         .with_context(|| format!("cannot load {addr}"))?;
     // Warm-up + duration + drain (the open loop's, as long as the window)
     // + grace, from the first send: nothing of the load runs past it.
     let bound = a.warmup + a.duration + a.duration + GRACE;
-    // The run folder before the measurement: an output path that cannot be
-    // written fails now, not after the load; and it is this run's own.
-    let run_dir = match &a.results {
-        Some(dir) => {
-            let run = RunDir::create_new(dir, "load");
-            Some(run.with_context(|| {
-                format!("--results {}: cannot create a run folder", dir.display())
-            })?)
-        }
-        None => None,
-    };
-    let measured = match a.rate {
+    let report = match a.rate {
         Some(rate) => open(&mut lg, &a, addr, rate, bound),
         None => closed(&mut lg, &a, addr, bound),
-    };
-    let report = match measured {
-        Ok(report) => report,
-        Err(e) => {
-            if let Some(run) = &run_dir {
-                let _ = std::fs::remove_dir(&run.path);
-            }
-            return Err(e);
-        }
-    };
+    }?;
     // A load that ran into its bound did not measure what it was asked to
-    // (the round trips still out are missing from its latency): its
-    // results say `failed`, and so does the exit status.
-    let stopped = report.stopped_at_deadline.then(|| {
-        format!(
+    // (the round trips still out are missing from its latency), nor did one
+    // that completed nothing: its results say `failed`, and so does the
+    // exit status.
+    let failed = if report.stopped_at_deadline {
+        Some(format!(
             "stopped at its bound of {:.1} s (warm-up + duration + drain + {} s grace) with \
              {} round trip(s) outstanding: {addr} answers too slowly to finish",
             report.deadline_secs,
             GRACE.as_secs(),
             report.outstanding
-        )
-    });
+        ))
+    } else if report.round_trips == 0 {
+        Some(format!("no round trip to {addr} completed in the window"))
+    } else {
+        None
+    };
     // Printed before the results are written; a reader that has gone
     // (`| head`) does not keep them from being written.
     let printed = if a.json {
@@ -185,11 +180,17 @@ pub fn run(a: LoadArgs) -> anyhow::Result<()> {
     } else {
         out::print(&text(&report))
     };
-    if let Some(run) = run_dir {
-        let path = write_results(run, &a, &report, stopped.as_deref())?;
-        errln!("results -> {}", path.display());
+    if let Some(dir) = &a.results {
+        let run = RunDir::create_new(dir, "load")
+            .with_context(|| format!("--results {}: cannot create a run folder", dir.display()))?;
+        if let Err(e) = write_results(&run, &a, &report, failed.as_deref()) {
+            // Half a run (meta.json without its result) is none.
+            let _ = std::fs::remove_dir_all(&run.path);
+            return Err(e);
+        }
+        errln!("results -> {}", run.path.display());
     }
-    if let Some(why) = stopped {
+    if let Some(why) = failed {
         bail!(why);
     }
     printed
@@ -350,7 +351,11 @@ fn text(r: &Report) -> String {
         "{:<14} {:>10} {:>10} {:>10} {:>10} {:>10}",
         "", "p50", "p90", "p99", "p99.9", "max"
     );
-    let us = |ns: u64| format!("{:.1} us", ns as f64 / 1e3);
+    // No round trip: no percentile (not 0.0 us).
+    let us = |ns: u64| match r.round_trips {
+        0 => "-".to_string(),
+        _ => format!("{:.1} us", ns as f64 / 1e3),
+    };
     let mut row = |name: &str, l: &Latency| {
         let _ = writeln!(
             t,
@@ -379,11 +384,11 @@ fn text(r: &Report) -> String {
 /// A run folder of one benchmark, `load/<addr>/<case>`, that `rtbench
 /// report` renders: an echo row (closed loop) or a latency row (open loop).
 fn write_results(
-    run: RunDir,
+    run: &RunDir,
     a: &LoadArgs,
     r: &Report,
-    stopped: Option<&str>,
-) -> anyhow::Result<PathBuf> {
+    failed: Option<&str>,
+) -> anyhow::Result<()> {
     let stamp = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let run_id = run.id();
     let external = format!("external {}", r.addr);
@@ -421,9 +426,7 @@ fn write_results(
     let workload = if r.mode == "open" { "latency" } else { "echo" };
     let mean_ns = 1e9 / r.achieved_rate;
     // Nothing measured is a failure, not a mean of 1e9/0.
-    let error = stopped
-        .map(str::to_string)
-        .or_else(|| (r.round_trips == 0).then(|| "no round trip completed".to_string()));
+    let error = failed.map(str::to_string);
     let result = BenchResult {
         schema_version: SCHEMA_VERSION,
         id: format!("{workload}/{external}/{case}"),
@@ -494,6 +497,5 @@ fn write_results(
         interference: None,
     };
     run.write_bench(&result)
-        .with_context(|| run.bench_dir().display().to_string())?;
-    Ok(run.path)
+        .with_context(|| run.bench_dir().display().to_string())
 }

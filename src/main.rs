@@ -67,9 +67,19 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
-            // One line, naming the problem; `--help` has the rest.
+            // One line, naming the problem (clap's first paragraph: for a
+            // missing argument, the arguments on the lines below it);
+            // `--help` has the rest.
             let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
+            let first: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let first = match first.join(" ") {
+                s if s.is_empty() => "invalid arguments".to_string(),
+                s => s,
+            };
             errln!("{first} (see `rtbench --help`)");
             return ExitCode::from(2);
         }
@@ -171,8 +181,18 @@ fn report(
     for warning in &rendered.warnings {
         errln!("warning: {warning}");
     }
-    for file in rendered.files.iter().filter(|_| list) {
-        outln!("{}", file.display())?;
+    let listed = rendered
+        .files
+        .iter()
+        .filter(|_| list)
+        .try_for_each(|file| outln!("{}", file.display()));
+    // Rendered from what could be read; what could not is an error, even
+    // when the reader of the list has gone.
+    if !rendered.problems.is_empty() {
+        anyhow::bail!(
+            "rendered without {} unreadable file(s) (listed above)",
+            rendered.problems.len()
+        );
     }
-    Ok(())
+    listed
 }

@@ -12,7 +12,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
-use rtbench_format::{BenchResult, CpuProbe, Description, MachineNoise, RunDir, RunMeta, Status};
+use rtbench_format::{
+    BenchResult, CpuProbe, Description, MachineNoise, RunDir, RunMeta, RunMode, Status,
+};
 use rtbench_harness::errln;
 use rtbench_workloads::interference::{Others, cpu_probe};
 use std::collections::{BTreeMap, BTreeSet};
@@ -43,20 +45,21 @@ pub struct RunArgs {
     /// Repeat the whole matrix this many times, 1 to 1000 (default: 1 quick,
     /// 6 otherwise; the interleaved benches run once, their trials being
     /// their repetitions).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, value_parser = |s: &str| crate::input::count(1, 1000)(s).map(|n| n as u32))]
     rounds: Option<u32>,
     /// Seed of the runtime order shuffle, or `RTBENCH_SEED` (default: from
     /// the clock; recorded).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::input::seed)]
     seed: Option<u64>,
     /// Kill a benchmark process that prints nothing for this long (recorded
     /// as hung): seconds or e.g. 120s, 5m; above 0, up to 1 day. Or
     /// `RTBENCH_WATCHDOG`; default 120s.
     #[arg(long, value_parser = crate::input::positive_duration)]
     watchdog: Option<Duration>,
-    /// Root of the run folders.
-    #[arg(long, env = "RTBENCH_RESULTS_DIR", default_value = "target/rtbench")]
-    results: PathBuf,
+    /// Root of the run folders, or `RTBENCH_RESULTS_DIR`; default
+    /// target/rtbench.
+    #[arg(long)]
+    results: Option<PathBuf>,
     /// Also render the report here (the committed one is `reports/`).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -88,6 +91,30 @@ impl Group {
     }
 }
 
+/// The variables `rtbench run` sets for its bench processes, removed from
+/// what they inherit first: the run's mode is `--quick`/`--full` alone (an
+/// `RTBENCH_FULL` left in the shell would widen a quick run's matrix), and
+/// a run id, round or results root of another run is not this one's.
+trait RunEnv {
+    fn env_clear_run(&mut self) -> &mut Self;
+}
+
+impl RunEnv for Command {
+    fn env_clear_run(&mut self) -> &mut Self {
+        for var in [
+            "RTBENCH_QUICK",
+            "RTBENCH_FULL",
+            "RTBENCH_RUN_ID",
+            "RTBENCH_ROUND",
+            "RTBENCH_RESULTS_DIR",
+            "RTBENCH_SEED",
+        ] {
+            self.env_remove(var);
+        }
+        self
+    }
+}
+
 /// What a group's process did.
 enum Outcome {
     Exited(ExitStatus),
@@ -107,13 +134,14 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     };
     let seed = match a.seed {
         Some(s) => Some(s),
-        None => crate::input::var("RTBENCH_SEED", |s| {
-            s.trim()
-                .parse::<u64>()
-                .map_err(|_| format!("expected a whole number from 0 to {}", u64::MAX))
-        })?,
+        None => crate::input::var("RTBENCH_SEED", crate::input::seed)?,
     };
-    let root = std::env::current_dir()?.join(&a.results);
+    let results = match &a.results {
+        Some(r) => r.clone(),
+        None => crate::input::var("RTBENCH_RESULTS_DIR", |s| Ok(PathBuf::from(s)))?
+            .unwrap_or_else(|| PathBuf::from("target/rtbench")),
+    };
+    let root = std::env::current_dir()?.join(results);
     let mode_env: Vec<(&str, &str)> = if a.quick {
         vec![("RTBENCH_QUICK", "1")]
     } else if a.full {
@@ -135,6 +163,16 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
             "--bench {unknown} is not one of {}",
             BENCHES.join(", ")
         )));
+    }
+    // Where the report goes, tried before anything is built or measured.
+    let mut outs = Vec::new();
+    if a.publish {
+        outs.push(PathBuf::from("reports"));
+    }
+    outs.extend(a.out.clone());
+    for out in &outs {
+        rtbench_render::check_out(out)
+            .map_err(|e| crate::input::Usage(format!("--out {}: {e}", out.display())))?;
     }
     let exes = build_benches()?;
     let wanted: Vec<&str> = BENCHES
@@ -158,6 +196,43 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     let run_id = run.id();
     // What the run asks for: the report calls what is absent of it missing.
     let selected: Vec<String> = groups.iter().flat_map(|g| g.ids.clone()).collect();
+    // Every round's runtime order, from the seed.
+    let runtimes: Vec<String> = groups
+        .iter()
+        .filter(|g| !g.interleaved())
+        .map(|g| g.runtime.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let orders: Vec<Vec<String>> = (1..=rounds)
+        .map(|round| {
+            let mut order = runtimes.clone();
+            order.shuffle(&mut SmallRng::seed_from_u64(
+                seed.wrapping_add(u64::from(round)),
+            ));
+            order
+        })
+        .collect();
+    // meta.json before the first process: an interrupted run keeps its
+    // seed, orders and selection, and a disk that cannot take it stops the
+    // run here, saying why.
+    let placement = rtbench_harness::vars::placement(&groups[0].bench)
+        .map_err(crate::input::Usage)?
+        .2;
+    let mode = match mode_env.first() {
+        Some(("RTBENCH_QUICK", _)) => RunMode::Quick,
+        Some(_) => RunMode::Full,
+        None => RunMode::Default,
+    };
+    let meta = RunMeta {
+        rounds,
+        seed: Some(seed),
+        orders: orders.clone(),
+        selected: selected.clone(),
+        ..rtbench_harness::new_meta(&run_id, mode, placement.name())
+    };
+    run.write_meta(&meta)
+        .with_context(|| format!("cannot write {}", run.meta_path().display()))?;
     let logs = run.path.join("logs");
     std::fs::create_dir_all(&logs).with_context(|| logs.display().to_string())?;
     let per_round: usize = groups.iter().map(|g| g.ids.len()).sum();
@@ -196,23 +271,10 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
             bar.println(line);
         }
     };
-    let runtimes: Vec<String> = groups
-        .iter()
-        .filter(|g| !g.interleaved())
-        .map(|g| g.runtime.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let mut orders = Vec::new();
     let mut done_before = 0u64;
     // Every asked-for result of every round that did not measure or skip.
     let mut bad: Vec<Bad> = Vec::new();
-    for round in 1..=rounds {
-        let mut order = runtimes.clone();
-        order.shuffle(&mut SmallRng::seed_from_u64(
-            seed.wrapping_add(u64::from(round)),
-        ));
-        orders.push(order.clone());
+    for (round, order) in (1..=rounds).zip(&orders) {
         let rank: BTreeMap<&str, usize> = order
             .iter()
             .enumerate()
@@ -328,11 +390,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
         }
         Err(e) => errors.push(format!("the run has no readable meta.json ({e})")),
     }
-    let mut outs = vec![run.path.join("report")];
-    if a.publish {
-        outs.push(PathBuf::from("reports"));
-    }
-    outs.extend(a.out.clone());
+    outs.insert(0, run.path.join("report"));
     let mut rendered = Vec::new();
     for out in &outs {
         match crate::report(run.path.clone(), out.clone(), None, false, Some(&selected)) {
@@ -584,6 +642,7 @@ fn list_groups(
 ) -> anyhow::Result<Vec<Group>> {
     let out = Command::new(exe)
         .args(["--bench", "--list"])
+        .env_clear_run()
         .envs(mode_env.iter().copied())
         .stderr(Stdio::null())
         .output()
@@ -657,6 +716,7 @@ fn run_group(
         .with_context(|| log.display().to_string())?;
     let mut child = Command::new(&g.exe)
         .args(["--bench", &g.filter])
+        .env_clear_run()
         .envs(mode_env.iter().copied())
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdin(Stdio::null())

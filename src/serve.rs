@@ -2,7 +2,8 @@
 //! own, from the one adapter list) as a process of its own, so that `rtbench
 //! load` can drive it from another process or another host.
 
-use anyhow::{Context, bail};
+use crate::input::Usage;
+use anyhow::bail;
 use clap::Args;
 use rtbench_runtimes::{Config, Runtime, sys};
 use rtbench_workloads::echo::EchoServer;
@@ -79,18 +80,20 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
     let all = servers();
     let Some(&(_, start)) = all.iter().find(|(name, _)| *name == a.runtime) else {
         let names: Vec<&str> = all.iter().map(|(n, _)| *n).collect();
-        bail!(
+        bail!(Usage(format!(
             "unknown runtime {:?}; one of: {}",
             a.runtime,
             names.join(", ")
-        );
+        )));
     };
     let addr = crate::input::resolve(&a.addr)?;
     if !addr.ip().is_loopback() && !a.allow_remote {
-        bail!("--addr {addr} is not a loopback address; pass --allow-remote to serve other hosts");
+        bail!(Usage(format!(
+            "--addr {addr} is not a loopback address; pass --allow-remote to serve other hosts"
+        )));
     }
     refuse_taken(addr)?;
-    let cpus = pick_cpus(a.cores, a.cpus.as_deref(), &sys::allowed_cpus())?;
+    let cpus = pick_cpus(a.cores, a.cpus.as_deref(), &sys::allowed_cpus()).map_err(Usage)?;
     // Every thread started from here on (a process-wide pool such as
     // async-std's included) inherits the server's CPUs.
     sys::pin_to_cpus(&cpus);
@@ -138,17 +141,17 @@ fn pick_cpus(
     cores: Option<usize>,
     list: Option<&str>,
     allowed: &[usize],
-) -> anyhow::Result<Vec<usize>> {
+) -> Result<Vec<usize>, String> {
     if cores == Some(0) {
-        bail!("--cores must be at least 1");
+        return Err("--cores must be at least 1".into());
     }
     let Some(list) = list else {
         let n = cores.unwrap_or(1);
         if n > allowed.len() {
-            bail!(
+            return Err(format!(
                 "--cores {n} asked for, but this process may use {} CPU(s)",
                 allowed.len()
-            );
+            ));
         }
         return Ok(allowed[..n].to_vec());
     };
@@ -156,17 +159,19 @@ fn pick_cpus(
     let mut cpus = Vec::new();
     for part in list.split(',') {
         let (lo, hi) = part.split_once('-').unwrap_or((part, part));
-        let lo: usize = lo.trim().parse().ok().with_context(bad)?;
-        let hi: usize = hi.trim().parse().ok().with_context(bad)?;
+        let lo: usize = lo.trim().parse().map_err(|_| bad())?;
+        let hi: usize = hi.trim().parse().map_err(|_| bad())?;
         if lo > hi || hi - lo >= 4096 {
-            bail!(bad());
+            return Err(bad());
         }
         for cpu in lo..=hi {
             if !allowed.contains(&cpu) {
-                bail!("--cpus {list:?}: CPU {cpu} is not allowed to this process");
+                return Err(format!(
+                    "--cpus {list:?}: CPU {cpu} is not allowed to this process"
+                ));
             }
             if cpus.contains(&cpu) {
-                bail!("--cpus {list:?} names CPU {cpu} twice");
+                return Err(format!("--cpus {list:?} names CPU {cpu} twice"));
             }
             cpus.push(cpu);
         }
@@ -174,10 +179,10 @@ fn pick_cpus(
     if let Some(n) = cores
         && n != cpus.len()
     {
-        bail!(
+        return Err(format!(
             "--cpus {list:?} names {} CPU(s) but --cores is {n}",
             cpus.len()
-        );
+        ));
     }
     Ok(cpus)
 }

@@ -113,7 +113,7 @@ fn every_command_ends_quietly_on_a_closed_pipe() {
     // ends (at once here), and its last line goes nowhere either.
     into_closed_pipe("serve", &mut rtbench(&["serve", "std-threads"]));
     // Standard error closed too: `report` warns of a file it cannot read
-    // there, and still writes the report.
+    // there, still writes the report, and exits 1 for that file.
     let run = std::fs::read_dir(runs)
         .unwrap()
         .next()
@@ -128,7 +128,7 @@ fn every_command_ends_quietly_on_a_closed_pipe() {
         .stderr(closed_pipe())
         .status()
         .unwrap();
-    assert!(out.success(), "report with a closed stderr: {out}");
+    assert_eq!(out.code(), Some(1), "report with a closed stderr: {out}");
     assert!(run.join("report/index.html").is_file());
 }
 
@@ -165,6 +165,8 @@ fn a_bad_variable_is_the_run_s_own_error() {
         ("RTBENCH_PLACEMENT", "diagonal"),
         ("RTBENCH_WORK_SEED", "seven"),
         ("RTBENCH_SLO", "p99"),
+        ("RTBENCH_WATCHDOG", "0"),
+        ("RTBENCH_SEED", "-1"),
     ] {
         let started = Instant::now();
         let out = run_bounded(
@@ -219,6 +221,17 @@ fn flags_out_of_range_are_one_line_and_exit_2() {
         ("run --watchdog 0s".into(), "--watchdog"),
         ("run --watchdog 1000000d".into(), "--watchdog"),
         ("run --bench nope".into(), "--bench"),
+        ("run --rounds 1.5".into(), "at most 1000"),
+        ("run --seed=-1".into(), "--seed"),
+        ("run --out Cargo.toml".into(), "--out"),
+        ("serve nosuch".into(), "unknown runtime"),
+        ("serve tokio-ct --cpus a-b".into(), "--cpus"),
+        ("serve tokio-ct --cores 4097".into(), "--cores"),
+        ("load --duration 1".into(), "--addr"),
+        ("serve".into(), "<RUNTIME>"),
+        (load("--slo p99:5ms"), "--rate"),
+        (load("--seed=-1 --rate 10"), "--seed"),
+        ("load --addr 192.0.2.1:9".into(), "--allow-remote"),
     ] {
         let out = run_bounded(
             &mut rtbench(&args.split(' ').collect::<Vec<_>>()),

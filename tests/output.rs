@@ -255,7 +255,10 @@ fn results_on_a_full_filesystem_fail_the_run_and_are_named() {
 fn a_filtered_run_reports_nothing_missing() {
     let dir = tempfile::tempdir().unwrap();
     let id = "timers/os-sleep/sleep-50us";
-    let out = run_quick(dir.path(), &["--bench", "timers", id], &[]);
+    // A shell's leftovers are not the run's: `RTBENCH_FULL` does not widen
+    // a quick run, nor does another run's round reach its processes.
+    let leftovers = [("RTBENCH_FULL", "1"), ("RTBENCH_ROUND", "abc")];
+    let out = run_quick(dir.path(), &["--bench", "timers", id], &leftovers);
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let [run] = &runs(dir.path())[..] else {
@@ -263,6 +266,7 @@ fn a_filtered_run_reports_nothing_missing() {
     };
     let meta = json(&run.join("meta.json"));
     assert_eq!(meta["selected"], serde_json::json!([id]));
+    assert_eq!(meta["mode"], "quick");
     let results = json(&run.join("report/results.json"));
     assert!(missing(&results).is_empty(), "{}", results["missing"]);
     let line = stderr
@@ -400,4 +404,50 @@ fn report_out_is_replaced_whole() {
         .filter(|n| n.starts_with(".report."))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// A run interrupted (SIGINT) after its first result keeps its seed, its
+/// orders and what it asked for in meta.json, written before the first
+/// process; the report renders what was measured and lists the rest as
+/// missing. Before, meta.json was completed only at the end: seed null,
+/// orders empty, nothing missing.
+#[test]
+fn an_interrupted_run_keeps_its_seed_and_selection() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut interrupted = false;
+    let out = run_quick_watching(
+        dir.path(),
+        &["--bench", "timers", "--seed", "7", "timers/"],
+        &[],
+        |pid| {
+            let written = runs(dir.path())
+                .iter()
+                .any(|r| std::fs::read_dir(r.join("bench")).is_ok_and(|mut d| d.next().is_some()));
+            if written && !interrupted {
+                // SAFETY: kill(2) of our own child.
+                unsafe { libc::kill(pid as i32, libc::SIGINT) };
+                interrupted = true;
+            }
+        },
+    );
+    assert!(interrupted, "no result written: {}", text(&out.stderr));
+    assert!(!out.status.success());
+    let [run] = &runs(dir.path())[..] else {
+        panic!("not one run folder")
+    };
+    let meta = json(&run.join("meta.json"));
+    assert_eq!(meta["seed"], 7, "{meta}");
+    assert_eq!(meta["orders"].as_array().map(Vec::len), Some(1), "{meta}");
+    let selected = meta["selected"].as_array().unwrap().len();
+    let report = run_bounded(
+        Command::new(BIN)
+            .args(["report", "--results"])
+            .arg(run)
+            .current_dir(env!("CARGO_MANIFEST_DIR")),
+        Duration::from_secs(60),
+    );
+    assert!(report.status.success(), "{}", text(&report.stderr));
+    let results = json(&run.join("report/results.json"));
+    let missing = missing(&results).len();
+    assert!(missing > 0 && missing < selected, "{missing} of {selected}");
 }

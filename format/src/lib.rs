@@ -886,6 +886,12 @@ impl RunDir {
     /// name is taken: the folder is created exclusively, so two runs started
     /// in the same second never share one.
     pub fn create_new(root: &Path, tag: &str) -> io::Result<RunDir> {
+        if root.exists() && !root.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                format!("{} is a file, not a folder", root.display()),
+            ));
+        }
         fs::create_dir_all(root)?;
         let stamp = run_stamp(SystemTime::now());
         for n in 1..10_000u32 {

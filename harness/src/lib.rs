@@ -341,22 +341,9 @@ fn open_run(
     };
     let id = run.id();
     std::fs::write(run.path.join(".owner"), &owner)?;
-    let mut meta = run.read_meta().unwrap_or_else(|_| RunMeta {
-        schema_version: rtbench_format::SCHEMA_VERSION,
-        run_id: id.clone(),
-        started_at: rfc3339(SystemTime::now()),
-        mode: settings.run_mode,
-        placement: settings.placement.name().to_string(),
-        env: env::probe(),
-        git_commit: git_commit(),
-        crate_versions: crate_versions(),
-        runtimes: Vec::new(),
-        rounds: 1,
-        seed: None,
-        orders: Vec::new(),
-        noise: None,
-        selected: Vec::new(),
-    });
+    let mut meta = run
+        .read_meta()
+        .unwrap_or_else(|_| new_meta(&id, settings.run_mode, settings.placement.name()));
     for (name, probed) in probes {
         if meta.runtimes.iter().any(|r| r.name == name) {
             continue;
@@ -375,6 +362,28 @@ fn open_run(
         settings.placement.describe()
     );
     Ok(run)
+}
+
+/// A run's meta.json before any result: the environment, the commit and
+/// the crate versions, one round, no runtimes yet. Written by the first
+/// bench process of a run, or by `rtbench run` before its first one.
+pub fn new_meta(run_id: &str, mode: RunMode, placement: &str) -> RunMeta {
+    RunMeta {
+        schema_version: rtbench_format::SCHEMA_VERSION,
+        run_id: run_id.to_string(),
+        started_at: rfc3339(SystemTime::now()),
+        mode,
+        placement: placement.to_string(),
+        env: env::probe(),
+        git_commit: git_commit(),
+        crate_versions: crate_versions(),
+        runtimes: Vec::new(),
+        rounds: 1,
+        seed: None,
+        orders: Vec::new(),
+        noise: None,
+        selected: Vec::new(),
+    }
 }
 
 fn git_commit() -> Option<String> {

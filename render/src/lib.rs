@@ -145,6 +145,12 @@ pub fn render(opts: &Options) -> Result<Rendered, ReportError> {
 /// The report is written into a new folder beside `opts.out` and swapped in
 /// whole (`Staged::swap_in`): a render that fails partway leaves the folder as
 /// it was, never old and new files mixed.
+/// Whether a report can be rendered into `out`: a render's checks, and its
+/// staging folder made and removed (`rtbench run` asks before it measures).
+pub fn check_out(out: &Path) -> Result<(), ReportError> {
+    Staged::new(out).map(drop)
+}
+
 pub fn render_selected(
     opts: &Options,
     selected: Option<&[String]>,

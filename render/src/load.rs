@@ -21,9 +21,13 @@ pub struct LoadedRun {
 /// A run folder holds meta.json or bench/; anything else is a root of runs.
 pub fn resolve(path: &Path) -> Result<RunDir, ReportError> {
     if !path.is_dir() {
+        let (kind, what) = match path.exists() {
+            true => (std::io::ErrorKind::NotADirectory, "a file, not a folder"),
+            false => (std::io::ErrorKind::NotFound, "no such folder"),
+        };
         return Err(ReportError::Io {
             path: path.to_path_buf(),
-            error: std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder"),
+            error: std::io::Error::new(kind, what),
         });
     }
     if path.join("meta.json").exists() || path.join("bench").is_dir() {
