@@ -2,9 +2,9 @@
 //!
 //! Two families fit one trait: work-stealing runtimes (`Send` tasks that
 //! migrate between workers, see [`WorkStealing`]) and thread-per-core runtimes
-//! (`!Send` tasks, one executor per core, see [`per_core`]). I/O takes the
-//! buffer by value and gives it back, as io_uring requires; for poll-based
-//! runtimes that is a move, not a copy.
+//! (`!Send` tasks, one executor per core, see [`Runtime::per_core`]). I/O
+//! takes the buffer by value and gives it back, as io_uring requires; for
+//! poll-based runtimes that is a move, not a copy.
 //!
 //! Adapters are listed once, by the `adapters!` invocation in this file;
 //! everything generic (conformance tests, workloads, benches, the CLI)
@@ -43,6 +43,7 @@ adapters! {
     #[cfg(feature = "smol")] smol_local::SmolLocal => thread_per_core;
     #[cfg(feature = "smol")] smol_mt::SmolMt => work_stealing;
     #[cfg(feature = "async-std")] async_std::AsyncStd => work_stealing;
+    #[cfg(feature = "nio")] nio::Nio => thread_per_core;
     #[cfg(all(feature = "glommio", target_os = "linux"))] glommio::Glommio => thread_per_core;
     #[cfg(all(feature = "tokio-uring", target_os = "linux"))] tokio_uring::TokioUring => thread_per_core;
     #[cfg(all(feature = "monoio", target_os = "linux"))] monoio::Monoio => thread_per_core;
@@ -91,7 +92,8 @@ impl std::error::Error for Unavailable {}
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// Worker threads for work-stealing runtimes. Thread-per-core runtimes
-    /// ignore it: [`per_core`] builds one runtime per core instead.
+    /// ignore it: [`Runtime::per_core`] builds one runtime (or one pinned
+    /// worker) per core instead.
     pub workers: usize,
     /// Locked memory an io_uring runtime may register, in bytes (glommio's
     /// `io_memory`). `None`: the adapter's recorded default.
@@ -140,7 +142,9 @@ impl Config {
 ///    through one macro per family. A second configuration of the same
 ///    runtime (another driver, say) is a second small file under the same
 ///    feature that shares the first one's code (as `monoio_epoll.rs`), with
-///    its own list line.
+///    its own list line. A thread-per-core runtime whose own server shape is
+///    one runtime with a pinned worker per core overrides the
+///    [`per_core`](Runtime::per_core) hook (see `nio.rs`).
 /// 2. **Its feature** in `runtimes/Cargo.toml`: the optional dependency
 ///    (under `[target.'cfg(target_os = "linux")'.dependencies]` for io_uring
 ///    runtimes), `monoio = ["dep:monoio"]`, and the feature added to
@@ -237,6 +241,30 @@ pub trait Runtime: Sized + 'static {
 
     /// Connects to `addr`. Must be called inside `block_on`.
     fn connect(addr: SocketAddr) -> impl Future<Output = io::Result<Self::Conn>>;
+
+    /// Runs one future per CPU of `cpus`: `make(i)` is built and driven to
+    /// completion on a worker pinned to `cpus[i]`, its own (possibly `!Send`)
+    /// future on its own thread. Returns each core's output in `cpus` order,
+    /// or why the runtime could not start.
+    ///
+    /// The default is [`per_core`]: one `Self` per core, each on a thread of
+    /// its own. A runtime whose own server shape is one runtime with a pinned
+    /// worker per core overrides it (see `nio.rs`). Code that runs a runtime
+    /// per core calls this hook (`R::per_core(..)`), never the free function,
+    /// so that the override is honoured. `Fut: 'static` because an override
+    /// may spawn the future as a task.
+    fn per_core<F, Fut>(
+        config: &Config,
+        cpus: &[usize],
+        make: F,
+    ) -> Result<Vec<Fut::Output>, Unavailable>
+    where
+        F: Fn(usize) -> Fut + Send + Clone + 'static,
+        Fut: Future + 'static,
+        Fut::Output: Send + 'static,
+    {
+        per_core::<Self, F, Fut>(config, cpus, make)
+    }
 }
 
 /// Runtimes whose tasks migrate between worker threads.
@@ -262,7 +290,8 @@ pub trait WorkStealing: Runtime {
 }
 
 /// Runs one `R` per CPU of `cpus`, thread `i` pinned to `cpus[i]`, each
-/// driving `make(i)` to completion on its own executor.
+/// driving `make(i)` to completion on its own executor: the default of the
+/// [`Runtime::per_core`] hook, which is what callers use.
 ///
 /// The factory is `Send + Clone` and builds the (possibly `!Send`) future on
 /// its own thread. Returns each core's output, or the first runtime that could

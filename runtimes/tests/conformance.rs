@@ -5,7 +5,7 @@
 //! `RTBENCH_ALLOW_UNAVAILABLE` (comma separated), so nothing is skipped silently.
 
 use rand::{Rng, SeedableRng, rngs::SmallRng};
-use rtbench_runtimes::{Config, Conn, Listener, Runtime, Visit, WorkStealing, per_core, sys};
+use rtbench_runtimes::{Config, Conn, Listener, Runtime, Visit, WorkStealing, sys};
 use std::cell::Cell;
 use std::collections::HashSet;
 use std::future::Future;
@@ -371,7 +371,7 @@ impl Check for UsesTwoCores {
         let addr = holder.local_addr().map_err(|e| e.to_string())?;
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let server = std::thread::spawn(move || {
-            per_core::<R, _, _>(&conf(), &[0, 1], move |core| {
+            R::per_core(&conf(), &[0, 1], move |core| {
                 let ready = ready_tx.clone();
                 serve_core_index::<R>(addr, core, ready)
             })

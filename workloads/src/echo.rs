@@ -9,7 +9,7 @@ use crate::work::{Mix, work_conn};
 use crate::{Placement, Work};
 use hdrhistogram::Histogram;
 use rtbench_format::{Description, Flavor, TimerClass};
-use rtbench_runtimes::{Config, Conn, Listener, Runtime, Unavailable, WorkStealing, per_core, sys};
+use rtbench_runtimes::{Config, Conn, Listener, Runtime, Unavailable, WorkStealing, sys};
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -152,7 +152,7 @@ impl RuntimeServer {
             let (config, stop, ready) = (config.clone(), stop.clone(), ready_tx.clone());
             let cpus = cpus.to_vec();
             std::thread::spawn(move || {
-                let started = per_core::<R, _, _>(&config, &cpus, move |core| {
+                let started = R::per_core(&config, &cpus, move |core| {
                     let listener = listeners[core].try_clone();
                     let (stop, ready) = (stop.clone(), ready.clone());
                     async move {
