@@ -122,7 +122,9 @@ names! {
 names! {
     /// How fine a runtime's timers are, by design.
     pub enum TimerClass {
-        /// A hashed wheel with 1 ms ticks (tokio and runtimes built on its driver).
+        /// Millisecond resolution: a hashed wheel with 1 ms ticks (tokio and
+        /// runtimes built on its driver), or exact deadlines waited for with
+        /// epoll_wait's millisecond timeout (nio).
         Wheel1ms = "1ms-wheel",
         /// Sub-millisecond deadlines (timerfd, io_uring timeouts, epoll_pwait2).
         Fine = "fine",

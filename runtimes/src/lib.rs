@@ -167,8 +167,9 @@ impl Config {
 /// - [`NAME`](Runtime::NAME) is the configuration name. [`CRATES`](Runtime::CRATES)
 ///   names the runtime crate, and for a facade the crates under it that do
 ///   the work, so that every run records their versions from `Cargo.lock`.
-///   [`TIMER`](Runtime::TIMER) is [`TimerClass::Wheel1ms`] when the timer is
-///   a 1 ms wheel (as tokio's, whatever the I/O driver), else
+///   [`TIMER`](Runtime::TIMER) is [`TimerClass::Wheel1ms`] when sleeps end
+///   on a millisecond: a 1 ms wheel (as tokio's, whatever the I/O driver),
+///   or a wait with epoll_wait's millisecond timeout (as nio's), else
 ///   [`TimerClass::Fine`].
 /// - [`new`](Runtime::new) never panics: check what the runtime needs
 ///   ([`sys::io_uring_available`], [`sys::check_memlock`]) and return
