@@ -304,7 +304,8 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
             ];
             let log = logs.join(format!("r{round}-{}-{}.log", g.bench, g.runtime));
             others.sample();
-            let (outcome, lost) = run_group(g, &mode_env, &env, &log, watchdog, &bar, done_before)?;
+            let (outcome, lost, said) =
+                run_group(g, &mode_env, &env, &log, watchdog, &bar, done_before)?;
             others.sample();
             let written = files_of(&run, g, round);
             let process = match &outcome {
@@ -319,7 +320,10 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
                         }
                         format!("CRASHED ({why})")
                     }
-                    None => format!("exit {}", s.code().unwrap_or(-1)),
+                    None => match &said {
+                        Some(e) => format!("exit {}: {e}", s.code().unwrap_or(-1)),
+                        None => format!("exit {}", s.code().unwrap_or(-1)),
+                    },
                 }),
                 Outcome::Hung { id } => {
                     let why = format!(
@@ -708,7 +712,7 @@ fn run_group(
     watchdog: Duration,
     bar: &ProgressBar,
     done_before: u64,
-) -> anyhow::Result<(Outcome, BTreeMap<String, String>)> {
+) -> anyhow::Result<(Outcome, BTreeMap<String, String>, Option<String>)> {
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -728,6 +732,8 @@ fn run_group(
     // Last output time, the benchmark now running, benchmarks finished.
     let state = Arc::new(Mutex::new((Instant::now(), None::<String>, 0u64)));
     let lost = Arc::new(Mutex::new(BTreeMap::<String, String>::new()));
+    // The process's own last word on why it failed (`error: …`).
+    let said = Arc::new(Mutex::new(None::<String>));
     let log = Arc::new(Mutex::new(file));
     let readers: Vec<_> = [
         child
@@ -742,10 +748,13 @@ fn run_group(
     .into_iter()
     .flatten()
     .map(|pipe| {
-        let (state, log, lost) = (state.clone(), log.clone(), lost.clone());
+        let (state, log, lost, said) = (state.clone(), log.clone(), lost.clone(), said.clone());
         std::thread::spawn(move || {
             for line in BufReader::new(pipe).lines().map_while(Result::ok) {
                 let _ = writeln!(log.lock().unwrap_or_else(|e| e.into_inner()), "{line}");
+                if let Some(e) = line.strip_prefix("error: ") {
+                    *said.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
+                }
                 if let Some((id, e)) = line
                     .strip_prefix("rtbench: cannot write results of ")
                     .and_then(|rest| rest.split_once(": "))
@@ -790,7 +799,8 @@ fn run_group(
         let _ = r.join();
     }
     let lost = std::mem::take(&mut *lost.lock().unwrap_or_else(|e| e.into_inner()));
-    Ok((outcome, lost))
+    let said = said.lock().unwrap_or_else(|e| e.into_inner()).take();
+    Ok((outcome, lost, said))
 }
 
 /// The id a line says is starting: criterion's `Benchmarking <id>`, the
