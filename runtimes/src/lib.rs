@@ -49,6 +49,7 @@ adapters! {
     #[cfg(all(feature = "monoio", target_os = "linux"))] monoio::Monoio => thread_per_core;
     #[cfg(all(feature = "monoio", target_os = "linux"))] monoio_epoll::MonoioEpoll => thread_per_core;
     #[cfg(all(feature = "compio", target_os = "linux"))] compio::Compio => thread_per_core;
+    #[cfg(all(feature = "kimojio", target_os = "linux"))] kimojio::Kimojio => thread_per_core;
 }
 
 /// An I/O result that hands the buffer back, whatever happened.
