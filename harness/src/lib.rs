@@ -88,6 +88,7 @@ impl Settings {
     /// unless the command line only lists or tests. Exits with a one-line
     /// error on a bad setting.
     pub fn from_env(workload: &str) -> Settings {
+        keep_panic_locations();
         let args = BenchArgs::parse(std::env::args().skip(1)).unwrap_or_else(fail);
         let flag = |name: &str| {
             std::env::var(name)
@@ -293,6 +294,48 @@ impl Settings {
         result.error = Some(why.to_string());
         self.write(&result);
     }
+}
+
+/// "panicked while running: <its message>": a runtime's panic (kimojio's
+/// past 65,535 live tasks, say) is a finding, shown with what it said.
+fn panicked(when: &str, payload: &(dyn std::any::Any + Send)) -> String {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned());
+    let at = PANIC_AT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .map_or(String::new(), |at| format!(" (at {at})"));
+    match message {
+        Some(m) => format!("panicked while {when}: {m}{at}"),
+        None => format!("panicked while {when}{at}"),
+    }
+}
+
+/// Where the last panic happened (a crate's file and line), kept by the hook
+/// [`keep_panic_locations`] installs: a payload alone ("called
+/// `Option::unwrap()` on a `None` value") does not say whose code failed.
+static PANIC_AT: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Installs a panic hook that records where each panic happened, then does
+/// what the hook before it did (print it to the log).
+fn keep_panic_locations() {
+    let before = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Some(l) = info.location() {
+            // The path below the registry's `src/<index>/`, where there is one.
+            let file = l.file();
+            let file = file
+                .find("/registry/src/")
+                .and_then(|i| file[i..].splitn(5, '/').nth(4))
+                .unwrap_or(file);
+            *PANIC_AT.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(format!("{file}:{}", l.line()));
+        }
+        before(info);
+    }));
 }
 
 /// The folder above `release/deps/<bench>`: the cargo target directory.
@@ -530,13 +573,13 @@ pub fn bench<T: Recorded>(
                     return Err(e);
                 }
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(make))
-                    .unwrap_or_else(|_| Err("panicked while starting".into()))
+                    .unwrap_or_else(|p| Err(panicked("starting", p.as_ref())))
             });
             let outcome = match routine {
                 Ok(r) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     plan::call(r, iters, &mut measured.borrow_mut())
                 }))
-                .unwrap_or_else(|_| Err("panicked while running".into())),
+                .unwrap_or_else(|p| Err(panicked("running", p.as_ref()))),
                 Err(e) => Err(e.clone()),
             };
             match outcome {
