@@ -88,6 +88,9 @@ impl Runtime for Kimojio {
     /// Each sleep is an io_uring timeout (`IORING_OP_TIMEOUT`, an hrtimer in
     /// the kernel), not a wheel.
     const TIMER: TimerClass = TimerClass::Fine;
+    // A task's slot is a u16 (`task.rs`): a spawn past 65,535 live tasks
+    // panics (`task.rs:788`).
+    const MAX_LIVE_TASKS: Option<usize> = Some(65_535);
     type Conn = KimojioConn;
     type Listener = KimojioListener;
 

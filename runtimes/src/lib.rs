@@ -215,6 +215,11 @@ pub trait Runtime: Sized + 'static {
     const FLAVOR: Flavor;
     const TIMER: TimerClass;
 
+    /// The most tasks this runtime lets live at once, where it documents or
+    /// shows a limit. A case past it still runs, and fails: a finding the
+    /// report shows, with this limit as its reason, and that `--test` expects.
+    const MAX_LIVE_TASKS: Option<usize> = None;
+
     type Conn: Conn;
     type Listener: Listener<Conn = Self::Conn>;
 
@@ -353,6 +358,8 @@ pub fn base_description<R: Runtime>(workers: usize, driver: &str) -> Description
 pub struct Entry {
     pub name: &'static str,
     pub flavor: Flavor,
+    /// [`Runtime::MAX_LIVE_TASKS`].
+    pub max_live_tasks: Option<usize>,
     /// Tries to build the runtime here with `config`; `Ok` carries its description.
     pub probe: fn(&Config) -> Result<Description, Unavailable>,
 }
@@ -362,6 +369,7 @@ pub fn entry<R: Runtime>() -> Entry {
     Entry {
         name: R::NAME,
         flavor: R::FLAVOR,
+        max_live_tasks: R::MAX_LIVE_TASKS,
         probe: |config| {
             // Probe on a fresh thread: some runtimes allow one executor per thread.
             let config = config.clone();
