@@ -13,7 +13,7 @@ use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use rtbench_format::{
-    BenchResult, CpuProbe, Description, MachineNoise, RunDir, RunMeta, RunMode, Status,
+    BenchResult, CpuProbe, Description, MachineNoise, RunDir, RunMeta, RunMode, Status, Workload,
 };
 use rtbench_harness::errln;
 use rtbench_workloads::interference::{Others, cpu_probe};
@@ -25,12 +25,6 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-/// The bench targets, in the order a round runs them.
-const BENCHES: &[&str] = &["echo", "fan_out", "timers", "latency", "work"];
-/// The benches whose runtimes run in one process, in interleaved trials
-/// (`rtbench_workloads::trials`), once per run (in round 1): their trials
-/// are the repetitions, and their servers start once per case.
-const INTERLEAVED: &[&str] = &["latency", "work"];
 /// How long a benchmark process may print nothing (`--watchdog`).
 const WATCHDOG: Duration = Duration::from_secs(120);
 
@@ -67,8 +61,8 @@ pub struct RunArgs {
     #[arg(long, conflicts_with = "out")]
     publish: bool,
     /// Only these bench targets, comma-separated (echo, fan_out, timers, latency, work).
-    #[arg(long, value_delimiter = ',')]
-    bench: Vec<String>,
+    #[arg(long, value_delimiter = ',', value_parser = workload)]
+    bench: Vec<Workload>,
     /// Only benchmark ids containing this, e.g. `echo/tokio` or `/64B-16c`.
     filter: Option<String>,
 }
@@ -77,7 +71,7 @@ pub struct RunArgs {
 /// runtime, `all`, for an interleaved bench).
 #[derive(Debug, Clone)]
 struct Group {
-    bench: String,
+    bench: Workload,
     exe: PathBuf,
     runtime: String,
     ids: Vec<String>,
@@ -87,7 +81,7 @@ struct Group {
 
 impl Group {
     fn interleaved(&self) -> bool {
-        INTERLEAVED.contains(&self.bench.as_str())
+        self.bench.interleaved()
     }
 }
 
@@ -113,6 +107,14 @@ impl RunEnv for Command {
         }
         self
     }
+}
+
+/// A `--bench` name: one of the workloads.
+fn workload(s: &str) -> Result<Workload, String> {
+    s.parse().map_err(|_| {
+        let names: Vec<&str> = Workload::ALL.iter().map(|w| w.as_str()).collect();
+        format!("expected one of {}", names.join(", "))
+    })
 }
 
 /// What a group's process did.
@@ -158,12 +160,6 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos() as u64)
     });
-    if let Some(unknown) = a.bench.iter().find(|b| !BENCHES.contains(&b.as_str())) {
-        bail!(crate::input::Usage(format!(
-            "--bench {unknown} is not one of {}",
-            BENCHES.join(", ")
-        )));
-    }
     // Where the report goes, tried before anything is built or measured.
     let mut outs = Vec::new();
     if a.publish {
@@ -175,15 +171,14 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
             .map_err(|e| crate::input::Usage(format!("--out {}: {e}", out.display())))?;
     }
     let exes = build_benches()?;
-    let wanted: Vec<&str> = BENCHES
-        .iter()
-        .copied()
-        .filter(|b| a.bench.is_empty() || a.bench.iter().any(|w| w == b))
+    let wanted: Vec<Workload> = Workload::run_order()
+        .into_iter()
+        .filter(|b| a.bench.is_empty() || a.bench.contains(b))
         .collect();
     let mut groups = Vec::new();
     for bench in wanted {
         let exe = exes
-            .get(bench)
+            .get(bench.as_str())
             .with_context(|| format!("cargo built no `{bench}` bench"))?;
         groups.extend(list_groups(bench, exe, &mode_env, a.filter.as_deref())?);
     }
@@ -216,7 +211,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     // meta.json before the first process: an interrupted run keeps its
     // seed, orders and selection, and a disk that cannot take it stops the
     // run here, saying why.
-    let placement = rtbench_harness::vars::placement(&groups[0].bench)
+    let placement = rtbench_harness::vars::placement(groups[0].bench.as_str())
         .map_err(crate::input::Usage)?
         .2;
     let mode = match mode_env.first() {
@@ -287,7 +282,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
             .collect();
         round_groups.sort_by_key(|g| {
             (
-                BENCHES.iter().position(|b| *b == g.bench),
+                Workload::run_order().iter().position(|b| *b == g.bench),
                 rank.get(g.runtime.as_str()).copied().unwrap_or(0),
             )
         });
@@ -478,6 +473,9 @@ struct Tally {
     broken: Vec<(String, Status, String)>,
     /// (id, why) of each id without a readable results file.
     missing: Vec<(String, String)>,
+    /// Results that failed past their runtime's own task limit
+    /// (`Runtime::MAX_LIVE_TASKS`): a finding the report shows, expected.
+    limited: usize,
 }
 
 impl Tally {
@@ -501,6 +499,11 @@ impl Tally {
                 Ok(r) => match r.status {
                     Status::Ok => t.ok += 1,
                     Status::Skipped => t.skipped.push(r.error.unwrap_or_default()),
+                    Status::Failed
+                        if rtbench_harness::past_task_limit(&r.runtime, &r.params).is_some() =>
+                    {
+                        t.limited += 1
+                    }
                     status => t
                         .broken
                         .push((id.clone(), status, r.error.unwrap_or_default())),
@@ -514,7 +517,8 @@ impl Tally {
     /// The console's word for the group: `ok`, `skipped (reason)`, or the
     /// counts, e.g. `2 failed, 3 ok`.
     fn line(&self) -> String {
-        let total = self.ok + self.skipped.len() + self.broken.len() + self.missing.len();
+        let total =
+            self.ok + self.skipped.len() + self.broken.len() + self.missing.len() + self.limited;
         let reason = self
             .skipped
             .first()
@@ -527,6 +531,12 @@ impl Tally {
             return format!("skipped{reason}");
         }
         let mut parts = Vec::new();
+        if self.limited > 0 {
+            parts.push(format!(
+                "{} failed past the runtime's task limit",
+                self.limited
+            ));
+        }
         for status in [Status::Failed, Status::Hung, Status::Crashed] {
             let n = self.broken.iter().filter(|b| b.1 == status).count();
             if n > 0 {
@@ -639,7 +649,7 @@ fn build_benches() -> anyhow::Result<BTreeMap<String, PathBuf>> {
 
 /// The bench's benchmark ids (its own `--list`), grouped by runtime.
 fn list_groups(
-    bench: &str,
+    bench: Workload,
     exe: &Path,
     mode_env: &[(&str, &str)],
     filter: Option<&str>,
@@ -667,13 +677,13 @@ fn list_groups(
         }
     }
     let group = |runtime: String, ids: Vec<String>, filter: String| Group {
-        bench: bench.to_string(),
+        bench,
         exe: exe.to_path_buf(),
         runtime,
         ids,
         filter,
     };
-    if INTERLEAVED.contains(&bench) {
+    if bench.interleaved() {
         let ids: Vec<String> = by_runtime.into_values().flatten().collect();
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -1013,6 +1023,17 @@ mod tests {
         assert_eq!(bad.len(), 3);
         assert_eq!(bad[0].what, "failed: server died");
         assert_eq!(super::Bad::counts(&bad), "1 failed, 1 lost, 1 missing");
+        // A failure the runtime's own task limit explains is shown, not bad.
+        let limited = Tally {
+            ok: 7,
+            limited: 1,
+            ..Tally::default()
+        };
+        assert_eq!(
+            limited.line(),
+            "1 failed past the runtime's task limit, 7 ok"
+        );
+        assert!(limited.bad(1).is_empty());
     }
 
     /// The summary ranks by the figure, not by the report's row order (the

@@ -32,10 +32,12 @@ pub const SCHEMA_VERSION: u32 = 3;
 
 pub mod noise;
 pub mod stats;
+mod workload;
 pub use noise::{
     CpuProbe, Interference, MachineNoise, OtherTask, Parts, PercentileInterval, SlowCause, Trial,
     Verdict,
 };
+pub use workload::{Shape, Workload};
 
 /// A closed set of names: a unit enum whose serialized names (JSON, schema,
 /// `as_str`, `Display`) are the strings given, so files read exactly as

@@ -298,7 +298,7 @@ impl Settings {
 
 /// Why a case of `params` ("tasks" or "timers", each a task) cannot run on
 /// `runtime`: more than its [`Runtime::MAX_LIVE_TASKS`](rtbench_runtimes::Runtime::MAX_LIVE_TASKS).
-fn past_task_limit(runtime: &str, params: &BTreeMap<String, f64>) -> Option<String> {
+pub fn past_task_limit(runtime: &str, params: &BTreeMap<String, f64>) -> Option<String> {
     let limit = rtbench_runtimes::entries()
         .into_iter()
         .find(|e| e.name == runtime)?

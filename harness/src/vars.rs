@@ -11,13 +11,8 @@
 //! `RTBENCH_FULL` (set unless empty or `0`: every value is one of those).
 
 use crate::plan::Faults;
-use rtbench_format::Slo;
+use rtbench_format::{Slo, Workload};
 use rtbench_workloads::{Placement, sweep};
-
-/// The workloads whose settings differ (echo and latency: one server core
-/// by default, one generator thread; work: the widest split, its generator
-/// threads from the environment; the others: one core, no generator).
-const WORKLOADS: &[&str] = &["echo", "latency", "work", "fan_out"];
 
 /// A count variable: unset is `None`; set, a whole number ≥ 1.
 pub fn count(name: &str) -> Result<Option<usize>, String> {
@@ -41,9 +36,12 @@ pub fn count(name: &str) -> Result<Option<usize>, String> {
 pub fn placement(workload: &str) -> Result<(usize, usize, Placement), String> {
     let (widest_server, widest_generator) =
         Placement::widest(rtbench_runtimes::sys::allowed_cpus().len());
-    let (server_cores, generator_threads) = match workload {
-        "echo" | "latency" => (count("RTBENCH_SERVER_CORES")?.unwrap_or(1), 1),
-        "work" => (
+    // Echo and latency: one server core by default, one generator thread;
+    // work: the widest split, its generator threads from the environment;
+    // the others: one core, no generator.
+    let (server_cores, generator_threads) = match workload.parse::<Workload>() {
+        Ok(Workload::Echo | Workload::Latency) => (count("RTBENCH_SERVER_CORES")?.unwrap_or(1), 1),
+        Ok(Workload::Work) => (
             count("RTBENCH_SERVER_CORES")?.unwrap_or(widest_server),
             count("RTBENCH_GENERATOR_THREADS")?.unwrap_or(widest_generator),
         ),
@@ -75,8 +73,8 @@ pub fn slo() -> Result<Slo, String> {
 /// Every variable above, as each workload would read it, plus
 /// `RTBENCH_TEST_FAULT`: the first bad one's error, naming it.
 pub fn check() -> Result<(), String> {
-    for workload in WORKLOADS {
-        placement(workload)?;
+    for workload in Workload::ALL {
+        placement(workload.as_str())?;
     }
     work_seed()?;
     slo()?;

@@ -509,16 +509,6 @@ fn inline_svg(svg: &str, title: &str) -> String {
 }
 
 fn workload_intro(w: &str) -> &'static str {
-    match w {
-        "echo" => {
-            "TCP echo over loopback: the fixed load generator keeps every connection busy with one message at a time and checks each echo. Throughput is round trips per second; latency is the round trip seen by the load generator."
-        }
-        "fan_out" => {
-            "Spawn N tasks and join them all, checking their results: time per task is the cost of spawning, scheduling and joining one task; bytes per task is the memory one task took."
-        }
-        "timers" => {
-            "Sleep lateness (how long after its deadline a sleep returned), the cost to arm and cancel a timer, and many timers firing together. Compare lateness within a timer class, and against the OS sleep floors."
-        }
-        _ => "",
-    }
+    w.parse::<rtbench_format::Workload>()
+        .map_or("", rtbench_format::Workload::about)
 }

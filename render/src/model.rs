@@ -7,8 +7,8 @@ use crate::overview::Overview;
 use crate::rank::{Ranked, SplitHalf};
 use rtbench_format::{
     BenchResult, Capacity, Description, Environment, Estimate, FileError, Flavor, Interference,
-    Interleaving, MachineNoise, OpenLoop, PercentileInterval, RunMode, Slo, SlowCause, Status,
-    Step, TimerClass, WorkSetup, stats,
+    Interleaving, MachineNoise, OpenLoop, PercentileInterval, RunMode, Shape, Slo, SlowCause,
+    Status, Step, TimerClass, WorkSetup, stats,
 };
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -344,18 +344,20 @@ rtbench_format::names! {
 
 /// The workload whose results are open-loop sweeps, reported apart from the
 /// closed-loop tables because its figures are per offered rate, not one number.
-pub const LOAD_WORKLOAD: &str = "latency";
+pub const LOAD_WORKLOAD: &str = rtbench_format::Workload::Latency.as_str();
 
 /// The open-loop workload of requests of uneven cost; its results have the
 /// shape of `latency`'s, and their own section.
-pub const WORK_WORKLOAD: &str = "work";
+pub const WORK_WORKLOAD: &str = rtbench_format::Workload::Work.as_str();
 
 /// The `work` mixes in report order: even costs first, then ever less even.
 pub const WORK_MIXES: &[&str] = &["uniform", "skewed", "hot-connections", "blocking"];
 
 /// Whether a workload's results are open-loop sweeps (a [`LoadGroup`] each).
 pub fn is_open_loop(workload: &str) -> bool {
-    workload == LOAD_WORKLOAD || workload == WORK_WORKLOAD
+    workload
+        .parse::<rtbench_format::Workload>()
+        .is_ok_and(|w| w.shape() == Shape::OpenLoop)
 }
 
 /// The mix of a `work` case, `{mix}-64B-32c`.
@@ -1616,9 +1618,11 @@ fn sort_missing(out: &mut [Missing]) {
     });
 }
 
+/// Report order ([`rtbench_format::Workload`]'s); a name it does not know,
+/// after them.
 fn workload_rank(w: &str) -> usize {
-    const ORDER: [&str; 5] = ["echo", LOAD_WORKLOAD, WORK_WORKLOAD, "fan_out", "timers"];
-    ORDER.iter().position(|x| *x == w).unwrap_or(ORDER.len())
+    use rtbench_format::Workload as W;
+    w.parse::<W>().map_or(W::ALL.len(), W::rank)
 }
 
 /// `work` cases in [`WORK_MIXES`] order; any other case by name alone.

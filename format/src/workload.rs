@@ -1,0 +1,93 @@
+//! The workloads, named once. Each is a bench target (`benches/<name>.rs`,
+//! with its `[[bench]]` entry) and a section of the report; `rtbench run`,
+//! the settings and the renderer list and order them from here, so a new
+//! workload is its module, its bench file and its line below.
+
+crate::names! {
+    /// A workload: its bench target and its report section, in report order.
+    pub enum Workload {
+        /// TCP echo, closed loop.
+        Echo = "echo",
+        /// Echo at fixed offered rates, open loop: latency and capacity.
+        Latency = "latency",
+        /// Requests of uneven CPU cost on several cores, open loop.
+        Work = "work",
+        /// Spawn N tasks and join them.
+        FanOut = "fan_out",
+        /// Sleep lateness and the cost of timers.
+        Timers = "timers",
+    }
+}
+
+/// How a workload measures, and so which tables show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Criterion's iterations: one figure per result (throughput, time per
+    /// operation, a latency distribution).
+    ClosedLoop,
+    /// Offered rates swept per runtime, in interleaved trials: a capacity
+    /// at a latency target and the latency at each rate.
+    OpenLoop,
+}
+
+impl Workload {
+    pub const fn shape(self) -> Shape {
+        match self {
+            Workload::Latency | Workload::Work => Shape::OpenLoop,
+            Workload::Echo | Workload::FanOut | Workload::Timers => Shape::ClosedLoop,
+        }
+    }
+
+    /// Whether `rtbench run` runs its runtimes in one process, interleaved
+    /// in trials, once per run (the open-loop workloads: their trials are
+    /// their repetitions).
+    pub const fn interleaved(self) -> bool {
+        matches!(self.shape(), Shape::OpenLoop)
+    }
+
+    /// The order `rtbench run` runs them in: the closed-loop workloads in
+    /// report order, then the interleaved ones.
+    pub fn run_order() -> Vec<Workload> {
+        let (once, rounds): (Vec<Workload>, Vec<Workload>) =
+            Workload::ALL.iter().partition(|w| w.interleaved());
+        rounds.into_iter().chain(once).collect()
+    }
+
+    /// Its position in the report.
+    pub fn rank(self) -> usize {
+        Workload::ALL
+            .iter()
+            .position(|w| *w == self)
+            .unwrap_or(Workload::ALL.len())
+    }
+
+    /// What it measures, as the report introduces its section (empty for
+    /// the open-loop ones, whose sections say it with their setup).
+    pub const fn about(self) -> &'static str {
+        match self {
+            Workload::Echo => {
+                "TCP echo over loopback: the fixed load generator keeps every connection busy with one message at a time and checks each echo. Throughput is round trips per second; latency is the round trip seen by the load generator."
+            }
+            Workload::FanOut => {
+                "Spawn N tasks and join them all, checking their results: time per task is the cost of spawning, scheduling and joining one task; bytes per task is the memory one task took."
+            }
+            Workload::Timers => {
+                "Sleep lateness (how long after its deadline a sleep returned), the cost to arm and cancel a timer, and many timers firing together. Compare lateness within a timer class, and against the OS sleep floors."
+            }
+            Workload::Latency | Workload::Work => "",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_run_order_puts_the_interleaved_last() {
+        let order: Vec<&str> = Workload::run_order().iter().map(|w| w.as_str()).collect();
+        assert_eq!(order, ["echo", "fan_out", "timers", "latency", "work"]);
+        assert_eq!(Workload::Latency.rank(), 1);
+        assert_eq!("fan_out".parse::<Workload>(), Ok(Workload::FanOut));
+    }
+}
