@@ -151,6 +151,18 @@ fn panic_reason(p: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "non-string panic".into())
 }
 
+/// Builds a nio runtime, its panic (one runtime per thread) or error a reason.
+fn start<T>(build: impl FnOnce() -> io::Result<T>) -> Result<T, Unavailable> {
+    catch_unwind(std::panic::AssertUnwindSafe(build))
+        .map_err(|p| {
+            Unavailable(format!(
+                "nio panicked while starting: {}",
+                panic_reason(&*p)
+            ))
+        })?
+        .map_err(|e| Unavailable(format!("nio runtime: {e}")))
+}
+
 impl Runtime for Nio {
     const NAME: &'static str = "nio";
     const CRATES: &'static [&'static str] = &["nio", "nio-task"];
@@ -164,14 +176,7 @@ impl Runtime for Nio {
 
     fn new(_config: &Config) -> Result<Self, Unavailable> {
         // nio panics when this thread already has a nio runtime.
-        let rt = catch_unwind(|| nio::RuntimeBuilder::new().worker_threads(1).build())
-            .map_err(|p| {
-                Unavailable(format!(
-                    "nio panicked while starting: {}",
-                    panic_reason(&*p)
-                ))
-            })?
-            .map_err(|e| Unavailable(format!("nio runtime: {e}")))?;
+        let rt = start(|| nio::RuntimeBuilder::new().worker_threads(1).build())?;
         Ok(Nio {
             rt: RefCell::new(rt),
         })
@@ -263,19 +268,12 @@ impl Runtime for Nio {
         let workers = u8::try_from(cpus.len()).map_err(|_| {
             Unavailable(format!("nio runs at most 255 workers, not {}", cpus.len()))
         })?;
-        let rt = catch_unwind(|| {
+        let rt = start(|| {
             nio::RuntimeBuilder::new()
                 .worker_threads(workers)
                 .worker_name(|i| format!("nio-core{i}"))
                 .rt()
-        })
-        .map_err(|p| {
-            Unavailable(format!(
-                "nio panicked while starting: {}",
-                panic_reason(&*p)
-            ))
-        })?
-        .map_err(|e| Unavailable(format!("nio runtime: {e}")))?;
+        })?;
         let ctx = rt.context();
         let handles: Vec<_> = cpus
             .iter()
