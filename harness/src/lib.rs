@@ -27,10 +27,11 @@ use rtbench_format::{
 use rtbench_runtimes::Runtime;
 use rtbench_runtimes::{Config, env};
 use rtbench_workloads::Observed;
-use rtbench_workloads::echo::{EchoBench, EchoCase, WorkCase, std_threads_description};
+use rtbench_workloads::echo::{EchoBench, EchoCase, std_threads_description};
 use rtbench_workloads::fan_out::FanOutCase;
 pub use rtbench_workloads::served::ServeCommand;
 use rtbench_workloads::timers::TimerCase;
+use rtbench_workloads::work::WorkCase;
 use rtbench_workloads::{InRuntime, Placement, Visit, Workloads, latency};
 use std::cell::RefCell;
 use std::collections::BTreeMap;

@@ -9,6 +9,7 @@
 //! The reply has the same length: the digest (`u64`), then the request's
 //! bytes 8.. echoed.
 
+use crate::echo::EchoCase;
 use rand::rngs::SmallRng;
 use rand::seq::index::sample;
 use rand::{Rng, SeedableRng};
@@ -385,5 +386,21 @@ mod tests {
         assert_eq!(Mix::Uniform.mean_us(), 50.0);
         assert!((Mix::Skewed.mean_us() - 34.0).abs() < 1e-9);
         assert!((Mix::Blocking.mean_us() - 54.75).abs() < 1e-9);
+    }
+}
+
+/// One `work` case: its echo shape (request size, connections), the cost
+/// mix and the seed of its draws.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WorkCase {
+    pub echo: EchoCase,
+    pub mix: Mix,
+    pub seed: u64,
+}
+
+impl WorkCase {
+    /// The id suffix, e.g. `skewed-64B-32c`.
+    pub fn label(&self) -> String {
+        format!("{}-{}", self.mix.name(), self.echo.label())
     }
 }
