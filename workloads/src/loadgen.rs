@@ -19,7 +19,6 @@
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
@@ -32,9 +31,12 @@ use rtbench_runtimes::sys;
 
 mod multi;
 mod open;
+mod stamps;
+
 pub use multi::MultiGen;
 use open::now_ns;
 pub use open::{Arrivals, OpenHists, OpenLoop, OpenOutcome, Schedule, Wait};
+use stamps::{enable_rx_stamps, recv_stamped};
 
 /// The crates the load generator measures with, whose versions every run
 /// records beside the runtimes' (`rtbench_runtimes::Runtime::CRATES`).
@@ -683,67 +685,6 @@ impl Conn {
     }
 }
 
-/// Turns on `SO_TIMESTAMPNS`: every read by `recvmsg` then carries the
-/// kernel's software receive time of the data (`CLOCK_REALTIME`; for TCP, of
-/// the last segment read). Chosen over `SO_TIMESTAMPING` with
-/// `SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE`: TCP delivers the
-/// same stamp either way (`tcp_recv_timestamp`), and this one is a single
-/// `timespec` per read, with no flags to get right and no error queue.
-fn enable_rx_stamps(s: &impl AsRawFd) -> io::Result<()> {
-    let on: libc::c_int = 1;
-    // SAFETY: a valid socket and a pointer to a c_int of the given size.
-    let r = unsafe {
-        libc::setsockopt(
-            s.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_TIMESTAMPNS,
-            (&on as *const libc::c_int).cast(),
-            size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if r != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-/// One `recvmsg` into `buf`: the bytes read and the kernel's receive stamp
-/// of the data (`CLOCK_REALTIME` ns), 0 when the kernel gave none.
-fn recv_stamped(s: &impl AsRawFd, buf: &mut [u8]) -> io::Result<(usize, u64)> {
-    let mut iov = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: buf.len(),
-    };
-    // Room for one `SCM_TIMESTAMPNS` (a 16-byte timespec, 32 bytes with its
-    // header) and more, aligned for `cmsghdr`.
-    let mut control = [0u64; 8];
-    // SAFETY: all-zero is a valid msghdr (null pointers, zero lengths).
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = size_of_val(&control) as _;
-    // SAFETY: `msg` points at a live buffer and control buffer of the given sizes.
-    let n = unsafe { libc::recvmsg(s.as_raw_fd(), &mut msg, 0) };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let mut stamp = 0;
-    // SAFETY: the kernel filled `msg_controllen` bytes of `control`; the
-    // CMSG_* helpers stay within them, and the timespec is read unaligned.
-    unsafe {
-        let mut c = libc::CMSG_FIRSTHDR(&msg);
-        while !c.is_null() {
-            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_TIMESTAMPNS {
-                let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast());
-                stamp = ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64;
-            }
-            c = libc::CMSG_NXTHDR(&msg, c);
-        }
-    }
-    Ok((n as usize, stamp))
-}
-
 fn conn_err(i: usize, kind: io::ErrorKind, what: &str) -> io::Error {
     io::Error::new(kind, format!("load generator connection {i}: {what}"))
 }
@@ -801,27 +742,4 @@ pub fn raise_nofile_limit(wanted: u64) -> io::Result<u64> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::{Part, payload};
-
-    #[test]
-    fn parts_split_connections_evenly_and_never_empty() {
-        let firsts = |c, k| -> Vec<(usize, usize)> {
-            Part::split(c, k)
-                .iter()
-                .map(|p| (p.first, p.count))
-                .collect()
-        };
-        assert_eq!(firsts(5, 2), [(0, 3), (3, 2)]);
-        assert_eq!(firsts(1, 4), [(0, 1)]);
-        assert_eq!(firsts(4, 1), [(0, 4)]);
-        assert!(Part::split(7, 3).iter().all(|p| p.total == 7));
-    }
-
-    #[test]
-    fn payloads_differ_per_connection() {
-        assert_ne!(payload(0, 64), payload(1, 64));
-        assert_eq!(payload(3, 13), payload(3, 13));
-        assert_eq!(payload(2, 13)[..], payload(2, 16)[..13]);
-    }
-}
+mod tests;
