@@ -32,7 +32,7 @@ fn main() {
     let placement = &settings.placement;
     for case in EchoCase::matrix(settings.full()) {
         // Each server is `rtbench serve`, a process of its own.
-        for name in settings.echo_servers() {
+        for name in rtbench_harness::echo_servers() {
             bench(&mut group, &settings, spec(&name, case), || {
                 settings.served_echo(&serve, &name, case)
             });

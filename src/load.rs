@@ -17,7 +17,7 @@ use rtbench_workloads::sweep;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 #[derive(Args, Debug)]
 pub struct LoadArgs {
@@ -389,7 +389,6 @@ fn write_results(
     r: &Report,
     failed: Option<&str>,
 ) -> anyhow::Result<()> {
-    let stamp = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let run_id = run.id();
     let external = format!("external {}", r.addr);
     let description = Description {
@@ -402,20 +401,11 @@ fn write_results(
         notes: vec!["an echo server rtbench did not start (rtbench load)".into()],
     };
     run.write_meta(&RunMeta {
-        schema_version: SCHEMA_VERSION,
-        run_id,
-        started_at: stamp,
-        mode: RunMode::Load,
-        placement: "external".into(),
-        env: rtbench_runtimes::env::probe(),
+        // Nothing of this build ran the server: no runtime crates, no commit.
         git_commit: None,
         crate_versions: BTreeMap::new(),
-        runtimes: Vec::new(),
         rounds: 0,
-        seed: None,
-        orders: Vec::new(),
-        noise: None,
-        selected: Vec::new(),
+        ..rtbench_harness::new_meta(&run_id, RunMode::Load, "external")
     })
     .with_context(|| run.meta_path().display().to_string())?;
     let case = rtbench_workloads::echo::EchoCase {

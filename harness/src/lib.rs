@@ -197,15 +197,6 @@ impl Settings {
         self.run_mode == RunMode::Full
     }
 
-    /// What the echo server runs on: every configuration, then `std-threads`.
-    pub fn echo_servers(&self) -> Vec<String> {
-        rtbench_runtimes::entries()
-            .into_iter()
-            .map(|e| e.name.to_string())
-            .chain(["std-threads".to_string()])
-            .collect()
-    }
-
     /// Configuration `name`'s echo server for `case` as `rtbench serve`, a
     /// process of its own on the server CPUs, driven from this thread.
     pub fn served_echo(
@@ -352,6 +343,16 @@ fn keep_panic_locations() {
         }
         before(info);
     }));
+}
+
+/// What an echo server runs on: every configuration, then `std-threads`
+/// (the floor), in the list's order.
+pub fn echo_servers() -> Vec<String> {
+    rtbench_runtimes::entries()
+        .into_iter()
+        .map(|e| e.name.to_string())
+        .chain(["std-threads".to_string()])
+        .collect()
 }
 
 /// The folder above `release/deps/<bench>`: the cargo target directory.

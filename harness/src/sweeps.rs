@@ -108,11 +108,7 @@ pub fn main<C: SweepCase>(spec: Spec<C>, hooks: impl FnOnce(&Settings) -> Hooks<
         std::process::exit(2)
     });
     let full = std::env::var("RTBENCH_FULL").is_ok_and(|v| !v.is_empty() && v != "0");
-    let names: Vec<String> = rtbench_runtimes::entries()
-        .iter()
-        .map(|e| e.name.to_string())
-        .chain(["std-threads".to_string()])
-        .collect();
+    let names = crate::echo_servers();
     if args.mode == Mode::List {
         // Before any setting is read: listing opens no run folder.
         for case in (spec.cases)(full) {
