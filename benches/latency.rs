@@ -3,11 +3,11 @@
 //! runtime of a case), latency measured from the intended send time, and the
 //! capacity at a latency target (`RTBENCH_SLO`, default p99 ≤ 1 ms). Not a
 //! throughput benchmark (see `echo`) and not run by criterion: its steps are
-//! timed, not iterated (see `rtbench_harness::sweeps`).
+//! timed, not iterated (see `rtbench_harness::open_loop`).
 
 use rtbench_format::RunMode;
 use rtbench_harness::ServeCommand;
-use rtbench_harness::sweeps::{self, Hooks, Spec};
+use rtbench_harness::open_loop::{self, Hooks, Spec};
 use rtbench_workloads::sweep;
 use std::time::Duration;
 
@@ -37,7 +37,7 @@ fn main() {
             RunMode::Default | RunMode::Load => Duration::from_secs(110),
         },
     };
-    sweeps::main(spec, |settings| {
+    open_loop::main(spec, |settings| {
         // Every server is `rtbench serve`, built beside the benches.
         let serve = ServeCommand::new(env!("CARGO_BIN_EXE_rtbench"));
         let settings = settings.clone();

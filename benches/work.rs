@@ -4,11 +4,11 @@
 //! the generator) and driven open loop; per runtime and mix, the capacity at
 //! the latency target and latency against load. This is where work-stealing
 //! and thread-per-core part ways. Not a throughput benchmark, and not run by
-//! criterion (see `rtbench_harness::sweeps`).
+//! criterion (see `rtbench_harness::open_loop`).
 
 use rtbench_format::{RunMode, WorkCalibration, WorkClass, WorkSetup};
 use rtbench_harness::errln;
-use rtbench_harness::sweeps::{self, Hooks, Spec, SweepCase};
+use rtbench_harness::open_loop::{self, Hooks, Spec, SweepCase};
 use rtbench_harness::{ServeCommand, Settings};
 use rtbench_workloads::Service;
 use rtbench_workloads::echo::EchoCase;
@@ -153,7 +153,7 @@ fn main() {
             RunMode::Default | RunMode::Load => Duration::from_secs(60),
         },
     };
-    sweeps::main(spec, |settings| {
+    open_loop::main(spec, |settings| {
         let cal = calibration(settings);
         let serve = ServeCommand::new(env!("CARGO_BIN_EXE_rtbench")).service(Service::Work);
         let generator_cpus = settings.placement.loadgen_cpus().to_vec();

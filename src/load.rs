@@ -11,7 +11,7 @@ use rtbench_format::{
     RunDir, RunMeta, RunMode, SCHEMA_VERSION, Slo, Status, Step, TimerClass,
 };
 use rtbench_harness::errln;
-use rtbench_workloads::latency;
+use rtbench_workloads::hdr;
 use rtbench_workloads::loadgen::{Arrivals, LoadGen, OpenHists, OpenLoop, Wait};
 use rtbench_workloads::sweep;
 use std::collections::BTreeMap;
@@ -260,7 +260,7 @@ fn closed(
     let stall = Duration::from_secs(10);
     let deadline = Instant::now() + bound;
     let ctx = || format!("load on {addr}");
-    let mut scratch = latency::histogram();
+    let mut scratch = hdr::histogram();
     let first = 4 * a.connections as u64;
     let o = lg
         .run_within(first, &mut scratch, stall, deadline)
@@ -275,7 +275,7 @@ fn closed(
             .with_context(ctx)?;
         outstanding = o.outstanding;
     }
-    let mut hist = latency::histogram();
+    let mut hist = hdr::histogram();
     let (mut done, mut elapsed) = (0u64, Duration::ZERO);
     while outstanding == 0 && elapsed < a.duration {
         let o = lg
@@ -304,7 +304,7 @@ fn closed(
         outstanding,
         deadline_secs: bound.as_secs_f64(),
         stopped_at_deadline: outstanding > 0,
-        latency: latency::summarize(&hist, "round-trip"),
+        latency: hdr::summarize(&hist, "round-trip"),
         service: None,
         lag: None,
         step: None,

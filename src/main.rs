@@ -143,7 +143,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         } => {
             let out = match out {
                 Some(out) => out,
-                None => rtbench_render::load::resolve(&results)?
+                None => rtbench_render::read::resolve(&results)?
                     .path
                     .join(rtbench_render::REPORT_DIR),
             };

@@ -119,7 +119,7 @@ fn load_refuses_bad_input_in_one_line() {
 /// row is printed, and `--results` writes a run that `rtbench report` renders.
 #[test]
 fn load_drives_an_echo_server_and_writes_results() {
-    let server = rtbench_workloads::reference::StdEchoServer::start(&[0]).unwrap();
+    let server = rtbench_workloads::std_server::StdEchoServer::start(&[0]).unwrap();
     let addr = server.addr();
     let out = rtbench(
         "",

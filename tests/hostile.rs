@@ -82,7 +82,7 @@ fn every_command_ends_quietly_on_a_closed_pipe() {
     into_closed_pipe("env", &mut rtbench(&["env"]));
     into_closed_pipe("env --json", &mut rtbench(&["env", "--json"]));
     into_closed_pipe("schema", &mut rtbench(&["schema"]));
-    let server = rtbench_workloads::reference::StdEchoServer::start(&[0]).unwrap();
+    let server = rtbench_workloads::std_server::StdEchoServer::start(&[0]).unwrap();
     let addr = server.addr().to_string();
     for extra in [&["--rate", "200"][..], &[], &["--json"]] {
         let mut cmd = rtbench(&["load", "--addr", &addr, "--connections", "2"]);
@@ -135,7 +135,7 @@ fn every_command_ends_quietly_on_a_closed_pipe() {
 /// As a user types it: the shell's `| head -1` and `| head -c 1`.
 #[test]
 fn list_and_load_into_head_do_not_panic() {
-    let server = rtbench_workloads::reference::StdEchoServer::start(&[0]).unwrap();
+    let server = rtbench_workloads::std_server::StdEchoServer::start(&[0]).unwrap();
     let addr = server.addr();
     for cmd in [
         format!("'{BIN}' list | head -1"),
@@ -392,7 +392,7 @@ fn walk_json(dir: &std::path::Path) -> Vec<serde_json::Value> {
 /// counting what it could not send without walking every intended send.
 #[test]
 fn the_highest_rate_ends_within_its_bound() {
-    let server = rtbench_workloads::reference::StdEchoServer::start(&[0]).unwrap();
+    let server = rtbench_workloads::std_server::StdEchoServer::start(&[0]).unwrap();
     let started = Instant::now();
     let out = run_bounded(
         rtbench(&["load", "--addr", &server.addr().to_string(), "--json"]).args([

@@ -159,7 +159,7 @@ fn two_loads_in_the_same_second_keep_both_runs() {
 /// cannot hold a folder fails at once, not after the whole load.
 #[test]
 fn load_checks_its_results_folder_before_measuring() {
-    let server = rtbench_workloads::reference::StdEchoServer::start(&[0]).unwrap();
+    let server = rtbench_workloads::std_server::StdEchoServer::start(&[0]).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a-file");
     std::fs::write(&file, "not a folder").unwrap();
@@ -335,7 +335,7 @@ fn a_run_where_everything_hangs_exits_non_zero() {
 /// charts and page beside the old ones.
 #[test]
 fn report_out_is_replaced_whole() {
-    let server = rtbench_workloads::reference::StdEchoServer::start(&[0]).unwrap();
+    let server = rtbench_workloads::std_server::StdEchoServer::start(&[0]).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("runs");
     for connections in ["1", "2"] {

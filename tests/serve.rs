@@ -75,8 +75,8 @@ fn every_available_configuration_serves() {
         .take(cores.parse().unwrap())
         .collect();
     let rate = rtbench_workloads::work::calibrate(48);
-    let work =
-        rtbench_workloads::served::ServeCommand::new(BIN).service(rtbench_workloads::Service::Work);
+    let work = rtbench_workloads::server_process::ServeCommand::new(BIN)
+        .service(rtbench_workloads::Service::Work);
     for name in &names {
         let server = Serve::start(&[], &[name, "--cores", cores]);
         let r = load(&server.addr, &["--duration", "100ms"]);
@@ -91,7 +91,7 @@ fn every_available_configuration_serves() {
         let mut lg =
             rtbench_workloads::loadgen::LoadGen::connect_work(server.addr(), 8, 64, mix, 1, rate)
                 .unwrap();
-        let mut h = rtbench_workloads::latency::histogram();
+        let mut h = rtbench_workloads::hdr::histogram();
         lg.run(400, &mut h, Duration::from_secs(10))
             .unwrap_or_else(|e| panic!("{name} serving work: {e}"));
         assert_eq!(lg.stats().round_trips, 400, "{name}");
@@ -156,7 +156,7 @@ fn a_served_echo_counts_its_own_process_cpu() {
     use rtbench_format::Description;
     use rtbench_workloads::Placement;
     use rtbench_workloads::echo::{EchoBench, EchoCase};
-    use rtbench_workloads::served::ServeCommand;
+    use rtbench_workloads::server_process::ServeCommand;
 
     let cmd = ServeCommand::new(BIN);
     let server = cmd.start("tokio-ct", &[0]).unwrap();

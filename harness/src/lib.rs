@@ -15,8 +15,8 @@ macro_rules! errln {
     }};
 }
 
+pub mod open_loop;
 pub mod plan;
-pub mod sweeps;
 pub mod vars;
 
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput, measurement::WallTime};
@@ -29,10 +29,10 @@ use rtbench_runtimes::{Config, env};
 use rtbench_workloads::Observed;
 use rtbench_workloads::echo::{EchoBench, EchoCase, std_threads_description};
 use rtbench_workloads::fan_out::FanOutCase;
-pub use rtbench_workloads::served::ServeCommand;
+pub use rtbench_workloads::server_process::ServeCommand;
 use rtbench_workloads::timers::TimerCase;
 use rtbench_workloads::work::WorkCase;
-use rtbench_workloads::{InRuntime, Placement, Visit, Workloads, latency};
+use rtbench_workloads::{InRuntime, Placement, Visit, Workloads, hdr};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -643,7 +643,7 @@ pub fn bench<T: Recorded>(
             result.latency = spec
                 .latency_kind
                 .zip(measured.hist())
-                .map(|(kind, h)| latency::summarize(&h, kind));
+                .map(|(kind, h)| hdr::summarize(&h, kind));
             result.ops_checked = measured.ops();
             result.server_cpu_ns_per_op = measured.server_cpu_ns_per_op();
             result.interference = measured.interference();

@@ -517,7 +517,7 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rtbench_workloads::{Routine, Work, latency};
+    use rtbench_workloads::{Routine, Work, hdr};
 
     fn args(line: &str) -> BenchArgs {
         BenchArgs::parse(line.split_whitespace().map(String::from)).unwrap()
@@ -647,7 +647,7 @@ mod tests {
         fn run(&mut self, iters: u64) -> Result<Duration, String> {
             self.calls += 1;
             for _ in 0..iters {
-                latency::record(&mut self.hist, self.calls * 1000);
+                hdr::record(&mut self.hist, self.calls * 1000);
             }
             self.work.ops += iters;
             self.cpu += Duration::from_nanos(7 * iters);
@@ -668,7 +668,7 @@ mod tests {
         fn default() -> Self {
             Counting {
                 work: Work::default(),
-                hist: latency::histogram(),
+                hist: hdr::histogram(),
                 calls: 0,
                 cpu: Duration::ZERO,
             }

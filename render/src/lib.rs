@@ -8,12 +8,12 @@ pub mod chart;
 pub mod fmt;
 pub mod html;
 pub mod json;
-pub mod load;
 pub mod markdown;
 pub mod model;
 pub mod noise;
 pub mod overview;
 pub mod rank;
+pub mod read;
 pub mod reading;
 pub mod view;
 
@@ -155,13 +155,13 @@ pub fn render_selected(
     opts: &Options,
     selected: Option<&[String]>,
 ) -> Result<Rendered, ReportError> {
-    let run = load::load_selected(&opts.results, selected)?;
-    let baseline = opts.baseline.as_deref().map(load::load).transpose()?;
+    let run = read::load_selected(&opts.results, selected)?;
+    let baseline = opts.baseline.as_deref().map(read::load).transpose()?;
     for dir in std::iter::once(&run.dir).chain(baseline.as_ref().map(|b| &b.dir)) {
         // A run's own `report/` folder is its place for the rendered report
         // (`rtbench run`); the loader reads only meta.json and bench/ there.
-        let own = load::is_inside(&opts.out, &dir.join(REPORT_DIR));
-        if load::is_inside(&opts.out, dir) && !own {
+        let own = read::is_inside(&opts.out, &dir.join(REPORT_DIR));
+        if read::is_inside(&opts.out, dir) && !own {
             return Err(ReportError::OutInsideResults {
                 out: opts.out.clone(),
                 run: dir.clone(),

@@ -2,9 +2,9 @@
 //! body of `results.json`, so its field names are a versioned contract
 //! (`REPORT_SCHEMA_VERSION`, `results.schema.json`).
 
-use crate::load::LoadedRun;
 use crate::overview::Overview;
 use crate::rank::SplitHalf;
+use crate::read::LoadedRun;
 use rtbench_format::{
     Capacity, Description, Environment, Estimate, FileError, Flavor, Interference, Interleaving,
     MachineNoise, PercentileInterval, RunMode, Shape, Slo, Status, TimerClass, WorkSetup,

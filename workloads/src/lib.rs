@@ -14,12 +14,12 @@ use std::time::Duration;
 
 pub mod echo;
 pub mod fan_out;
+pub mod hdr;
 pub mod interference;
-pub mod latency;
 pub mod loadgen;
 pub mod placement;
-pub mod reference;
-pub mod served;
+pub mod server_process;
+pub mod std_server;
 pub mod sweep;
 mod sync;
 pub mod timers;
@@ -27,7 +27,7 @@ pub mod trials;
 pub mod work;
 
 pub use placement::{Placement, topology};
-pub use reference::Service;
+pub use std_server::Service;
 
 /// Work a routine did, cumulative: the proof that it measured what it claims.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -233,7 +233,7 @@ impl<R: Runtime, C: Copy> InRuntime<R, C> {
             description,
             topology,
             work: Work::default(),
-            hist: latency::histogram(),
+            hist: hdr::histogram(),
             bytes_per_task: None,
             timer_slack_ns: None,
         })

@@ -25,7 +25,7 @@ use hdrhistogram::Histogram;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
-use crate::latency;
+use crate::hdr;
 use crate::work::{self, Cost, Mix, Picker};
 use rtbench_runtimes::sys;
 
@@ -509,7 +509,7 @@ impl LoadGen {
                 if let Some(done) =
                     conn.on_event(i, event, &mut self.scratch, &mut self.stats, false)?
                 {
-                    latency::record(hist, done - conn.sent_ns);
+                    hdr::record(hist, done - conn.sent_ns);
                     left -= 1;
                     last = done;
                     conn.start_queued(i, self.part.first + i, &mut self.picker, &mut self.stats)?;

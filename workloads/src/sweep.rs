@@ -5,7 +5,7 @@
 //! the search itself, over interleaved trials, is `crate::trials`).
 
 use crate::echo::{CpuPerOp, EchoBench, EchoCase};
-use crate::latency;
+use crate::hdr;
 use crate::loadgen::{OpenHists, OpenLoop, OpenOutcome};
 use rtbench_format::{Latency, Slo, Step};
 use std::time::Duration;
@@ -115,7 +115,7 @@ pub fn step(
         duration_secs: cfg.duration.as_secs_f64(),
         behind,
         meets_slo,
-        latency: latency::summarize(&hists.latency, "corrected"),
+        latency: hdr::summarize(&hists.latency, "corrected"),
         service: brief(&hists.service, "service-time"),
         lag: brief(&hists.lag, "generator-lag"),
         server_cpu_ns_per_op: cpu.server_ns,
@@ -135,7 +135,7 @@ fn brief(hist: &hdrhistogram::Histogram<u64>, kind: &str) -> Latency {
     Latency {
         spectrum: Vec::new(),
         hdr_base64: None,
-        ..latency::summarize(hist, kind)
+        ..hdr::summarize(hist, kind)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Timers: how late `sleep` completes (a distribution), the cost of arming
 //! and cancelling, and firing many at once; with the OS's own sleep as floor.
 
-use crate::{Sample, Tasks, Work, latency};
+use crate::{Sample, Tasks, Work, hdr};
 use hdrhistogram::Histogram;
 use rtbench_runtimes::sys;
 use std::future::{Future, poll_fn};
@@ -125,18 +125,18 @@ async fn many<T: Tasks>(
         .map(|i| T::spawn_sleep(base + spread.mul_f64(i as f64 / n as f64)))
         .collect();
     for h in handles {
-        latency::record(hist, h.await?);
+        hdr::record(hist, h.await?);
     }
     Ok(())
 }
 
 pub(crate) async fn body<T: Tasks>(case: TimerCase, iters: u64) -> Result<Sample, String> {
-    let mut hist = latency::histogram();
+    let mut hist = hdr::histogram();
     let start = Instant::now();
     for _ in 0..iters {
         match case {
             TimerCase::Sleep { dur } => {
-                latency::record(&mut hist, late_by(dur, || T::sleep(dur)).await?)
+                hdr::record(&mut hist, late_by(dur, || T::sleep(dur)).await?)
             }
             TimerCase::SleepMany { dur, timers } => many::<T>(timers, dur, dur, &mut hist).await?,
             TimerCase::FireMany { timers, spread } => {
@@ -195,7 +195,7 @@ impl OsSleep {
             dur,
             slack,
             cpu,
-            hist: latency::histogram(),
+            hist: hdr::histogram(),
             work: Work::default(),
             timer_slack_ns: None,
             description: rtbench_format::Description {
@@ -224,12 +224,12 @@ impl OsSleep {
             if let Some(s) = slack {
                 sys::set_timer_slack(s);
             }
-            let mut hist = latency::histogram();
+            let mut hist = hdr::histogram();
             let start = Instant::now();
             for _ in 0..iters {
                 let armed = Instant::now();
                 std::thread::sleep(dur);
-                latency::record(&mut hist, (armed.elapsed() - dur).as_nanos() as u64);
+                hdr::record(&mut hist, (armed.elapsed() - dur).as_nanos() as u64);
             }
             (start.elapsed(), hist, sys::timer_slack())
         })

@@ -10,7 +10,7 @@
 //! runtime draw the machine's stalls alike.
 
 use crate::echo::CpuPerOp;
-use crate::latency;
+use crate::hdr;
 use crate::loadgen::{OpenHists, OpenLoop, OpenOutcome};
 use crate::sweep::{self, EXTEND, MAX_BISECT, RESOLUTION};
 use hdrhistogram::Histogram;
@@ -252,7 +252,7 @@ impl Pool {
             fraction,
             cfg,
             hists: OpenHists::default(),
-            halves: [latency::histogram(), latency::histogram()],
+            halves: [hdr::histogram(), hdr::histogram()],
             half_behind: [(0, 0); 2],
             round_trips: 0,
             unsent: 0,

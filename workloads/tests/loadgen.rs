@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use rtbench_runtimes::sys;
 use rtbench_workloads::loadgen::{LoadGen, Stats};
-use rtbench_workloads::reference::StdEchoServer;
+use rtbench_workloads::std_server::StdEchoServer;
 
 const STALL: Duration = Duration::from_secs(10);
 

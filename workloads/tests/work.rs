@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use rtbench_workloads::loadgen::LoadGen;
-use rtbench_workloads::reference::{Service, StdEchoServer, serve_work};
+use rtbench_workloads::std_server::{Service, StdEchoServer, serve_work};
 use rtbench_workloads::work::{self, Mix};
 
 const STALL: Duration = Duration::from_secs(10);

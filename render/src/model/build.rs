@@ -2,9 +2,9 @@
 //! rows with their intervals, ranks and changes against a baseline.
 
 use super::*;
-use crate::load::LoadedRun;
 use crate::overview::Overview;
 use crate::rank::Ranked;
+use crate::read::LoadedRun;
 use rtbench_format::{BenchResult, Flavor, Status, stats};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};

@@ -2,7 +2,7 @@
 //! missing and which estimates cannot be shown.
 
 use super::*;
-use crate::load::LoadedRun;
+use crate::read::LoadedRun;
 use rtbench_format::{BenchResult, Flavor, Status};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};

@@ -4,10 +4,10 @@
 
 use super::EchoCase;
 use super::server::{CpuMark, EchoServer, Server, describe, std_threads_description};
-use crate::latency;
+use crate::hdr;
 use crate::loadgen::{LoadGen, MultiGen, OpenHists, OpenLoop, OpenOutcome, Stats};
-use crate::reference::Service;
-use crate::served::ServeCommand;
+use crate::server_process::ServeCommand;
+use crate::std_server::Service;
 use crate::work::WorkCase;
 use crate::{Placement, Work};
 use hdrhistogram::Histogram;
@@ -113,7 +113,7 @@ impl EchoBench {
             case,
             description,
             topology: placement.topology(),
-            hist: latency::histogram(),
+            hist: hdr::histogram(),
             loadgen,
             server_cpu: Duration::ZERO,
             generator_priority: None,

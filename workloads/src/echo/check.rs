@@ -4,8 +4,8 @@
 use super::EchoCase;
 use super::bench::{LOOPBACK, STALL};
 use super::server::EchoServer;
-use crate::latency;
-use crate::served::ServeCommand;
+use crate::hdr;
+use crate::server_process::ServeCommand;
 use crate::{Placement, Work};
 use hdrhistogram::Histogram;
 use rtbench_format::{Description, Flavor, TimerClass};
@@ -88,7 +88,7 @@ impl BlockingClientBench {
             case,
             description,
             topology: placement.topology(),
-            hist: latency::histogram(),
+            hist: hdr::histogram(),
             stream,
             payload: (0..case.msg_bytes).map(|i| (i * 7 + 1) as u8).collect(),
             back: vec![0; case.msg_bytes],
@@ -114,7 +114,7 @@ impl crate::Routine for BlockingClientBench {
             if self.back != self.payload {
                 return Err("blocking client: echo differs from what was sent".into());
             }
-            latency::record(&mut self.hist, sent.elapsed().as_nanos() as u64);
+            hdr::record(&mut self.hist, sent.elapsed().as_nanos() as u64);
             self.work.ops += 1;
             self.work.bytes += self.payload.len() as u64;
         }

@@ -3,8 +3,8 @@
 //! floor), and the description of what ran.
 
 use super::EchoCase;
-use crate::reference::{Service, StdEchoServer, accept_backoff};
-use crate::served::{ServeCommand, ServerProcess};
+use crate::server_process::{ServeCommand, ServerProcess};
+use crate::std_server::{Service, StdEchoServer, accept_backoff};
 use crate::work::work_conn;
 use rtbench_format::{Description, Flavor, TimerClass};
 use rtbench_runtimes::{Config, Conn, Listener, Runtime, Unavailable, WorkStealing, sys};

@@ -6,7 +6,7 @@
 //! and counters are merged.
 
 use super::{LoadGen, OpenHists, OpenLoop, OpenOutcome, Part, Stats};
-use crate::latency;
+use crate::hdr;
 use hdrhistogram::Histogram;
 use rtbench_runtimes::sys;
 use std::io;
@@ -85,7 +85,7 @@ impl MultiGen {
                     for cmd in cmd_rx {
                         let reply = match cmd {
                             Cmd::Closed { round_trips, stall } => {
-                                let mut h = latency::histogram();
+                                let mut h = hdr::histogram();
                                 Reply::Closed(lg.run(round_trips, &mut h, stall).map(|d| (d, h)))
                             }
                             Cmd::Open(cfg) => {

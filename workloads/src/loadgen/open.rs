@@ -30,7 +30,7 @@ use rand::rngs::SmallRng;
 use rand_distr::{Distribution, Exp};
 
 use super::{LoadGen, stalled};
-use crate::latency;
+use crate::hdr;
 use rtbench_runtimes::sys;
 
 /// The timerfd's token: above any connection index.
@@ -259,11 +259,11 @@ pub struct OpenHists {
 impl Default for OpenHists {
     fn default() -> Self {
         OpenHists {
-            latency: latency::histogram(),
-            service: latency::histogram(),
-            lag: latency::histogram(),
-            server: latency::histogram(),
-            read_delay: latency::histogram(),
+            latency: hdr::histogram(),
+            service: hdr::histogram(),
+            lag: hdr::histogram(),
+            server: hdr::histogram(),
+            read_delay: hdr::histogram(),
             stamped: 0,
         }
     }
@@ -526,7 +526,7 @@ impl LoadGen {
                 match (recorded(t), conn.waited) {
                     (false, _) => {}
                     (true, true) => out.queued += 1,
-                    (true, false) => latency::record(&mut hists.lag, now - t),
+                    (true, false) => hdr::record(&mut hists.lag, now - t),
                 }
                 busy += 1;
                 let cur = super::pick(&mut self.picker, self.part.first + i);
@@ -579,11 +579,11 @@ impl LoadGen {
                         .then(|| (conn.rx_real as i64).saturating_sub(offset).max(0) as u64);
                     let intended = t0 + conn.intended_ns;
                     if recorded(conn.intended_ns) {
-                        latency::record(&mut hists.latency, done - intended);
-                        latency::record(&mut hists.service, done - conn.sent_ns);
+                        hdr::record(&mut hists.latency, done - intended);
+                        hdr::record(&mut hists.service, done - conn.sent_ns);
                         if let Some(rx) = rx {
-                            latency::record(&mut hists.server, rx.saturating_sub(conn.sent_ns));
-                            latency::record(&mut hists.read_delay, done.saturating_sub(rx));
+                            hdr::record(&mut hists.server, rx.saturating_sub(conn.sent_ns));
+                            hdr::record(&mut hists.read_delay, done.saturating_sub(rx));
                             hists.stamped += 1;
                         }
                         out.round_trips += 1;

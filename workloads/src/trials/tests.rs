@@ -32,9 +32,9 @@ fn the_order_statistic_interval_covers_the_true_percentile() {
     let mut covered = 0;
     for seed in 0..200u64 {
         let mut rng = SmallRng::seed_from_u64(seed);
-        let mut h = latency::histogram();
+        let mut h = hdr::histogram();
         for _ in 0..10_000 {
-            latency::record(&mut h, exp.sample(&mut rng) as u64);
+            hdr::record(&mut h, exp.sample(&mut rng) as u64);
         }
         let p = percentile_interval(&h, 0.99);
         assert!(p.lower_ns as f64 <= p.value_ns as f64 * 1.001);
@@ -51,11 +51,11 @@ fn the_order_statistic_interval_covers_the_true_percentile() {
 fn run(n: u64, lat: u64, svc: u64, lag: u64, srv: u64) -> TrialRun {
     let mut hists = OpenHists::default();
     for _ in 0..n {
-        latency::record(&mut hists.latency, lat);
-        latency::record(&mut hists.service, svc);
-        latency::record(&mut hists.lag, lag);
-        latency::record(&mut hists.server, srv);
-        latency::record(&mut hists.read_delay, 1_000);
+        hdr::record(&mut hists.latency, lat);
+        hdr::record(&mut hists.service, svc);
+        hdr::record(&mut hists.lag, lag);
+        hdr::record(&mut hists.server, srv);
+        hdr::record(&mut hists.read_delay, 1_000);
     }
     TrialRun {
         outcome: OpenOutcome {
@@ -121,7 +121,7 @@ fn a_stall_in_one_trial_widens_the_interval_to_the_trials_spread() {
         let mut r = run(10_000, 100_000, 90_000, 1_000, 80_000);
         if k == 1 {
             for _ in 0..500 {
-                latency::record(&mut r.hists.latency, 5_000_000);
+                hdr::record(&mut r.hists.latency, 5_000_000);
             }
         }
         assert!(pool.add(r, k, &SLO, true));
@@ -277,7 +277,7 @@ fn a_chance_miss_below_sure_meets_does_not_cap_the_capacity() {
                 self.1 += 1;
                 if self.1 == 1 {
                     for _ in 0..30 {
-                        latency::record(&mut r.hists.latency, 5_000_000);
+                        hdr::record(&mut r.hists.latency, 5_000_000);
                     }
                 }
             }
