@@ -564,6 +564,15 @@ pub fn search_all(
     let mut salt = 0u64;
     // The lowest rate found past the generator's own limit (see `batch`).
     let mut limit = None;
+    // One interleaved batch at `set`'s rates (the sweep's or the probes'),
+    // its trials pooled and judged.
+    let mut round = |set: &[(usize, f64, f64)], kind: &'static str, states: &mut [State]| {
+        salt += 1;
+        let pools = batch(
+            set, kind, base, slo, plan, salt, started, trials, states, &mut limit,
+        );
+        record(states, pools, slo, trials)
+    };
     // The sweep.
     let mut verdicts: Vec<Vec<(f64, bool)>> = vec![Vec::new(); n];
     for f in fractions {
@@ -574,20 +583,7 @@ pub fn search_all(
         if set.is_empty() {
             break;
         }
-        salt += 1;
-        let pools = batch(
-            &set,
-            "sweep",
-            base,
-            slo,
-            plan,
-            salt,
-            started,
-            trials,
-            &mut states,
-            &mut limit,
-        );
-        for (i, rate, ok, behind) in record(&mut states, pools, slo, trials) {
+        for (i, rate, ok, behind) in round(&set, "sweep", &mut states) {
             verdicts[i].push((rate, ok));
             states[i].stopped |= behind;
         }
@@ -631,20 +627,7 @@ pub fn search_all(
             if set.is_empty() {
                 break;
             }
-            salt += 1;
-            let pools = batch(
-                &set,
-                "probe",
-                base,
-                slo,
-                plan,
-                salt,
-                started,
-                trials,
-                &mut states,
-                &mut limit,
-            );
-            for (i, rate, ok, _) in record(&mut states, pools, slo, trials) {
+            for (i, rate, ok, _) in round(&set, "probe", &mut states) {
                 if ok {
                     states[i].lo = rate;
                 } else {
