@@ -324,16 +324,14 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     let mut errors: Vec<String> = Vec::new();
     match run.read_meta() {
         Ok(meta) => {
+            // Rounds, seed, orders and selection were written at the start
+            // (and kept by every bench process); the noise is known now.
             let meta = RunMeta {
-                rounds,
-                seed: Some(seed),
-                orders,
                 noise: Some(MachineNoise {
                     probes,
                     others: others.top(10),
                     method: noise_method(&cpus, probe_time),
                 }),
-                selected: selected.clone(),
                 ..meta
             };
             if let Err(e) = run.write_meta(&meta) {
