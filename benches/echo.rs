@@ -4,12 +4,13 @@
 //! the load generator on another (`RTBENCH_PLACEMENT`, `RTBENCH_SERVER_CORES`);
 //! each server is `rtbench serve`, a process of its own.
 
+use rtbench_format::Workload;
 use rtbench_harness::{ServeCommand, Settings, Spec, bench};
 use rtbench_workloads::echo::{BlockingClientBench, EchoCase};
 
 fn spec(runtime: &str, case: EchoCase) -> Spec {
     Spec {
-        workload: "echo",
+        workload: Workload::Echo,
         runtime: runtime.to_string(),
         case: case.label(),
         params: [
@@ -24,7 +25,7 @@ fn spec(runtime: &str, case: EchoCase) -> Spec {
 }
 
 fn main() {
-    let settings = Settings::from_env("echo");
+    let settings = Settings::from_env(Workload::Echo);
     // Every server is `rtbench serve`, built beside the benches.
     let serve = ServeCommand::new(env!("CARGO_BIN_EXE_rtbench"));
     let mut c = settings.criterion();

@@ -2,8 +2,10 @@
 //! and live heap bytes per parked task, on each runtime's one core.
 //! Not a measure of the work inside tasks: each does a few arithmetic ops.
 
-use rtbench_harness::{Settings, Spec};
+use rtbench_format::Workload;
+use rtbench_harness::{Settings, Spec, bench};
 use rtbench_workloads::fan_out::{self, FanOutCase};
+use rtbench_workloads::in_runtimes;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -39,7 +41,7 @@ fn spec(runtime: &str, case: FanOutCase) -> Spec {
         params.insert("depth".to_string(), depth as f64);
     }
     Spec {
-        workload: "fan_out",
+        workload: Workload::FanOut,
         runtime: runtime.to_string(),
         case: case.label(),
         params,
@@ -51,11 +53,15 @@ fn spec(runtime: &str, case: FanOutCase) -> Spec {
 
 fn main() {
     fan_out::set_live_bytes_probe(|| LIVE.load(Ordering::Relaxed));
-    let settings = Settings::from_env("fan_out");
+    let settings = Settings::from_env(Workload::FanOut);
     let mut c = settings.criterion();
     let mut group = c.benchmark_group("fan_out");
     for case in FanOutCase::matrix() {
-        rtbench_harness::on_every_adapter(&mut group, &settings, case, spec);
+        for (name, make) in in_runtimes::<FanOutCase>() {
+            bench(&mut group, &settings, spec(name, case), || {
+                make(case, &settings.config)
+            });
+        }
     }
     group.finish();
     rtbench_harness::finish(&mut c);

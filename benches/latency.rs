@@ -5,7 +5,7 @@
 //! throughput benchmark (see `echo`) and not run by criterion: its steps are
 //! timed, not iterated (see `rtbench_harness::open_loop`).
 
-use rtbench_format::RunMode;
+use rtbench_format::{RunMode, Workload};
 use rtbench_harness::ServeCommand;
 use rtbench_harness::open_loop::{self, Hooks, Spec};
 use rtbench_workloads::sweep;
@@ -13,7 +13,7 @@ use std::time::Duration;
 
 fn main() {
     let spec = Spec {
-        workload: "latency",
+        workload: Workload::Latency,
         cases: sweep::cases,
         fractions: sweep::FRACTIONS,
         step: |mode| match mode {

@@ -4,7 +4,9 @@
 //! Not a measure of timer accuracy under CPU load.
 
 use criterion::SamplingMode;
+use rtbench_format::Workload;
 use rtbench_harness::{Settings, Spec, bench};
+use rtbench_workloads::in_runtimes;
 use rtbench_workloads::timers::{OsSleep, TimerCase};
 use std::time::Duration;
 
@@ -21,7 +23,7 @@ fn spec(runtime: &str, case: TimerCase) -> Spec {
         TimerCase::ArmCancel => {}
     }
     Spec {
-        workload: "timers",
+        workload: Workload::Timers,
         runtime: runtime.to_string(),
         case: case.label(),
         params,
@@ -32,7 +34,7 @@ fn spec(runtime: &str, case: TimerCase) -> Spec {
 }
 
 fn main() {
-    let settings = Settings::from_env("timers");
+    let settings = Settings::from_env(Workload::Timers);
     let mut c = settings.criterion();
     let mut group = c.benchmark_group("timers");
     for case in TimerCase::matrix() {
@@ -44,7 +46,11 @@ fn main() {
         } else {
             SamplingMode::Auto
         });
-        rtbench_harness::on_every_adapter(&mut group, &settings, case, spec);
+        for (name, make) in in_runtimes::<TimerCase>() {
+            bench(&mut group, &settings, spec(name, case), || {
+                make(case, &settings.config)
+            });
+        }
         if let TimerCase::Sleep { dur } = case {
             for slack in [None, Some(Duration::from_nanos(1))] {
                 let os = OsSleep::new(dur, slack, settings.placement.server_cpus()[0]);

@@ -6,7 +6,7 @@
 //! and thread-per-core part ways. Not a throughput benchmark, and not run by
 //! criterion (see `rtbench_harness::open_loop`).
 
-use rtbench_format::{RunMode, WorkCalibration, WorkClass, WorkSetup};
+use rtbench_format::{RunMode, WorkCalibration, WorkClass, WorkSetup, Workload};
 use rtbench_harness::errln;
 use rtbench_harness::open_loop::{self, Hooks, Spec, SweepCase};
 use rtbench_harness::{ServeCommand, Settings};
@@ -131,7 +131,7 @@ fn setup(case: WorkCase, cal: &WorkCalibration, generator_cpus: &[usize]) -> Wor
 
 fn main() {
     let spec = Spec {
-        workload: "work",
+        workload: Workload::Work,
         cases,
         fractions: FRACTIONS,
         step: |mode| match mode {

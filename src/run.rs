@@ -164,7 +164,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     // meta.json before the first process: an interrupted run keeps its
     // seed, orders and selection, and a disk that cannot take it stops the
     // run here, saying why.
-    let placement = rtbench_harness::vars::placement(groups[0].bench.as_str())
+    let placement = rtbench_harness::vars::placement(groups[0].bench)
         .map_err(crate::input::Usage)?
         .2;
     let mode = match mode_env.first() {

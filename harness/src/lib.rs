@@ -22,17 +22,13 @@ pub mod vars;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput, measurement::WallTime};
 use plan::{BenchArgs, Faults, Measured, Mode, Plan};
 use rtbench_format::{
-    BenchResult, Description, Flavor, RunDir, RunMeta, RunMode, RuntimeEntry, Status,
+    BenchResult, Description, Flavor, RunDir, RunMeta, RunMode, RuntimeEntry, Status, Workload,
 };
-use rtbench_runtimes::Runtime;
 use rtbench_runtimes::{Config, env};
-use rtbench_workloads::Observed;
 use rtbench_workloads::echo::{EchoBench, EchoCase, std_threads_description};
-use rtbench_workloads::fan_out::FanOutCase;
 pub use rtbench_workloads::server_process::ServeCommand;
-use rtbench_workloads::timers::TimerCase;
 use rtbench_workloads::work::WorkCase;
-use rtbench_workloads::{InRuntime, Placement, Visit, Workloads, hdr};
+use rtbench_workloads::{Observed, Placement, hdr};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,6 +37,8 @@ use std::time::{Duration, SystemTime};
 /// How this run is configured, from the environment and the command line.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The workload of this bench process.
+    pub workload: Workload,
     /// Quick, default or full.
     pub run_mode: RunMode,
     /// The command line as criterion reads it (mode, filter, sample size).
@@ -82,15 +80,28 @@ fn fail<T>(e: String) -> T {
 }
 
 impl Settings {
-    /// Reads `RTBENCH_QUICK`, `RTBENCH_FULL`, `RTBENCH_PLACEMENT`,
-    /// `RTBENCH_SERVER_CORES`, `RTBENCH_ROUND`, `RTBENCH_TEST_FAULT` and the
-    /// criterion flags; pins this thread to the server CPUs (runtimes built
-    /// from here inherit them); probes every runtime and opens the run folder
-    /// unless the command line only lists or tests. Exits with a one-line
-    /// error on a bad setting.
-    pub fn from_env(workload: &str) -> Settings {
+    /// [`Settings::parse`] then [`Settings::open`], for a bench's `main`:
+    /// a bad setting exits with one line and status 2, a results folder
+    /// that cannot be opened with status 1.
+    pub fn from_env(workload: Workload) -> Settings {
         keep_panic_locations();
-        let args = BenchArgs::parse(std::env::args().skip(1)).unwrap_or_else(fail);
+        let mut settings = Settings::parse(workload, std::env::args().skip(1)).unwrap_or_else(fail);
+        if let Err(e) = settings.open() {
+            errln!("error: cannot open the results folder: {e}");
+            std::process::exit(1)
+        }
+        settings
+    }
+
+    /// Reads the command line `args` (criterion's flags) and
+    /// `RTBENCH_QUICK`, `RTBENCH_FULL`, `RTBENCH_PLACEMENT`,
+    /// `RTBENCH_SERVER_CORES`, `RTBENCH_ROUND` and `RTBENCH_TEST_FAULT`.
+    /// Does nothing else: [`Settings::open`] acts on them.
+    pub fn parse(
+        workload: Workload,
+        args: impl IntoIterator<Item = String>,
+    ) -> Result<Settings, String> {
+        let args = BenchArgs::parse(args)?;
         let flag = |name: &str| {
             std::env::var(name)
                 .map(|v| !v.is_empty() && v != "0")
@@ -103,12 +114,9 @@ impl Settings {
         } else {
             RunMode::Default
         };
-        let (server_cores, generator_threads, placement) =
-            vars::placement(workload).unwrap_or_else(fail);
-        rtbench_runtimes::sys::pin_to_cpus(placement.server_cpus());
-        let round =
-            plan::round(std::env::var("RTBENCH_ROUND").ok().as_deref()).unwrap_or_else(fail);
-        let faults = Faults::from_env().unwrap_or_else(fail);
+        let (server_cores, generator_threads, placement) = vars::placement(workload)?;
+        let round = plan::round(std::env::var("RTBENCH_ROUND").ok().as_deref())?;
+        let faults = Faults::from_env()?;
         let sample_size = args.sample_size.unwrap_or(match run_mode {
             RunMode::Quick => 10,
             // The default run repeats the matrix in 6 rounds (`rtbench run`),
@@ -117,47 +125,47 @@ impl Settings {
             RunMode::Default => 15,
             RunMode::Full | RunMode::Load => 100, // criterion's default
         });
-        let config = Config::with_workers(server_cores);
-        // Every configuration once, on a thread pinned like this one.
-        let probes: Vec<(String, Result<Description, String>)> = if args.mode == Mode::List {
-            Vec::new()
-        } else {
-            rtbench_runtimes::entries()
-                .into_iter()
-                .map(|e| (e.name.to_string(), (e.probe)(&config).map_err(|u| u.0)))
-                .collect()
-        };
-        let mut settings = Settings {
+        Ok(Settings {
+            workload,
             run_mode,
             test_mode: args.mode == Mode::Test,
             args,
             placement,
             server_cores,
             generator_threads,
-            config,
+            config: Config::with_workers(server_cores),
             run: None,
-            unavailable: probes
-                .iter()
-                .filter_map(|(name, p)| p.as_ref().err().map(|e| (name.clone(), e.clone())))
-                .collect(),
-            descriptions: probes
-                .iter()
-                .filter_map(|(name, p)| p.as_ref().ok().map(|d| (name.clone(), d.clone())))
-                .collect(),
+            unavailable: BTreeMap::new(),
+            descriptions: BTreeMap::new(),
             sample_size,
             round,
             faults,
-        };
-        if settings.args.opens_run_folder() {
-            match open_run(&settings, workload, probes) {
-                Ok(run) => settings.run = Some(run),
-                Err(e) => {
-                    errln!("error: cannot open the results folder: {e}");
-                    std::process::exit(1)
-                }
+        })
+    }
+
+    /// Acts on the settings: pins this thread to the server CPUs (runtimes
+    /// built from here inherit them), probes every configuration on it and
+    /// opens the run folder, unless the command line only lists (which does
+    /// neither) or tests (which opens no folder).
+    pub fn open(&mut self) -> std::io::Result<()> {
+        if self.args.mode == Mode::List {
+            return Ok(());
+        }
+        rtbench_runtimes::sys::pin_to_cpus(self.placement.server_cpus());
+        let probes: Vec<(String, Result<Description, String>)> = rtbench_runtimes::entries()
+            .into_iter()
+            .map(|e| (e.name.to_string(), (e.probe)(&self.config).map_err(|u| u.0)))
+            .collect();
+        for (name, probed) in &probes {
+            match probed {
+                Ok(d) => drop(self.descriptions.insert(name.clone(), d.clone())),
+                Err(e) => drop(self.unavailable.insert(name.clone(), e.clone())),
             }
         }
-        settings
+        if self.args.opens_run_folder() {
+            self.run = Some(open_run(self, probes)?);
+        }
+        Ok(())
     }
 
     /// criterion configured for this mode. `--quick` and other flags on the
@@ -369,7 +377,6 @@ fn target_dir() -> PathBuf {
 /// this process's probes.
 fn open_run(
     settings: &Settings,
-    workload: &str,
     probes: Vec<(String, Result<Description, String>)>,
 ) -> std::io::Result<RunDir> {
     let root = std::env::var_os("RTBENCH_RESULTS_DIR")
@@ -416,7 +423,8 @@ fn open_run(
     }
     run.write_meta(&meta)?;
     errln!(
-        "rtbench: {workload} results -> {} ({} mode, placement {})",
+        "rtbench: {} results -> {} ({} mode, placement {})",
+        settings.workload,
         run.path.display(),
         settings.run_mode,
         settings.placement.describe()
@@ -469,7 +477,7 @@ fn rfc3339(t: SystemTime) -> String {
 
 /// What a benchmark is, for its results file.
 pub struct Spec {
-    pub workload: &'static str,
+    pub workload: Workload,
     pub runtime: String,
     pub case: String,
     pub params: BTreeMap<String, f64>,
@@ -477,76 +485,6 @@ pub struct Spec {
     pub ops_per_iter: u64,
     /// `round-trip`, `lateness`, or `None` when there is no distribution.
     pub latency_kind: Option<&'static str>,
-}
-
-/// What a finished routine reports beyond the figures of its measured calls.
-pub trait Recorded: Observed {
-    fn description(&self) -> Description;
-    fn topology(&self) -> String;
-    fn extra(&self) -> BTreeMap<String, f64> {
-        BTreeMap::new()
-    }
-}
-
-/// A case that knows its routine among an adapter's [`Workloads`].
-pub trait OnAdapter: Copy {
-    type Routine<R: Runtime>: Recorded;
-    fn make<R: Runtime>(
-        self,
-        w: &Workloads<R>,
-        settings: &Settings,
-    ) -> Result<Self::Routine<R>, String>;
-}
-
-impl OnAdapter for FanOutCase {
-    type Routine<R: Runtime> = InRuntime<R, FanOutCase>;
-    fn make<R: Runtime>(
-        self,
-        w: &Workloads<R>,
-        settings: &Settings,
-    ) -> Result<Self::Routine<R>, String> {
-        (w.fan_out)(self, &settings.config)
-    }
-}
-
-impl OnAdapter for TimerCase {
-    type Routine<R: Runtime> = InRuntime<R, TimerCase>;
-    fn make<R: Runtime>(
-        self,
-        w: &Workloads<R>,
-        settings: &Settings,
-    ) -> Result<Self::Routine<R>, String> {
-        (w.timers)(self, &settings.config)
-    }
-}
-
-/// [`bench()`]es `case` on every adapter of the list, in its order.
-pub fn on_every_adapter<C: OnAdapter>(
-    group: &mut BenchmarkGroup<'_, WallTime>,
-    settings: &Settings,
-    case: C,
-    spec: fn(&str, C) -> Spec,
-) {
-    struct Each<'a, 'g, C> {
-        group: &'a mut BenchmarkGroup<'g, WallTime>,
-        settings: &'a Settings,
-        case: C,
-        spec: fn(&str, C) -> Spec,
-    }
-    impl<C: OnAdapter> Visit for Each<'_, '_, C> {
-        fn runtime<R: Runtime>(&mut self, w: Workloads<R>) {
-            let (case, settings) = (self.case, self.settings);
-            bench(self.group, settings, (self.spec)(R::NAME, case), || {
-                case.make(&w, settings)
-            });
-        }
-    }
-    rtbench_workloads::visit(&mut Each {
-        group,
-        settings,
-        case,
-        spec,
-    });
 }
 
 /// Benchmarks one routine under criterion's `iter_custom`, building it
@@ -558,13 +496,13 @@ pub fn on_every_adapter<C: OnAdapter>(
 /// A configuration that cannot start here is skipped before criterion sees
 /// it; a routine that cannot start or fails is recorded as failed with its
 /// error. Either way the run goes on.
-pub fn bench<T: Recorded>(
+pub fn bench<T: Observed>(
     group: &mut BenchmarkGroup<'_, WallTime>,
     settings: &Settings,
     spec: Spec,
     make: impl FnOnce() -> Result<T, String>,
 ) {
-    let mut result = settings.result(spec.workload, &spec.runtime, &spec.case);
+    let mut result = settings.result(spec.workload.as_str(), &spec.runtime, &spec.case);
     result.params = spec.params;
     result.op = spec.op.into();
     result.ops_per_iter = spec.ops_per_iter as f64;
@@ -594,7 +532,11 @@ pub fn bench<T: Recorded>(
             });
             let outcome = match routine {
                 Ok(r) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    plan::call(r, iters, &mut measured.borrow_mut())
+                    let mut measured = measured.borrow_mut();
+                    let start = measured.start(r);
+                    // The routine's own timed loop.
+                    let elapsed = r.run(iters)?;
+                    measured.finish(r, start, iters, elapsed).map(|()| elapsed)
                 }))
                 .unwrap_or_else(|p| Err(panicked("running", p.as_ref()))),
                 Err(e) => Err(e.clone()),
@@ -702,54 +644,3 @@ pub fn exit_if_failed(failed: &[String]) {
         std::process::exit(1);
     }
 }
-
-/// `Recorded` for a routine that carries its `description` and `topology`,
-/// with those of the figures `bytes_per_task` and `timer_slack_ns` it has.
-macro_rules! recorded {
-    ($t:ty $(, [$($g:tt)*])? $(; $($figure:ident),*)?) => {
-        impl$(<$($g)*>)? Recorded for $t {
-            fn description(&self) -> Description {
-                self.description.clone()
-            }
-            fn topology(&self) -> String {
-                self.topology.clone()
-            }
-            fn extra(&self) -> BTreeMap<String, f64> {
-                #[allow(unused_mut)]
-                let mut extra = BTreeMap::new();
-                $($(
-                    if let Some(v) = self.$figure {
-                        extra.insert(stringify!($figure).to_string(), Figure::f64(v));
-                    }
-                )*)?
-                extra
-            }
-        }
-    };
-}
-
-/// A figure as the results file holds it.
-trait Figure {
-    fn f64(self) -> f64;
-}
-
-impl Figure for f64 {
-    fn f64(self) -> f64 {
-        self
-    }
-}
-
-impl Figure for u64 {
-    fn f64(self) -> f64 {
-        self as f64
-    }
-}
-
-recorded!(rtbench_workloads::echo::EchoBench);
-recorded!(rtbench_workloads::echo::BlockingClientBench);
-recorded!(rtbench_workloads::timers::OsSleep; timer_slack_ns);
-recorded!(
-    rtbench_workloads::InRuntime<R, C>,
-    [R: rtbench_runtimes::Runtime, C: rtbench_workloads::Case];
-    bytes_per_task, timer_slack_ns
-);

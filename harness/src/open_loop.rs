@@ -11,6 +11,7 @@ use crate::Settings;
 use crate::plan::{self, BenchArgs, Mode};
 use rtbench_format::{
     BenchResult, Interleaving, OpenLoop as OpenLoopResult, Reference, RunMode, Slo, Status, Step,
+    Workload,
 };
 use rtbench_runtimes::sys;
 use rtbench_workloads::echo::EchoBench;
@@ -53,7 +54,7 @@ impl SweepCase for rtbench_workloads::echo::EchoCase {
 /// What differs between the open-loop benches.
 pub struct Spec<C> {
     /// `latency` or `work`: the first part of every id.
-    pub workload: &'static str,
+    pub workload: Workload,
     /// The cases, given whether this is a full run.
     pub cases: fn(bool) -> Vec<C>,
     /// The sweep's offered rates, as fractions of the reference.
@@ -306,7 +307,7 @@ impl<C: SweepCase> Runner<'_, C> {
         let settings = self.settings;
         // `latency` keeps its plain case labels (older runs read the same).
         let key = match self.spec.workload {
-            "latency" => case.label(),
+            Workload::Latency => case.label(),
             w => format!("{w}/{}", case.label()),
         };
         let refs = match &settings.run {
@@ -363,7 +364,7 @@ impl<C: SweepCase> Runner<'_, C> {
     fn result(&self, name: &str, case: C) -> BenchResult {
         let mut result = self
             .settings
-            .result(self.spec.workload, name, &case.label());
+            .result(self.spec.workload.as_str(), name, &case.label());
         result.params = case.params();
         result.op = "round trip".into();
         result.ops_per_iter = 1.0;

@@ -7,8 +7,8 @@
 
 use hdrhistogram::Histogram;
 use rtbench_format::{Estimate, Interference};
-use rtbench_workloads::interference::Meter;
-use rtbench_workloads::{Observed, run_checked};
+use rtbench_workloads::interference::{Meter, Snapshot};
+use rtbench_workloads::{Observed, Work, check_work};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
@@ -359,51 +359,74 @@ impl Measured {
     }
 }
 
-/// One checked call of `routine` (see [`run_checked`]), its figures kept in
-/// `measured`.
-pub fn call<R: Observed>(
-    routine: &mut R,
-    iters: u64,
-    measured: &mut Measured,
-) -> Result<Duration, String> {
-    let keep = measured.keeps();
-    if keep && let Some(h) = routine.hist_mut() {
-        h.reset();
-    }
-    let (ops0, cpu0) = (routine.work().ops, routine.server_cpu());
-    // Read outside the routine's timing; only for calls that are kept.
-    let meter = keep.then(|| Meter::new(routine.server_pid()));
-    let snapshot = meter.as_ref().map(Meter::start);
-    let elapsed = run_checked(routine, iters)?;
-    let (Some(meter), Some(snapshot)) = (meter, snapshot) else {
-        return Ok(elapsed);
-    };
-    let interference = meter.finish(&snapshot);
-    let ops = routine.work().ops - ops0;
-    let server_cpu = routine
-        .server_cpu()
-        .zip(cpu0)
-        .map(|(after, before)| after.saturating_sub(before));
-    let hist = match routine.hist_mut() {
-        Some(h) => {
-            if measured.template.is_none() {
-                measured.template = Some(Histogram::new_from(&*h));
-            }
-            h.iter_recorded()
-                .map(|v| (v.value_iterated_to(), v.count_at_value()))
-                .collect()
+/// What a call starts from, read just before the routine runs (outside its
+/// timing): its work and server CPU so far, and the meters of the calls kept.
+pub struct Start {
+    work: Work,
+    cpu: Option<Duration>,
+    meter: Option<(Meter, Snapshot)>,
+}
+
+impl Measured {
+    /// Before a call of `routine`: resets its histogram (a kept call's part
+    /// alone) and reads what [`Measured::finish`] subtracts.
+    pub fn start<R: Observed + ?Sized>(&self, routine: &mut R) -> Start {
+        let keep = self.keeps();
+        if keep && let Some(h) = routine.hist_mut() {
+            h.reset();
         }
-        None => Vec::new(),
-    };
-    measured.push(Call {
-        iters,
-        elapsed,
-        ops,
-        server_cpu,
-        hist,
-        interference,
-    });
-    Ok(elapsed)
+        let meter = keep.then(|| {
+            let meter = Meter::new(routine.server_pid());
+            let snapshot = meter.start();
+            (meter, snapshot)
+        });
+        Start {
+            work: routine.work(),
+            cpu: routine.server_cpu(),
+            meter,
+        }
+    }
+
+    /// After a call of `iters` that took `elapsed`: proves it did exactly
+    /// `iters` iterations of work ([`check_work`]) and keeps its figures.
+    pub fn finish<R: Observed + ?Sized>(
+        &mut self,
+        routine: &mut R,
+        start: Start,
+        iters: u64,
+        elapsed: Duration,
+    ) -> Result<(), String> {
+        check_work(&*routine, start.work, iters)?;
+        let Some((meter, snapshot)) = start.meter else {
+            return Ok(());
+        };
+        let interference = meter.finish(&snapshot);
+        let ops = routine.work().ops - start.work.ops;
+        let server_cpu = routine
+            .server_cpu()
+            .zip(start.cpu)
+            .map(|(after, before)| after.saturating_sub(before));
+        let hist = match routine.hist_mut() {
+            Some(h) => {
+                if self.template.is_none() {
+                    self.template = Some(Histogram::new_from(&*h));
+                }
+                h.iter_recorded()
+                    .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        self.push(Call {
+            iters,
+            elapsed,
+            ops,
+            server_cpu,
+            hist,
+            interference,
+        });
+        Ok(())
+    }
 }
 
 /// The crates whose versions a run records (`meta.json`, the report's
@@ -517,7 +540,7 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rtbench_workloads::{Routine, Work, hdr};
+    use rtbench_workloads::{Routine, hdr};
 
     fn args(line: &str) -> BenchArgs {
         BenchArgs::parse(line.split_whitespace().map(String::from)).unwrap()
@@ -676,12 +699,25 @@ mod tests {
     }
 
     impl Observed for Counting {
+        fn description(&self) -> rtbench_format::Description {
+            rtbench_format::Description::named("counting")
+        }
+        fn topology(&self) -> String {
+            "1 core".into()
+        }
         fn hist_mut(&mut self) -> Option<&mut Histogram<u64>> {
             Some(&mut self.hist)
         }
         fn server_cpu(&self) -> Option<Duration> {
             Some(self.cpu)
         }
+    }
+
+    /// One call as `bench` makes it.
+    fn call(r: &mut Counting, iters: u64, m: &mut Measured) -> Result<(), String> {
+        let start = m.start(r);
+        let elapsed = r.run(iters)?;
+        m.finish(r, start, iters, elapsed)
     }
 
     /// The bug: warm-up round trips were in the histogram and in

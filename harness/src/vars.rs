@@ -33,15 +33,15 @@ pub fn count(name: &str) -> Result<Option<usize>, String> {
 /// [`crate::Settings::server_cores`]) from `RTBENCH_SERVER_CORES` and
 /// `RTBENCH_GENERATOR_THREADS`, and the placement they make with
 /// `RTBENCH_PLACEMENT` on the CPUs this process may use.
-pub fn placement(workload: &str) -> Result<(usize, usize, Placement), String> {
+pub fn placement(workload: Workload) -> Result<(usize, usize, Placement), String> {
     let (widest_server, widest_generator) =
         Placement::widest(rtbench_runtimes::sys::allowed_cpus().len());
     // Echo and latency: one server core by default, one generator thread;
     // work: the widest split, its generator threads from the environment;
     // the others: one core, no generator.
-    let (server_cores, generator_threads) = match workload.parse::<Workload>() {
-        Ok(Workload::Echo | Workload::Latency) => (count("RTBENCH_SERVER_CORES")?.unwrap_or(1), 1),
-        Ok(Workload::Work) => (
+    let (server_cores, generator_threads) = match workload {
+        Workload::Echo | Workload::Latency => (count("RTBENCH_SERVER_CORES")?.unwrap_or(1), 1),
+        Workload::Work => (
             count("RTBENCH_SERVER_CORES")?.unwrap_or(widest_server),
             count("RTBENCH_GENERATOR_THREADS")?.unwrap_or(widest_generator),
         ),
@@ -74,7 +74,7 @@ pub fn slo() -> Result<Slo, String> {
 /// `RTBENCH_TEST_FAULT`: the first bad one's error, naming it.
 pub fn check() -> Result<(), String> {
     for workload in Workload::ALL {
-        placement(workload.as_str())?;
+        placement(*workload)?;
     }
     work_seed()?;
     slo()?;

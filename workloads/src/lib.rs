@@ -6,7 +6,9 @@
 //! them through `rtbench-harness` (criterion, settings, the run folder).
 
 use hdrhistogram::Histogram;
+use rtbench_format::Description;
 use rtbench_runtimes::{Config, Runtime, WorkStealing};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::net::SocketAddr;
@@ -122,12 +124,12 @@ pub struct Sample {
     pub timer_slack_ns: Option<u64>,
 }
 
-/// A workload that runs inside one runtime as a spawned task per call:
-/// fan-out and timers. `body` is picked per flavor by the constructors.
-pub struct InRuntime<R: Runtime, C> {
+/// A workload that runs inside one runtime as one spawned task per call:
+/// fan-out and timers. `T` is the task API its body gets ([`Local`] or
+/// [`Stealing`]), so each flavor has its own [`Routine::run`].
+pub struct InRuntime<R: Runtime, C, T> {
     rt: R,
     pub case: C,
-    body: fn(&R, C, u64) -> Result<Sample, String>,
     pub description: rtbench_format::Description,
     pub topology: String,
     /// Work done by all calls so far.
@@ -136,13 +138,39 @@ pub struct InRuntime<R: Runtime, C> {
     pub hist: hdrhistogram::Histogram<u64>,
     pub bytes_per_task: Option<f64>,
     pub timer_slack_ns: Option<u64>,
+    tasks: PhantomData<fn() -> T>,
 }
 
-/// A case of an in-runtime workload.
+/// A case of an in-runtime workload: what one iteration must do, and the
+/// body that does `iters` of them. A new in-runtime workload is a `Case`
+/// (its module) and a bench file; every adapter runs it through
+/// [`in_runtimes`].
 pub trait Case: Copy + std::fmt::Debug + 'static {
     /// The work one iteration must do.
     fn per_iter(&self) -> Work;
     fn label(&self) -> String;
+    /// `iters` iterations on `T`'s tasks, timed inside the runtime: the
+    /// workload's timed loop, written once for every flavor.
+    fn body<T: Tasks>(self, iters: u64) -> impl Future<Output = Result<Sample, String>> + 'static;
+    /// [`Case::body`] for a work-stealing pool: the same future, which the
+    /// compiler sees is `Send` only where `T` is concrete (see [`send_body!`]).
+    fn send_body<T: SendTasks>(
+        self,
+        iters: u64,
+    ) -> impl Future<Output = Result<Sample, String>> + Send + 'static;
+}
+
+/// The [`Case::send_body`] of a `Case` impl: its own `body`, on `Send` tasks.
+#[macro_export]
+macro_rules! send_body {
+    () => {
+        fn send_body<T: $crate::SendTasks>(
+            self,
+            iters: u64,
+        ) -> impl ::std::future::Future<Output = Result<$crate::Sample, String>> + Send + 'static {
+            self.body::<T>(iters)
+        }
+    };
 }
 
 /// A benchmark routine: `run(iters)` does exactly `iters` iterations.
@@ -155,11 +183,19 @@ pub trait Routine {
     fn per_iter(&self) -> Work;
 }
 
-/// A routine whose calls the harness can take apart (`rtbench_harness::plan::call`):
-/// what one call recorded.
+/// A routine whose calls the harness can take apart (`rtbench_harness::bench`):
+/// what one call recorded, and what the routine is, for its results.
 pub trait Observed: Routine {
+    /// What ran: the runtime's own description.
+    fn description(&self) -> Description;
+    /// The CPUs it ran on, as the results name them.
+    fn topology(&self) -> String;
+    /// Figures beyond the measured calls' (`bytes_per_task`, `timer_slack_ns`).
+    fn extra(&self) -> BTreeMap<String, f64> {
+        BTreeMap::new()
+    }
     /// The distribution the routine records into; the harness
-    /// (`rtbench_harness::plan::call`) resets it before each call to keep
+    /// (`rtbench_harness::bench`) resets it before each call to keep
     /// that call's part alone.
     fn hist_mut(&mut self) -> Option<&mut Histogram<u64>> {
         None
@@ -176,12 +212,58 @@ pub trait Observed: Routine {
     }
 }
 
+/// A boxed routine is one (the harness keeps every adapter's in-runtime
+/// routine as `Box<dyn Observed>`, see [`in_runtimes`]).
+impl<T: Routine + ?Sized> Routine for Box<T> {
+    fn run(&mut self, iters: u64) -> Result<Duration, String> {
+        (**self).run(iters)
+    }
+    fn work(&self) -> Work {
+        (**self).work()
+    }
+    fn per_iter(&self) -> Work {
+        (**self).per_iter()
+    }
+}
+
+impl<T: Observed + ?Sized> Observed for Box<T> {
+    fn description(&self) -> Description {
+        (**self).description()
+    }
+    fn topology(&self) -> String {
+        (**self).topology()
+    }
+    fn extra(&self) -> BTreeMap<String, f64> {
+        (**self).extra()
+    }
+    fn hist_mut(&mut self) -> Option<&mut Histogram<u64>> {
+        (**self).hist_mut()
+    }
+    fn server_cpu(&self) -> Option<Duration> {
+        (**self).server_cpu()
+    }
+    fn server_pid(&self) -> Option<u32> {
+        (**self).server_pid()
+    }
+}
+
 /// Runs `routine` for `iters` iterations and proves it did exactly that
 /// much work: a routine that ignores `iters` (or a sweep parameter that
 /// changes nothing) fails here instead of printing a wrong number.
 pub fn run_checked(routine: &mut impl Routine, iters: u64) -> Result<Duration, String> {
     let before = routine.work();
     let elapsed = routine.run(iters)?;
+    check_work(&*routine, before, iters)?;
+    Ok(elapsed)
+}
+
+/// Whether `routine` did exactly `iters` iterations of work since it had
+/// done `before` (see [`run_checked`]).
+pub fn check_work(
+    routine: &(impl Routine + ?Sized),
+    before: Work,
+    iters: u64,
+) -> Result<(), String> {
     let after = routine.work();
     let want = routine.per_iter();
     let did = |f: fn(&Work) -> u64| f(&after) - f(&before);
@@ -198,12 +280,17 @@ pub fn run_checked(routine: &mut impl Routine, iters: u64) -> Result<Duration, S
             ));
         }
     }
-    Ok(elapsed)
+    Ok(())
 }
 
-impl<R: Runtime, C: Case> Routine for InRuntime<R, C> {
+impl<R: Runtime, C: Case> Routine for InRuntime<R, C, Local<R>> {
+    /// The case's body as one task spawned on this thread's executor.
     fn run(&mut self, iters: u64) -> Result<Duration, String> {
-        InRuntime::run(self, iters)
+        let case = self.case;
+        let sample = self
+            .rt
+            .block_on(async move { R::spawn_local(case.body::<Local<R>>(iters)).await })?;
+        self.add(sample)
     }
 
     fn work(&self) -> Work {
@@ -215,33 +302,47 @@ impl<R: Runtime, C: Case> Routine for InRuntime<R, C> {
     }
 }
 
-impl<R: Runtime, C: Copy> InRuntime<R, C> {
+impl<R: WorkStealing, C: Case> Routine for InRuntime<R, C, Stealing<R>> {
+    /// The case's body as one `Send` task on the worker pool.
+    fn run(&mut self, iters: u64) -> Result<Duration, String> {
+        let case = self.case;
+        let sample = self
+            .rt
+            .block_on(async move { R::spawn(case.send_body::<Stealing<R>>(iters)).await })?;
+        self.add(sample)
+    }
+
+    fn work(&self) -> Work {
+        self.work
+    }
+
+    fn per_iter(&self) -> Work {
+        self.case.per_iter()
+    }
+}
+
+impl<R: Runtime, C: Case, T> InRuntime<R, C, T> {
     /// Builds `R` on the calling thread (which should be pinned where the
     /// runtime is meant to run: its topology is the CPUs that thread may use).
-    pub fn new(
-        config: &rtbench_runtimes::Config,
-        case: C,
-        body: fn(&R, C, u64) -> Result<Sample, String>,
-    ) -> Result<Self, String> {
+    pub fn new(config: &rtbench_runtimes::Config, case: C) -> Result<Self, String> {
         let rt = R::new(config).map_err(|e| e.0)?;
         let description = rt.describe();
         let topology = placement::topology(rtbench_runtimes::sys::allowed_cpus().len());
         Ok(InRuntime {
             rt,
             case,
-            body,
             description,
             topology,
             work: Work::default(),
             hist: hdr::histogram(),
             bytes_per_task: None,
             timer_slack_ns: None,
+            tasks: PhantomData,
         })
     }
 
-    /// Runs `iters` iterations; returns the time they took, measured inside the runtime.
-    pub fn run(&mut self, iters: u64) -> Result<Duration, String> {
-        let sample = (self.body)(&self.rt, self.case, iters)?;
+    /// Adds one call's sample to the totals; returns its time.
+    fn add(&mut self, sample: Sample) -> Result<Duration, String> {
         self.work.ops += sample.work.ops;
         self.work.tasks += sample.work.tasks;
         if let Some(h) = sample.hist {
@@ -253,13 +354,28 @@ impl<R: Runtime, C: Copy> InRuntime<R, C> {
     }
 }
 
-impl<R: Runtime, C: Case> Observed for InRuntime<R, C> {
+impl<R: Runtime, C: Case, T> Observed for InRuntime<R, C, T>
+where
+    Self: Routine,
+{
     fn hist_mut(&mut self) -> Option<&mut hdrhistogram::Histogram<u64>> {
         Some(&mut self.hist)
     }
+    fn description(&self) -> Description {
+        self.description.clone()
+    }
+    fn topology(&self) -> String {
+        self.topology.clone()
+    }
+    fn extra(&self) -> BTreeMap<String, f64> {
+        figures([
+            ("bytes_per_task", self.bytes_per_task),
+            ("timer_slack_ns", self.timer_slack_ns.map(|v| v as f64)),
+        ])
+    }
 }
 
-impl<R: Runtime, C: std::fmt::Debug> std::fmt::Debug for InRuntime<R, C> {
+impl<R: Runtime, C: std::fmt::Debug, T> std::fmt::Debug for InRuntime<R, C, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("InRuntime")
             .field("runtime", &R::NAME)
@@ -269,8 +385,39 @@ impl<R: Runtime, C: std::fmt::Debug> std::fmt::Debug for InRuntime<R, C> {
     }
 }
 
-/// Builds a workload of case `C` on runtime `R`.
-pub type Make<R, C> = fn(C, &Config) -> Result<InRuntime<R, C>, String>;
+/// The figures of `named` that were measured, for a result's `extra`.
+pub fn figures<const N: usize>(named: [(&str, Option<f64>); N]) -> BTreeMap<String, f64> {
+    named
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_string(), v?)))
+        .collect()
+}
+
+/// Builds case `C` of an in-runtime workload on one adapter, boxed for the
+/// harness.
+pub type Make<C> = fn(C, &Config) -> Result<Box<dyn Observed>, String>;
+
+/// Every adapter compiled in, in the list's order, with the constructor of
+/// case `C` on it: [`Local`] tasks on a thread-per-core runtime, `Send`
+/// tasks on a work-stealing one's workers.
+pub fn in_runtimes<C: Case>() -> Vec<(&'static str, Make<C>)> {
+    struct Each<C>(Vec<(&'static str, Make<C>)>);
+    impl<C: Case> rtbench_runtimes::Visit for Each<C> {
+        fn thread_per_core<R: Runtime>(&mut self) {
+            self.0.push((R::NAME, |case, config| {
+                Ok(Box::new(InRuntime::<R, C, Local<R>>::new(config, case)?))
+            }));
+        }
+        fn work_stealing<R: WorkStealing>(&mut self) {
+            self.0.push((R::NAME, |case, config| {
+                Ok(Box::new(InRuntime::<R, C, Stealing<R>>::new(config, case)?))
+            }));
+        }
+    }
+    let mut each = Each(Vec::new());
+    rtbench_runtimes::visit(&mut each);
+    each.0
+}
 
 /// Starts an echo server on an address and CPUs (`rtbench serve`).
 pub type StartServer =
@@ -283,24 +430,7 @@ pub type StartServer =
 pub struct Workloads<R: Runtime> {
     /// The echo workload's server (`rtbench serve`, and [`Workloads::echo`]).
     pub server: StartServer,
-    pub fan_out: Make<R, fan_out::FanOutCase>,
-    pub timers: Make<R, timers::TimerCase>,
-}
-
-/// The [`Make`] of an in-runtime workload whose body (`$workload::body`,
-/// written once against [`Tasks`]) runs as one task spawned with `R::$spawn`
-/// on `$tasks<R>`: the one place where fan-out's and timers' bodies meet a
-/// flavor.
-macro_rules! in_task {
-    ($workload:ident, $spawn:ident, $tasks:ident) => {
-        |case, config| {
-            InRuntime::new(config, case, |rt, case, iters| {
-                rt.block_on(
-                    async move { R::$spawn($workload::body::<$tasks<R>>(case, iters)).await },
-                )
-            })
-        }
-    };
+    runtime: PhantomData<fn() -> R>,
 }
 
 impl<R: Runtime> Workloads<R> {
@@ -322,8 +452,7 @@ impl<R: Runtime> Workloads<R> {
     pub fn local() -> Self {
         Workloads {
             server: echo::EchoServer::local::<R>,
-            fan_out: in_task!(fan_out, spawn_local, Local),
-            timers: in_task!(timers, spawn_local, Local),
+            runtime: PhantomData,
         }
     }
 }
@@ -333,8 +462,7 @@ impl<R: WorkStealing> Workloads<R> {
     pub fn stealing() -> Self {
         Workloads {
             server: echo::EchoServer::stealing::<R>,
-            fan_out: in_task!(fan_out, spawn, Stealing),
-            timers: in_task!(timers, spawn, Stealing),
+            runtime: PhantomData,
         }
     }
 }

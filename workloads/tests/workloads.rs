@@ -5,7 +5,9 @@ use rtbench_runtimes::{Config, Flavor, Runtime};
 use rtbench_workloads::echo::{BlockingClientBench, EchoBench, EchoCase};
 use rtbench_workloads::fan_out::FanOutCase;
 use rtbench_workloads::timers::{OsSleep, TimerCase};
-use rtbench_workloads::{Placement, Routine, Visit, Work, Workloads, run_checked};
+use rtbench_workloads::{
+    Case, Observed, Placement, Routine, Visit, Work, Workloads, in_runtimes, run_checked,
+};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -44,7 +46,16 @@ fn small_echo(echo: &dyn Fn(EchoCase) -> Result<EchoBench, String>) -> Outcome {
     )
 }
 
-fn small_in_runtime<R: Runtime>(w: &Workloads<R>) -> Outcome {
+/// Case `case` on adapter `name`, as the benches build it.
+fn in_runtime<C: Case>(name: &str, case: C) -> Result<Box<dyn Observed>, String> {
+    let (_, make) = in_runtimes::<C>()
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .ok_or(format!("{name} is not in the list"))?;
+    make(case, &conf())
+}
+
+fn small_in_runtime(name: &str) -> Outcome {
     let fan_cases = [
         FanOutCase::Flat { tasks: 100 },
         FanOutCase::Tree {
@@ -54,11 +65,11 @@ fn small_in_runtime<R: Runtime>(w: &Workloads<R>) -> Outcome {
         FanOutCase::Parked { tasks: 100 },
     ];
     for case in fan_cases {
-        let mut b = (w.fan_out)(case, &conf())?;
+        let mut b = in_runtime(name, case)?;
         run_checked(&mut b, 1).map_err(|e| format!("{}: {e}", case.label()))?;
         run_checked(&mut b, 3).map_err(|e| format!("{}: {e}", case.label()))?;
-        expect(b.work.tasks == 4 * case.tasks(), || {
-            format!("{case:?}: {:?}", b.work)
+        expect(b.work().tasks == 4 * case.tasks(), || {
+            format!("{case:?}: {:?}", b.work())
         })?;
     }
     let timer_cases = [
@@ -76,21 +87,21 @@ fn small_in_runtime<R: Runtime>(w: &Workloads<R>) -> Outcome {
         },
     ];
     for case in timer_cases {
-        let mut b = (w.timers)(case, &conf())?;
+        let mut b = in_runtime(name, case)?;
         run_checked(&mut b, 2).map_err(|e| format!("{}: {e}", case.label()))?;
         let recorded = if case.has_lateness() {
             2 * case.timers()
         } else {
             0
         };
-        expect(b.hist.len() == recorded, || {
+        let samples = b.hist_mut().map_or(0, |h| h.len());
+        expect(samples == recorded, || {
             format!(
-                "{}: {} lateness samples, expected {recorded}",
+                "{}: {samples} lateness samples, expected {recorded}",
                 case.label(),
-                b.hist.len()
             )
         })?;
-        expect(b.timer_slack_ns.is_some(), || {
+        expect(b.extra().contains_key("timer_slack_ns"), || {
             "timer slack not recorded".into()
         })?;
     }
@@ -114,7 +125,7 @@ fn every_workload_checks_its_work_on_every_adapter() {
         fn runtime<R: Runtime>(&mut self, w: Workloads<R>) {
             let placement = self.placement;
             let echo = |case| w.echo(case, placement, &conf());
-            if let Err(e) = small_echo(&echo).and_then(|_| small_in_runtime(&w)) {
+            if let Err(e) = small_echo(&echo).and_then(|_| small_in_runtime(R::NAME)) {
                 self.failed.push(format!("{}: {e}", R::NAME));
             }
             self.ran += 1;
@@ -215,35 +226,24 @@ fn sweep_parameters_change_the_work_done() {
     );
     assert_eq!((small.connections, wide.connections), (1, 16));
 
-    /// The first adapter of the list.
-    struct First(bool);
-    impl Visit for First {
-        fn runtime<R: Runtime>(&mut self, w: Workloads<R>) {
-            if self.0 {
-                return;
-            }
-            self.0 = true;
-            let tasks = |n| {
-                let mut b = (w.fan_out)(FanOutCase::Flat { tasks: n }, &conf()).unwrap();
-                run_checked(&mut b, 2).unwrap();
-                b.work.tasks
-            };
-            assert_eq!((tasks(10), tasks(1000)), (20, 2000));
-            let timers = |n| {
-                let case = TimerCase::SleepMany {
-                    dur: Duration::from_micros(100),
-                    timers: n,
-                };
-                let mut b = (w.timers)(case, &conf()).unwrap();
-                run_checked(&mut b, 1).unwrap();
-                b.hist.len()
-            };
-            assert_eq!((timers(10), timers(500)), (10, 500));
-        }
-    }
-    let mut first = First(false);
-    rtbench_workloads::visit(&mut first);
-    assert!(first.0);
+    // On the first adapter of the list.
+    let first = in_runtimes::<FanOutCase>()[0].0;
+    let tasks = |n| {
+        let mut b = in_runtime(first, FanOutCase::Flat { tasks: n }).unwrap();
+        run_checked(&mut b, 2).unwrap();
+        b.work().tasks
+    };
+    assert_eq!((tasks(10), tasks(1000)), (20, 2000));
+    let timers = |n| {
+        let case = TimerCase::SleepMany {
+            dur: Duration::from_micros(100),
+            timers: n,
+        };
+        let mut b = in_runtime(first, case).unwrap();
+        run_checked(&mut b, 1).unwrap();
+        b.hist_mut().map_or(0, |h| h.len())
+    };
+    assert_eq!((timers(10), timers(500)), (10, 500));
 }
 
 /// On N server cores every flavor, and the `std-threads` floor, is named

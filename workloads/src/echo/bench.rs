@@ -314,6 +314,12 @@ impl Generator {
 }
 
 impl crate::Observed for EchoBench {
+    fn description(&self) -> Description {
+        self.description.clone()
+    }
+    fn topology(&self) -> String {
+        self.topology.clone()
+    }
     fn hist_mut(&mut self) -> Option<&mut Histogram<u64>> {
         Some(&mut self.hist)
     }
