@@ -8,6 +8,7 @@
 use rtbench_format::{RunMode, Workload};
 use rtbench_harness::ServeCommand;
 use rtbench_harness::open_loop::{self, Hooks, Spec};
+use rtbench_workloads::echo::EchoBench;
 use rtbench_workloads::sweep;
 use std::time::Duration;
 
@@ -36,6 +37,8 @@ fn main() {
             RunMode::Full => Duration::from_secs(1800),
             RunMode::Default | RunMode::Load => Duration::from_secs(110),
         },
+        // A trial: the generator's open-loop run at the trial's rate.
+        trial: EchoBench::run_open,
     };
     open_loop::main(spec, |settings| {
         // Every server is `rtbench serve`, built beside the benches.

@@ -11,7 +11,7 @@ use rtbench_harness::errln;
 use rtbench_harness::open_loop::{self, Hooks, Spec, SweepCase};
 use rtbench_harness::{ServeCommand, Settings};
 use rtbench_workloads::Service;
-use rtbench_workloads::echo::EchoCase;
+use rtbench_workloads::echo::{EchoBench, EchoCase};
 use rtbench_workloads::work::WorkCase;
 use rtbench_workloads::work::{self, Mix, Picker};
 use std::collections::BTreeMap;
@@ -152,6 +152,8 @@ fn main() {
             RunMode::Full => Duration::from_secs(1800),
             RunMode::Default | RunMode::Load => Duration::from_secs(60),
         },
+        // A trial: the generator's open-loop run at the trial's rate.
+        trial: EchoBench::run_open,
     };
     open_loop::main(spec, |settings| {
         let cal = calibration(settings);

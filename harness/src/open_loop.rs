@@ -14,10 +14,10 @@ use rtbench_format::{
     Workload,
 };
 use rtbench_runtimes::sys;
-use rtbench_workloads::echo::EchoBench;
+use rtbench_workloads::echo::{CpuPerOp, EchoBench};
 use rtbench_workloads::interference::Meter;
-use rtbench_workloads::loadgen::{Arrivals, OpenHists, OpenLoop, Wait};
-use rtbench_workloads::sweep;
+use rtbench_workloads::loadgen::{Arrivals, OpenHists, OpenLoop, OpenOutcome, Wait};
+use rtbench_workloads::sweep::{self, Served};
 use rtbench_workloads::trials::{self, Plan, TrialRun, Trials};
 use std::collections::BTreeMap;
 use std::os::unix::process::ExitStatusExt;
@@ -51,8 +51,13 @@ impl SweepCase for rtbench_workloads::echo::EchoCase {
     }
 }
 
+/// One trial: an open-loop run of a started server at `cfg.rate` (the
+/// generator's timed loop), its outcome and CPU time per round trip.
+pub type Trial<B> =
+    fn(&mut B, &OpenLoop, &mut OpenHists) -> std::io::Result<(OpenOutcome, CpuPerOp)>;
+
 /// What differs between the open-loop benches.
-pub struct Spec<C> {
+pub struct Spec<C, B = EchoBench> {
     /// `latency` or `work`: the first part of every id.
     pub workload: Workload,
     /// The cases, given whether this is a full run.
@@ -63,6 +68,8 @@ pub struct Spec<C> {
     pub step: fn(RunMode) -> (Duration, Duration),
     /// Time a case may spend on trials beyond the minimum, by run mode.
     pub budget: fn(RunMode) -> Duration,
+    /// What a trial runs ([`EchoBench::run_open`] in the benches).
+    pub trial: Trial<B>,
 }
 
 /// Trials of every runtime at every rate, by run mode: two at least, for
@@ -80,27 +87,28 @@ fn min_trials(mode: RunMode) -> u32 {
 pub const WIDTH: f64 = 0.10;
 
 /// Starts configuration `name`'s server for a case and connects the generator.
-pub type Make<C> = Box<dyn Fn(&str, C) -> Result<EchoBench, String>>;
+pub type Make<C, B> = Box<dyn Fn(&str, C) -> Result<B, String>>;
 /// Adds what the workload records of a case to its result.
 pub type Annotate<C> = Box<dyn Fn(&mut BenchResult, C)>;
 
 /// How a configuration's server starts for a case, and what the workload
 /// adds to its results; built once the settings are read.
-pub struct Hooks<C> {
-    pub make: Make<C>,
+pub struct Hooks<C, B = EchoBench> {
+    pub make: Make<C, B>,
     pub annotate: Annotate<C>,
 }
 
 /// Configurations of a case by capacity, best first (`None`: none found).
 type Ranked = Vec<(String, Option<f64>)>;
 
-fn id<C: SweepCase>(spec: &Spec<C>, name: &str, case: C) -> String {
+fn id<C: SweepCase, B>(spec: &Spec<C, B>, name: &str, case: C) -> String {
     format!("{}/{name}/{}", spec.workload, case.label())
 }
 
 /// The bench's `main`: reads the command line and settings, then measures
-/// (or lists, or tests) every selected configuration × case; `hooks` runs
-/// once the settings are read.
+/// (or lists, or tests) every selected configuration × case ([`measure`]);
+/// `hooks` runs once the settings are read. Exits non-zero on a bad
+/// setting (2), or when a case cannot be measured or a test failed (1).
 pub fn main<C: SweepCase>(spec: Spec<C>, hooks: impl FnOnce(&Settings) -> Hooks<C>) {
     // The command line as the criterion benches read it (a regex filter,
     // `--list`, `--test`, and test mode without cargo's `--bench`).
@@ -125,9 +133,42 @@ pub fn main<C: SweepCase>(spec: Spec<C>, hooks: impl FnOnce(&Settings) -> Hooks<
     });
     let settings = Settings::from_env(spec.workload);
     let hooks = hooks(&settings);
-    let unavailable = &settings.unavailable;
     // The generator wakes on time (recorded in every result).
     sys::set_timer_slack(Duration::from_nanos(1));
+    // Every server of a case is up at once, each with its generator's
+    // connections (11 × 256 here): the soft limit of open files may be 1024.
+    sys::raise_nofile_limit();
+    match measure(&spec, &hooks, &settings, slo, &names) {
+        Ok(done) => crate::exit_if_failed(&done.failed),
+        Err(e) => {
+            errln!("error: {e}");
+            std::process::exit(1)
+        }
+    }
+}
+
+/// What [`measure`] did: every result it wrote, and the ids that failed
+/// their `--test`.
+#[derive(Debug, Default)]
+pub struct Done {
+    pub results: Vec<BenchResult>,
+    pub failed: Vec<String>,
+}
+
+/// Measures every configuration of `names` × case that `settings` selects:
+/// for each case the reference, then all of them in interleaved trials
+/// (or, under `--test`, one short step each); writes each result into the
+/// run folder and returns them. A configuration that fails is recorded and
+/// the others go on; a case whose reference cannot be had is an error.
+pub fn measure<C: SweepCase, B: Served>(
+    spec: &Spec<C, B>,
+    hooks: &Hooks<C, B>,
+    settings: &Settings,
+    slo: Slo,
+    names: &[String],
+) -> Result<Done, String> {
+    let args = &settings.args;
+    let unavailable = &settings.unavailable;
     let (warmup, step_time) = (spec.step)(settings.run_mode);
     let wait = if settings.placement.name() == "split" {
         Wait::SleepThenSpin(SPIN)
@@ -145,23 +186,20 @@ pub fn main<C: SweepCase>(spec: Spec<C>, hooks: impl FnOnce(&Settings) -> Hooks<
         drain: step_time / 2,
         stall: Duration::from_secs(10),
     };
-    // Every server of a case is up at once, each with its generator's
-    // connections (11 × 256 here): the soft limit of open files may be 1024.
-    sys::raise_nofile_limit();
     let runner = Runner {
-        spec: &spec,
-        hooks: &hooks,
-        settings: &settings,
+        spec,
+        hooks,
+        settings,
         base,
         slo,
         seed: trial_seed(),
     };
-    let mut failed = Vec::new();
+    let mut done = Done::default();
     let mut summary: Vec<(String, Ranked)> = Vec::new();
-    for case in (spec.cases)(full) {
+    for case in (spec.cases)(settings.full()) {
         let mut chosen: Vec<&String> = Vec::new();
-        for name in names.iter().filter(|n| args.selects(&id(&spec, n, case))) {
-            match plan::plan(&args, &id(&spec, name, case), name, unavailable) {
+        for name in names.iter().filter(|n| args.selects(&id(spec, n, case))) {
+            match plan::plan(args, &id(spec, name, case), name, unavailable) {
                 plan::Plan::Run => chosen.push(name),
                 plan::Plan::Skip(why) => settings.skip(runner.result(name, case), why),
                 plan::Plan::Filtered => {}
@@ -172,7 +210,7 @@ pub fn main<C: SweepCase>(spec: Spec<C>, hooks: impl FnOnce(&Settings) -> Hooks<
         }
         if settings.test_mode {
             for name in chosen {
-                let id = id(&spec, name, case);
+                let id = id(spec, name, case);
                 // Said before it runs, so that a watchdog knows which one hung.
                 errln!("Testing {id}");
                 settings.faults.strike(&id);
@@ -180,19 +218,15 @@ pub fn main<C: SweepCase>(spec: Spec<C>, hooks: impl FnOnce(&Settings) -> Hooks<
                     Ok(msg) => errln!("Success ({msg})"),
                     Err(e) => {
                         errln!("rtbench: {id} FAILED: {e}");
-                        failed.push(id);
+                        done.failed.push(id);
                     }
                 }
             }
             continue;
         }
-        let reference = match runner.reference(&names, case) {
-            Ok(r) => r,
-            Err(e) => {
-                errln!("error: {}/{}: {e}", spec.workload, case.label());
-                std::process::exit(1)
-            }
-        };
+        let reference = runner
+            .reference(names, case)
+            .map_err(|e| format!("{}/{}: {e}", spec.workload, case.label()))?;
         errln!(
             "rtbench: {} {}: reference {:.0} round trips/s ({}); target {}",
             spec.workload,
@@ -203,7 +237,7 @@ pub fn main<C: SweepCase>(spec: Spec<C>, hooks: impl FnOnce(&Settings) -> Hooks<
         );
         let mut ranked = Vec::new();
         for name in &chosen {
-            settings.faults.strike(&id(&spec, name, case));
+            settings.faults.strike(&id(spec, name, case));
         }
         let started = Instant::now();
         for result in runner.measure_case(&chosen, case, &reference) {
@@ -229,6 +263,7 @@ pub fn main<C: SweepCase>(spec: Spec<C>, hooks: impl FnOnce(&Settings) -> Hooks<
             }
             ranked.push((result.runtime.clone(), cap));
             settings.write(&result);
+            done.results.push(result);
         }
         ranked.sort_by(|a, b| b.1.unwrap_or(0.0).total_cmp(&a.1.unwrap_or(0.0)));
         summary.push((case.label(), ranked));
@@ -248,12 +283,12 @@ pub fn main<C: SweepCase>(spec: Spec<C>, hooks: impl FnOnce(&Settings) -> Hooks<
             errln!("  {case}: {}", line.join(", "));
         }
     }
-    crate::exit_if_failed(&failed);
+    Ok(done)
 }
 
-struct Runner<'a, C> {
-    spec: &'a Spec<C>,
-    hooks: &'a Hooks<C>,
+struct Runner<'a, C, B> {
+    spec: &'a Spec<C, B>,
+    hooks: &'a Hooks<C, B>,
     settings: &'a Settings,
     base: OpenLoop,
     slo: Slo,
@@ -274,7 +309,7 @@ fn trial_seed() -> u64 {
         })
 }
 
-impl<C: SweepCase> Runner<'_, C> {
+impl<C: SweepCase, B: Served> Runner<'_, C, B> {
     /// `--test`: one short step at a low rate; it must do exactly the work scheduled.
     fn test_step(&self, name: &str, case: C) -> Result<String, String> {
         let mut bench = (self.hooks.make)(name, case)?;
@@ -284,7 +319,15 @@ impl<C: SweepCase> Runner<'_, C> {
             drain: Duration::from_secs(1),
             ..self.base
         };
-        let step = sweep::run_step(&mut bench, &cfg, TEST_RATE, "sweep", TEST_RATE, &self.slo)?;
+        let step = sweep::run_step(
+            &mut bench,
+            self.spec.trial,
+            &cfg,
+            TEST_RATE,
+            "sweep",
+            TEST_RATE,
+            &self.slo,
+        )?;
         let want = (TEST_RATE * cfg.duration.as_secs_f64()) as u64;
         if step.unsent > 0 || step.round_trips.abs_diff(want) > want / 100 + 1 {
             return Err(format!(
@@ -382,6 +425,7 @@ impl<C: SweepCase> Runner<'_, C> {
         let mut results: Vec<BenchResult> = chosen.iter().map(|n| self.result(n, case)).collect();
         let mut bank = Bank {
             base: *base,
+            trial: self.spec.trial,
             benches: Vec::new(),
             meters: Vec::new(),
             ids: Vec::new(),
@@ -394,8 +438,8 @@ impl<C: SweepCase> Runner<'_, C> {
             match (self.hooks.make)(name, case) {
                 Ok(bench) => {
                     let r = &mut results[k];
-                    r.topology = bench.topology.clone();
-                    r.description = bench.description.clone();
+                    r.topology = bench.topology();
+                    r.description = bench.description();
                     r.generator_threads = bench.generator_threads() as u32;
                     bank.ids.push(r.id.clone());
                     bank.meters.push(Meter::new(bench.server_pid()));
@@ -457,8 +501,7 @@ impl<C: SweepCase> Runner<'_, C> {
                     base.wait.describe(),
                     sys::timer_slack().map_or("unknown".into(), |d| format!("{} ns", d.as_nanos())),
                     bench
-                        .generator_priority
-                        .as_ref()
+                        .generator_priority()
                         .map_or(String::new(), |p| format!(", {p}"))
                 ),
                 steps: s.steps,
@@ -486,9 +529,10 @@ impl<C: SweepCase> Runner<'_, C> {
 
 /// The started servers of a case, each with its generator, driven one trial
 /// at a time.
-struct Bank {
+struct Bank<B> {
     base: OpenLoop,
-    benches: Vec<EchoBench>,
+    trial: Trial<B>,
+    benches: Vec<B>,
     meters: Vec<Meter>,
     ids: Vec<String>,
     /// Per server: CPU time used and wall time spent while the others ran.
@@ -497,7 +541,7 @@ struct Bank {
     status: Vec<Status>,
 }
 
-impl Trials for Bank {
+impl<B: Served> Trials for Bank<B> {
     fn trial(&mut self, i: usize, rate: f64, position: u32) -> Result<TrialRun, String> {
         // A line per trial: the log's record, and progress for the watchdog.
         errln!(
@@ -512,7 +556,7 @@ impl Trials for Bank {
         let snap = self.meters[i].start();
         let cfg = OpenLoop { rate, ..self.base };
         let mut hists = OpenHists::default();
-        let ran = self.benches[i].run_open(&cfg, &mut hists);
+        let ran = (self.trial)(&mut self.benches[i], &cfg, &mut hists);
         let interference = self.meters[i].finish(&snap);
         let wall = started.elapsed();
         for (j, before) in others {
@@ -575,3 +619,6 @@ impl Trials for Bank {
         );
     }
 }
+
+#[cfg(test)]
+mod tests;

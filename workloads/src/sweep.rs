@@ -7,8 +7,64 @@
 use crate::echo::{CpuPerOp, EchoBench, EchoCase};
 use crate::hdr;
 use crate::loadgen::{OpenHists, OpenLoop, OpenOutcome};
-use rtbench_format::{Latency, Slo, Step};
+use rtbench_format::{Description, Latency, Slo, Step};
+use std::io;
+use std::process::ExitStatus;
 use std::time::Duration;
+
+/// A started server and the generator connected to it, as the open-loop
+/// runner starts, calibrates and watches it (`rtbench_harness::open_loop`;
+/// its trials are the bench's own function): [`EchoBench`] in the benches,
+/// a made-up server in the runner's tests.
+pub trait Served {
+    /// Closed loop: exactly `iters` round trips, their wall time (the
+    /// reference's calibration).
+    fn run(&mut self, iters: u64) -> io::Result<Duration>;
+    /// The generator's connections.
+    fn connections(&self) -> usize;
+    /// How the server's process ended, if it has.
+    fn server_exited(&mut self) -> Option<ExitStatus>;
+    /// The server's CPU time now, where it is a process of its own.
+    fn server_cpu_now(&self) -> Option<Duration>;
+    /// The server's pid, where it is a process of its own.
+    fn server_pid(&self) -> Option<u32>;
+    /// What the server runs on, for the results.
+    fn description(&self) -> Description;
+    fn topology(&self) -> String;
+    /// The generator's threads, and their priority where it was raised.
+    fn generator_threads(&self) -> usize;
+    fn generator_priority(&self) -> Option<String>;
+}
+
+impl Served for EchoBench {
+    fn run(&mut self, iters: u64) -> io::Result<Duration> {
+        EchoBench::run(self, iters)
+    }
+    fn connections(&self) -> usize {
+        self.case.connections
+    }
+    fn server_exited(&mut self) -> Option<ExitStatus> {
+        EchoBench::server_exited(self)
+    }
+    fn server_cpu_now(&self) -> Option<Duration> {
+        EchoBench::server_cpu_now(self)
+    }
+    fn server_pid(&self) -> Option<u32> {
+        EchoBench::server_pid(self)
+    }
+    fn description(&self) -> Description {
+        self.description.clone()
+    }
+    fn topology(&self) -> String {
+        self.topology.clone()
+    }
+    fn generator_threads(&self) -> usize {
+        EchoBench::generator_threads(self)
+    }
+    fn generator_priority(&self) -> Option<String> {
+        self.generator_priority.clone()
+    }
+}
 
 /// The sweep's offered rates, as fractions of the reference capacity.
 pub const FRACTIONS: &[f64] = &[0.1, 0.25, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0, 1.1];
@@ -140,8 +196,9 @@ fn brief(hist: &hdrhistogram::Histogram<u64>, kind: &str) -> Latency {
 }
 
 /// Runs one step of `bench` at `rate` with the timing of `base`.
-pub fn run_step(
-    bench: &mut EchoBench,
+pub fn run_step<B>(
+    bench: &mut B,
+    trial: fn(&mut B, &OpenLoop, &mut OpenHists) -> io::Result<(OpenOutcome, CpuPerOp)>,
     base: &OpenLoop,
     rate: f64,
     kind: &str,
@@ -150,20 +207,19 @@ pub fn run_step(
 ) -> Result<Step, String> {
     let cfg = OpenLoop { rate, ..*base };
     let mut hists = OpenHists::default();
-    let (out, cpu) = bench
-        .run_open(&cfg, &mut hists)
-        .map_err(|e| format!("at {rate:.0} round trips/s: {e}"))?;
+    let (out, cpu) =
+        trial(bench, &cfg, &mut hists).map_err(|e| format!("at {rate:.0} round trips/s: {e}"))?;
     Ok(step(kind, rate / reference, &cfg, &out, &hists, cpu, slo))
 }
 
 /// Closed-loop throughput of `bench` (round trips/s): `warmup` discarded, then
 /// about `measure` timed. For the reference capacity of a case.
 pub fn calibrate(
-    bench: &mut EchoBench,
+    bench: &mut impl Served,
     warmup: Duration,
     measure: Duration,
 ) -> Result<f64, String> {
-    let first = 2 * bench.case.connections as u64;
+    let first = 2 * bench.connections() as u64;
     let t = bench.run(first).map_err(|e| e.to_string())?;
     let mut rate = first as f64 / t.as_secs_f64().max(1e-6);
     for (span, keep) in [(warmup, false), (measure, true)] {
