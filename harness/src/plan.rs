@@ -6,6 +6,8 @@
 //! test-only fault switch.
 
 use hdrhistogram::Histogram;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
 use rtbench_format::{Estimate, Interference};
 use rtbench_workloads::interference::{Meter, Snapshot};
 use rtbench_workloads::{Observed, Work, check_work};
@@ -225,9 +227,9 @@ pub fn estimate(samples: &[(u64, Duration)], sample_size: usize) -> Option<Estim
     let mean = per_iter.iter().sum::<f64>() / n as f64;
     let mut sorted = per_iter.clone();
     sorted.sort_by(f64::total_cmp);
-    let mut rng = SplitMix64(SEED);
+    let mut rng = SmallRng::seed_from_u64(SEED);
     let mut means: Vec<f64> = (0..RESAMPLES)
-        .map(|_| (0..n).map(|_| per_iter[rng.below(n)]).sum::<f64>() / n as f64)
+        .map(|_| (0..n).map(|_| per_iter[rng.random_range(0..n)]).sum::<f64>() / n as f64)
         .collect();
     means.sort_by(f64::total_cmp);
     Some(Estimate {
@@ -246,20 +248,6 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     match sorted.get(lo + 1) {
         Some(&hi) => sorted[lo] + (hi - sorted[lo]) * frac,
         None => sorted[lo],
-    }
-}
-
-/// A small deterministic generator for the bootstrap (SplitMix64).
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        ((u128::from(z) * n as u128) >> 64) as usize
     }
 }
 
