@@ -229,7 +229,12 @@ pub fn estimate(samples: &[(u64, Duration)], sample_size: usize) -> Option<Estim
     sorted.sort_by(f64::total_cmp);
     let mut rng = SmallRng::seed_from_u64(SEED);
     let mut means: Vec<f64> = (0..RESAMPLES)
-        .map(|_| (0..n).map(|_| per_iter[rng.random_range(0..n)]).sum::<f64>() / n as f64)
+        .map(|_| {
+            (0..n)
+                .map(|_| per_iter[rng.random_range(0..n)])
+                .sum::<f64>()
+                / n as f64
+        })
         .collect();
     means.sort_by(f64::total_cmp);
     Some(Estimate {

@@ -324,3 +324,72 @@ fn matrices_have_distinct_labels_per_parameter() {
     let t: std::collections::HashSet<_> = TimerCase::matrix().iter().map(|c| c.label()).collect();
     assert_eq!(t.len(), TimerCase::matrix().len());
 }
+
+/// A workload written outside the crate, as the next ones will be: a
+/// `Case` with its body, nothing else, runs on every adapter of the list
+/// through `in_runtimes` (a chain of spawned tasks, each awaited in turn).
+#[derive(Debug, Clone, Copy)]
+struct Chain(u64);
+
+impl Case for Chain {
+    fn per_iter(&self) -> Work {
+        Work {
+            ops: 1,
+            tasks: self.0,
+            ..Work::default()
+        }
+    }
+
+    fn label(&self) -> String {
+        format!("chain-{}", self.0)
+    }
+
+    fn body<T: rtbench_workloads::Tasks>(
+        self,
+        iters: u64,
+    ) -> impl std::future::Future<Output = Result<rtbench_workloads::Sample, String>> + 'static
+    {
+        async move {
+            let start = std::time::Instant::now();
+            let mut sum = 0;
+            for _ in 0..iters {
+                for i in 0..self.0 {
+                    sum += T::spawn(async move { i }).await;
+                }
+            }
+            let want = iters * self.0 * (self.0 - 1) / 2;
+            if sum != want {
+                return Err(format!("chain: sum {sum}, expected {want}"));
+            }
+            Ok(rtbench_workloads::Sample {
+                elapsed: start.elapsed(),
+                work: Work {
+                    ops: iters,
+                    tasks: iters * self.0,
+                    ..Work::default()
+                },
+                hist: None,
+                bytes_per_task: None,
+                timer_slack_ns: None,
+            })
+        }
+    }
+
+    rtbench_workloads::send_body!();
+}
+
+#[test]
+fn a_case_written_outside_the_crate_runs_on_every_adapter() {
+    let _guard = serial();
+    let mut ran = Vec::new();
+    for (name, make) in in_runtimes::<Chain>() {
+        // Building fails only where the runtime cannot start here.
+        let Ok(mut b) = make(Chain(50), &conf()) else {
+            continue;
+        };
+        run_checked(&mut b, 3).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(b.work().tasks, 150, "{name}");
+        ran.push(name);
+    }
+    assert!(ran.len() >= 2, "{ran:?}");
+}
