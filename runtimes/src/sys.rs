@@ -13,33 +13,21 @@ pub fn pin_to_cpu(cpu: usize) -> bool {
 
 /// Pins the calling thread to the set `cpus` (each modulo the CPUs online).
 pub fn pin_to_cpus(cpus: &[usize]) -> bool {
-    #[cfg(target_os = "linux")]
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        for &cpu in cpus {
-            libc::CPU_SET(cpu % online_cpus(), &mut set);
-        }
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+    use rustix::thread::{CpuSet, sched_setaffinity};
+    let mut set = CpuSet::new();
+    for &cpu in cpus {
+        set.set(cpu % online_cpus());
     }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = cpus;
-        false
-    }
+    sched_setaffinity(None, &set).is_ok()
 }
 
 /// CPUs the calling thread may run on, in order.
 pub fn allowed_cpus() -> Vec<usize> {
-    #[cfg(target_os = "linux")]
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0 {
-            return (0..libc::CPU_SETSIZE as usize)
-                .filter(|&c| libc::CPU_ISSET(c, &set))
-                .collect();
-        }
+    use rustix::thread::{CpuSet, sched_getaffinity};
+    match sched_getaffinity(None) {
+        Ok(set) => (0..CpuSet::MAX_CPU).filter(|&c| set.is_set(c)).collect(),
+        Err(_) => (0..online_cpus()).collect(),
     }
-    (0..online_cpus()).collect()
 }
 
 /// Number of CPUs online (not just those this thread may use: pinning must
@@ -86,70 +74,47 @@ pub fn bind_probe(addr: SocketAddr) -> io::Result<()> {
 
 /// The calling thread's timer slack (Linux `PR_GET_TIMERSLACK`), if known.
 pub fn timer_slack() -> Option<Duration> {
-    #[cfg(target_os = "linux")]
-    unsafe {
-        let r = libc::prctl(libc::PR_GET_TIMERSLACK, 0, 0, 0, 0);
-        if r >= 0 {
-            return Some(Duration::from_nanos(r as u64));
-        }
-    }
-    None
+    rustix::thread::current_timer_slack()
+        .ok()
+        .map(Duration::from_nanos)
 }
 
 /// Raises this process's soft limit of open files to its hard limit: a
 /// bench that holds every server's connections at once needs more than the
 /// usual 1024. Best effort; the limit stays if it cannot.
 pub fn raise_nofile_limit() {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: valid pointers to a local rlimit.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let lim = getrlimit(Resource::Nofile);
+    if lim.current != lim.maximum {
+        let raised = Rlimit {
+            current: lim.maximum,
+            ..lim
+        };
+        let _ = setrlimit(Resource::Nofile, raised);
     }
 }
 
 /// Sets the calling thread's timer slack; returns whether it worked.
 pub fn set_timer_slack(slack: Duration) -> bool {
-    #[cfg(target_os = "linux")]
-    unsafe {
-        libc::prctl(
-            libc::PR_SET_TIMERSLACK,
-            slack.as_nanos().max(1) as libc::c_ulong,
-            0,
-            0,
-            0,
-        ) == 0
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = slack;
-        false
-    }
+    let ns = std::num::NonZeroU64::new((slack.as_nanos() as u64).max(1));
+    rustix::thread::set_current_timer_slack(ns).is_ok()
 }
 
-fn clock(id: libc::clockid_t) -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    unsafe { libc::clock_gettime(id, &mut ts) };
+fn clock(id: rustix::time::ClockId) -> Duration {
+    let ts = rustix::time::clock_gettime(id);
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 /// CPU time (user + system) of the whole process so far.
 pub fn process_cpu_time() -> Duration {
-    clock(libc::CLOCK_PROCESS_CPUTIME_ID)
+    clock(rustix::time::ClockId::ProcessCPUTime)
 }
 
 /// CPU time (user + system) so far of another process of this user, all its
 /// threads (ended ones included), read from its CPU-time clock: the
 /// server's own figure when it runs as a process of its own.
 pub fn process_cpu_time_of(pid: u32) -> io::Result<Duration> {
+    // libc: rustix has no `clock_getcpuclockid`.
     let mut id: libc::clockid_t = 0;
     // SAFETY: clock_getcpuclockid writes a clock id into `id` or fails.
     let err = unsafe { libc::clock_getcpuclockid(pid as libc::pid_t, &mut id) };
@@ -169,7 +134,7 @@ pub fn process_cpu_time_of(pid: u32) -> io::Result<Duration> {
 
 /// CPU time (user + system) of the calling thread so far.
 pub fn thread_cpu_time() -> Duration {
-    clock(libc::CLOCK_THREAD_CPUTIME_ID)
+    clock(rustix::time::ClockId::ThreadCPUTime)
 }
 
 /// Puts the calling thread under `SCHED_FIFO` at `priority` (needs root or
@@ -189,16 +154,7 @@ pub fn set_fifo(priority: i32) -> io::Result<()> {
 
 /// The soft `RLIMIT_MEMLOCK` in bytes; `None` means unlimited.
 pub fn memlock_limit() -> Option<u64> {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    if unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut lim) } != 0
-        || lim.rlim_cur == libc::RLIM_INFINITY
-    {
-        return None;
-    }
-    Some(lim.rlim_cur)
+    rustix::process::getrlimit(rustix::process::Resource::Memlock).current
 }
 
 /// Whether this process can set up an io_uring; `Err` says why not.
