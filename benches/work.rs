@@ -13,7 +13,7 @@ use rtbench_harness::{ServeCommand, Settings};
 use rtbench_workloads::Service;
 use rtbench_workloads::echo::{EchoBench, EchoCase};
 use rtbench_workloads::work::WorkCase;
-use rtbench_workloads::work::{self, Mix, Picker};
+use rtbench_workloads::work_request::{self, Mix, Picker};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -81,9 +81,9 @@ fn calibration(settings: &Settings) -> WorkCalibration {
     {
         return c.clone();
     }
-    let payload = MSG_BYTES - work::HEADER;
+    let payload = MSG_BYTES - work_request::HEADER;
     let c = WorkCalibration {
-        rounds_per_us: work::calibrate(payload),
+        rounds_per_us: work_request::calibrate(payload),
         method: format!(
             "fastest of 10 batches of at least 2 ms over a {payload}-byte payload, on the server CPUs ({}), before any server started",
             settings.placement.describe()

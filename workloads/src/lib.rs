@@ -27,6 +27,7 @@ mod sync;
 pub mod timers;
 pub mod trials;
 pub mod work;
+pub mod work_request;
 
 pub use placement::{Placement, topology};
 pub use std_server::Service;

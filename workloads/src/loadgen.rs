@@ -26,7 +26,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
 use crate::hdr;
-use crate::work::{self, Cost, Mix, Picker};
+use crate::work_request::{self, Cost, Mix, Picker};
 use rtbench_runtimes::sys;
 
 mod multi;
@@ -245,13 +245,13 @@ impl LoadGen {
         seed: u64,
         rounds_per_us: f64,
     ) -> io::Result<LoadGen> {
-        if !(work::HEADER..=work::MAX_LEN).contains(&msg_bytes) {
+        if !(work_request::HEADER..=work_request::MAX_LEN).contains(&msg_bytes) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!(
                     "a work request is {} to {} bytes, not {msg_bytes}",
-                    work::HEADER,
-                    work::MAX_LEN
+                    work_request::HEADER,
+                    work_request::MAX_LEN
                 ),
             ));
         }
@@ -265,8 +265,8 @@ impl LoadGen {
                         rounds: (c.work_us * rounds_per_us).round() as u32,
                         block: c.block,
                     };
-                    let send = work::request(msg_bytes, cost, seed ^ (i as u64 + 1));
-                    let expect = work::reply(&send).into_boxed_slice();
+                    let send = work_request::request(msg_bytes, cost, seed ^ (i as u64 + 1));
+                    let expect = work_request::reply(&send).into_boxed_slice();
                     Msg {
                         send: send.into_boxed_slice(),
                         expect,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use rtbench_workloads::loadgen::LoadGen;
 use rtbench_workloads::std_server::{Service, StdEchoServer, serve_work};
-use rtbench_workloads::work::{self, Mix};
+use rtbench_workloads::work_request::{self, Mix};
 
 const STALL: Duration = Duration::from_secs(10);
 const LOOPBACK: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
@@ -27,7 +27,7 @@ fn hist() -> Histogram<u64> {
 #[test]
 fn a_server_that_skips_the_work_fails_the_check() {
     let _g = serial();
-    let rate = work::calibrate(48);
+    let rate = work_request::calibrate(48);
     let echo = StdEchoServer::start(&[0]).unwrap();
     let mut lg = LoadGen::connect_work(echo.addr(), 2, 64, Mix::Uniform, 1, rate).unwrap();
     let err = lg.run(10, &mut hist(), STALL).unwrap_err();
@@ -52,7 +52,7 @@ fn a_server_that_skips_the_work_fails_the_check() {
 #[test]
 fn service_times_follow_the_mix() {
     let _g = serial();
-    let rate = work::calibrate(48);
+    let rate = work_request::calibrate(48);
     for (mix, share) in [(Mix::Skewed, 0.05), (Mix::Blocking, 0.005)] {
         let listener = std::net::TcpListener::bind(LOOPBACK).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -108,7 +108,7 @@ fn a_two_thread_generator_does_exactly_the_work_and_merges_its_histograms() {
     let _g = serial();
     let cpus = rtbench_runtimes::sys::allowed_cpus();
     let cpus = [cpus[0], *cpus.last().unwrap()];
-    let rate = work::calibrate(48);
+    let rate = work_request::calibrate(48);
     let server = StdEchoServer::serving(LOOPBACK, &cpus[..1], Service::Work).unwrap();
     let addr = server.addr();
     let mut mg = MultiGen::start(5, &cpus, move |part| {
