@@ -10,10 +10,10 @@ use rtbench_format::{RunMode, WorkCalibration, WorkClass, WorkSetup, Workload};
 use rtbench_harness::errln;
 use rtbench_harness::open_loop::{self, Hooks, Spec, SweepCase};
 use rtbench_harness::{ServeCommand, Settings};
+use rtbench_loadgen::work_request::{self, Mix, Picker};
 use rtbench_workloads::Service;
 use rtbench_workloads::echo::{EchoBench, EchoCase};
 use rtbench_workloads::work::WorkCase;
-use rtbench_workloads::work_request::{self, Mix, Picker};
 use std::collections::BTreeMap;
 use std::time::Duration;
 

@@ -11,8 +11,8 @@ use rtbench_format::{
     RunDir, RunMeta, RunMode, SCHEMA_VERSION, Slo, Status, Step, TimerClass,
 };
 use rtbench_harness::errln;
-use rtbench_workloads::hdr;
-use rtbench_workloads::loadgen::{Arrivals, LoadGen, OpenHists, OpenLoop, Wait};
+use rtbench_loadgen::hdr;
+use rtbench_loadgen::{Arrivals, LoadGen, OpenHists, OpenLoop, Wait};
 use rtbench_workloads::sweep;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

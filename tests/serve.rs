@@ -74,7 +74,7 @@ fn every_available_configuration_serves() {
         .into_iter()
         .take(cores.parse().unwrap())
         .collect();
-    let rate = rtbench_workloads::work_request::calibrate(48);
+    let rate = rtbench_loadgen::work_request::calibrate(48);
     let work = rtbench_workloads::server_process::ServeCommand::new(BIN)
         .service(rtbench_workloads::Service::Work);
     for name in &names {
@@ -87,11 +87,10 @@ fn every_available_configuration_serves() {
 
         // The work service: every digest checked by the load generator.
         let server = work.start(name, &cpus).unwrap();
-        let mix = rtbench_workloads::work_request::Mix::Skewed;
+        let mix = rtbench_loadgen::work_request::Mix::Skewed;
         let mut lg =
-            rtbench_workloads::loadgen::LoadGen::connect_work(server.addr(), 8, 64, mix, 1, rate)
-                .unwrap();
-        let mut h = rtbench_workloads::hdr::histogram();
+            rtbench_loadgen::LoadGen::connect_work(server.addr(), 8, 64, mix, 1, rate).unwrap();
+        let mut h = rtbench_loadgen::hdr::histogram();
         lg.run(400, &mut h, Duration::from_secs(10))
             .unwrap_or_else(|e| panic!("{name} serving work: {e}"));
         assert_eq!(lg.stats().round_trips, 400, "{name}");

@@ -110,8 +110,9 @@ pub fn bench_file_name_in_round(id: &str, round: u32) -> String {
 pub const LOADGEN_MIO: &str = "mio (load generator)";
 
 /// Versions of `crates` from a Cargo.lock; several versions of one crate are
-/// joined with ", ". [`LOADGEN_MIO`] is the mio that `rtbench-workloads` (the
-/// load generator) depends on.
+/// joined with ", ". [`LOADGEN_MIO`] is the mio that `rtbench-loadgen` (the
+/// load generator; `rtbench-workloads` in a lock from before it had its own
+/// crate) depends on.
 pub fn crate_versions(path: &Path, crates: &[&str]) -> Result<BTreeMap<String, String>, FileError> {
     #[derive(Deserialize)]
     struct Lock {
@@ -135,10 +136,10 @@ pub fn crate_versions(path: &Path, crates: &[&str]) -> Result<BTreeMap<String, S
     let mut out: BTreeMap<String, String> = BTreeMap::new();
     // A dependency line is `mio` when the lock has one mio, else `mio 1.2.5`
     // (or `mio 1.2.5 (registry+...)`).
-    let loadgen_mio = lock
-        .package
+    let generator = ["rtbench-loadgen", "rtbench-workloads"]
         .iter()
-        .find(|p| p.name == "rtbench-workloads")
+        .find_map(|name| lock.package.iter().find(|p| p.name == *name));
+    let loadgen_mio = generator
         .and_then(|p| {
             p.dependencies
                 .iter()

@@ -124,35 +124,41 @@ fn lock_versions_say_what_ran() {
     ];
     let v = crate_versions(&lock, &names).unwrap();
     let text = fs::read_to_string(&lock).unwrap();
-    let workloads = text
+    let generator = text
         .split("[[package]]")
-        .find(|p| p.contains("name = \"rtbench-workloads\""))
+        .find(|p| p.contains("name = \"rtbench-loadgen\""))
         .unwrap();
     let gen_mio = &v[LOADGEN_MIO];
     assert!(!gen_mio.contains(','), "one version: {gen_mio}");
     assert!(v["mio"].split(", ").any(|m| m == gen_mio), "{v:?}");
     if v["mio"].contains(',') {
-        assert!(workloads.contains(&format!("\"mio {gen_mio}\"")), "{v:?}");
+        assert!(generator.contains(&format!("\"mio {gen_mio}\"")), "{v:?}");
     }
     for name in ["compio-runtime", "compio-driver", "async-global-executor"] {
         assert!(v.contains_key(name), "{name} missing from {v:?}");
     }
 }
 
+/// Also in a lock from before the generator had its own crate, when it was
+/// part of `rtbench-workloads`.
 #[test]
 fn loadgen_mio_without_a_version_in_its_dependency_line() {
     let dir = std::env::temp_dir().join(format!("rtbench-lock-{}", std::process::id()));
     fs::create_dir_all(&dir).unwrap();
     let lock = dir.join("Cargo.lock");
-    fs::write(
-        &lock,
-        "[[package]]\nname = \"mio\"\nversion = \"1.0.1\"\n\n\
-         [[package]]\nname = \"rtbench-workloads\"\nversion = \"0.1.0\"\n\
-         dependencies = [\"mio\"]\n",
-    )
-    .unwrap();
-    let v = crate_versions(&lock, &["mio"]).unwrap();
-    assert_eq!(v[LOADGEN_MIO], "1.0.1");
+    for generator in ["rtbench-loadgen", "rtbench-workloads"] {
+        fs::write(
+            &lock,
+            format!(
+                "[[package]]\nname = \"mio\"\nversion = \"1.0.1\"\n\n\
+                 [[package]]\nname = \"{generator}\"\nversion = \"0.1.0\"\n\
+                 dependencies = [\"mio\"]\n"
+            ),
+        )
+        .unwrap();
+        let v = crate_versions(&lock, &["mio"]).unwrap();
+        assert_eq!(v[LOADGEN_MIO], "1.0.1", "{generator}");
+    }
     fs::remove_dir_all(&dir).unwrap();
 }
 

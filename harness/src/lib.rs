@@ -24,11 +24,12 @@ use plan::{BenchArgs, Faults, Measured, Mode, Plan};
 use rtbench_format::{
     BenchResult, Description, Flavor, RunDir, RunMeta, RunMode, RuntimeEntry, Status, Workload,
 };
+use rtbench_loadgen::hdr;
 use rtbench_runtimes::{Config, env};
 use rtbench_workloads::echo::{EchoBench, EchoCase, std_threads_description};
 pub use rtbench_workloads::server_process::ServeCommand;
 use rtbench_workloads::work::WorkCase;
-use rtbench_workloads::{Observed, Placement, hdr};
+use rtbench_workloads::{Observed, Placement};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

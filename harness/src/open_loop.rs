@@ -16,7 +16,7 @@ use rtbench_format::{
 use rtbench_runtimes::sys;
 use rtbench_workloads::echo::{CpuPerOp, EchoBench};
 use rtbench_workloads::interference::Meter;
-use rtbench_workloads::loadgen::{Arrivals, OpenHists, OpenLoop, OpenOutcome, Wait};
+use rtbench_loadgen::{Arrivals, OpenHists, OpenLoop, OpenOutcome, Wait};
 use rtbench_workloads::sweep::{self, Served};
 use rtbench_workloads::trials::{self, Plan, TrialRun, Trials};
 use std::collections::BTreeMap;

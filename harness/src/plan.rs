@@ -429,7 +429,7 @@ impl Measured {
 /// [`Runtime::CRATES`]: rtbench_runtimes::Runtime::CRATES
 pub fn versioned_crates() -> Vec<&'static str> {
     let mut crates = rtbench_runtimes::crates();
-    crates.extend(rtbench_workloads::loadgen::CRATES);
+    crates.extend(rtbench_loadgen::CRATES);
     crates.push("criterion");
     crates
 }
@@ -533,7 +533,8 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rtbench_workloads::{Routine, hdr};
+    use rtbench_loadgen::hdr;
+    use rtbench_workloads::Routine;
 
     fn args(line: &str) -> BenchArgs {
         BenchArgs::parse(line.split_whitespace().map(String::from)).unwrap()

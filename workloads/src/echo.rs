@@ -1,5 +1,5 @@
 //! TCP echo: the runtime under test is the server (an accept loop and one
-//! task per connection); the one fixed [`LoadGen`](crate::loadgen::LoadGen) drives it over loopback.
+//! task per connection); the one fixed [`LoadGen`](rtbench_loadgen::LoadGen) drives it over loopback.
 
 mod bench;
 mod check;

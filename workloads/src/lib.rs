@@ -7,6 +7,7 @@
 
 use hdrhistogram::Histogram;
 use rtbench_format::Description;
+use rtbench_loadgen::hdr;
 use rtbench_runtimes::{Config, Runtime, WorkStealing};
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -16,9 +17,7 @@ use std::time::Duration;
 
 pub mod echo;
 pub mod fan_out;
-pub mod hdr;
 pub mod interference;
-pub mod loadgen;
 pub mod placement;
 pub mod server_process;
 pub mod std_server;
@@ -27,7 +26,6 @@ mod sync;
 pub mod timers;
 pub mod trials;
 pub mod work;
-pub mod work_request;
 
 pub use placement::{Placement, topology};
 pub use std_server::Service;

@@ -216,7 +216,7 @@ fn work(stream: TcpStream) {
 /// wall time its handling took on the serving thread.
 #[derive(Debug, Clone, Copy)]
 pub struct Served {
-    pub cost: crate::work_request::Cost,
+    pub cost: rtbench_loadgen::work_request::Cost,
     pub cpu: Duration,
     pub wall: Duration,
 }
@@ -227,13 +227,14 @@ pub fn serve_work(mut stream: TcpStream, mut observe: Option<&mut dyn FnMut(Serv
     if stream.set_nonblocking(false).is_err() || stream.set_nodelay(true).is_err() {
         return;
     }
-    let mut buf = vec![0u8; crate::work_request::MAX_LEN];
+    let mut buf = vec![0u8; rtbench_loadgen::work_request::MAX_LEN];
     loop {
         if stream.read_exact(&mut buf[..4]).is_err() {
             return;
         }
         let len = u32::from_le_bytes(buf[..4].try_into().expect("4 bytes")) as usize;
-        if !(crate::work_request::HEADER..=crate::work_request::MAX_LEN).contains(&len)
+        if !(rtbench_loadgen::work_request::HEADER..=rtbench_loadgen::work_request::MAX_LEN)
+            .contains(&len)
             || stream.read_exact(&mut buf[4..len]).is_err()
         {
             return;
@@ -241,7 +242,7 @@ pub fn serve_work(mut stream: TcpStream, mut observe: Option<&mut dyn FnMut(Serv
         let start = observe
             .is_some()
             .then(|| (sys::thread_cpu_time(), std::time::Instant::now()));
-        let Ok(cost) = crate::work_request::serve(&mut buf[..len]) else {
+        let Ok(cost) = rtbench_loadgen::work_request::serve(&mut buf[..len]) else {
             return;
         };
         if let (Some(f), Some((cpu, wall))) = (observe.as_mut(), start) {

@@ -5,9 +5,9 @@
 //! the search itself, over interleaved trials, is `crate::trials`).
 
 use crate::echo::{CpuPerOp, EchoBench, EchoCase};
-use crate::hdr;
-use crate::loadgen::{OpenHists, OpenLoop, OpenOutcome};
 use rtbench_format::{Description, Latency, Slo, Step};
+use rtbench_loadgen::hdr;
+use rtbench_loadgen::{OpenHists, OpenLoop, OpenOutcome};
 use std::io;
 use std::process::ExitStatus;
 use std::time::Duration;
@@ -242,7 +242,7 @@ mod tests {
     /// read as a server that could not keep up at 25% load.
     #[test]
     fn a_late_end_within_the_slack_is_not_behind() {
-        use crate::loadgen::{Arrivals, Wait};
+        use rtbench_loadgen::{Arrivals, Wait};
         let cfg = OpenLoop {
             rate: 10_000.0,
             warmup: Duration::ZERO,

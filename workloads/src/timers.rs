@@ -1,8 +1,9 @@
 //! Timers: how late `sleep` completes (a distribution), the cost of arming
 //! and cancelling, and firing many at once; with the OS's own sleep as floor.
 
-use crate::{Sample, Tasks, Work, hdr};
+use crate::{Sample, Tasks, Work};
 use hdrhistogram::Histogram;
+use rtbench_loadgen::hdr;
 use rtbench_runtimes::sys;
 use std::future::{Future, poll_fn};
 use std::pin::pin;

@@ -10,8 +10,6 @@
 //! runtime draw the machine's stalls alike.
 
 use crate::echo::CpuPerOp;
-use crate::hdr;
-use crate::loadgen::{OpenHists, OpenLoop, OpenOutcome};
 use crate::sweep::{self, EXTEND, MAX_BISECT, RESOLUTION};
 use hdrhistogram::Histogram;
 use rand::rngs::SmallRng;
@@ -21,6 +19,8 @@ use rtbench_format::stats::rank_interval;
 use rtbench_format::{
     Capacity, Half, Interference, PercentileInterval, Slo, SlowCause, Step, Trial, Verdict,
 };
+use rtbench_loadgen::hdr;
+use rtbench_loadgen::{OpenHists, OpenLoop, OpenOutcome};
 use std::time::{Duration, Instant};
 
 /// A trial whose tail the generator caused is run again at most this many

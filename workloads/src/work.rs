@@ -2,11 +2,11 @@
 //! cost, the server does that much real work and answers with the digest,
 //! which the client checks against one it computed once per request shape.
 //! The request itself (cost, encoding, reply, cost mixes) is
-//! [`work_request`](crate::work_request), the protocol the load generator
+//! [`work_request`](rtbench_loadgen::work_request), the protocol the load generator
 //! speaks.
 
 use crate::echo::EchoCase;
-use crate::work_request::{HEADER, MAX_LEN, Mix, serve};
+use rtbench_loadgen::work_request::{HEADER, MAX_LEN, Mix, serve};
 use rtbench_runtimes::Conn;
 
 /// The length a message announces, once its first 4 bytes are in.

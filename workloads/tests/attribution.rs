@@ -12,9 +12,7 @@ mod common;
 
 use common::hooked_server;
 use rtbench_format::{Slo, SlowCause};
-use rtbench_workloads::loadgen::{
-    Arrivals, LoadGen, MultiGen, OpenHists, OpenLoop, OpenOutcome, Wait,
-};
+use rtbench_loadgen::{Arrivals, LoadGen, MultiGen, OpenHists, OpenLoop, OpenOutcome, Wait};
 use rtbench_workloads::trials::{self, Pool, TrialRun};
 
 const SLO: Slo = Slo {

@@ -11,7 +11,7 @@ mod common;
 
 use common::hooked_server;
 use rtbench_format::Slo;
-use rtbench_workloads::loadgen::{Arrivals, LoadGen, OpenHists, OpenLoop, Wait};
+use rtbench_loadgen::{Arrivals, LoadGen, OpenHists, OpenLoop, Wait};
 use rtbench_workloads::std_server::StdEchoServer;
 use rtbench_workloads::sweep;
 use rtbench_workloads::trials::{self, Plan, TrialRun, Trials};

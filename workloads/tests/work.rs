@@ -7,9 +7,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use rtbench_workloads::loadgen::LoadGen;
+use rtbench_loadgen::LoadGen;
+use rtbench_loadgen::work_request::{self, Mix};
 use rtbench_workloads::std_server::{Service, StdEchoServer, serve_work};
-use rtbench_workloads::work_request::{self, Mix};
 
 const STALL: Duration = Duration::from_secs(10);
 const LOOPBACK: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
@@ -104,7 +104,7 @@ fn service_times_follow_the_mix() {
 /// one of them in the merged histograms, connections split 3 + 2.
 #[test]
 fn a_two_thread_generator_does_exactly_the_work_and_merges_its_histograms() {
-    use rtbench_workloads::loadgen::{Arrivals, MultiGen, OpenHists, OpenLoop, Wait};
+    use rtbench_loadgen::{Arrivals, MultiGen, OpenHists, OpenLoop, Wait};
     let _g = serial();
     let cpus = rtbench_runtimes::sys::allowed_cpus();
     let cpus = [cpus[0], *cpus.last().unwrap()];

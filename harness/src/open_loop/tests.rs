@@ -64,9 +64,9 @@ fn trial(
         5_000_000
     };
     for _ in 0..n {
-        rtbench_workloads::hdr::record(&mut hists.latency, latency_ns);
-        rtbench_workloads::hdr::record(&mut hists.service, latency_ns);
-        rtbench_workloads::hdr::record(&mut hists.lag, 1_000);
+        rtbench_loadgen::hdr::record(&mut hists.latency, latency_ns);
+        rtbench_loadgen::hdr::record(&mut hists.service, latency_ns);
+        rtbench_loadgen::hdr::record(&mut hists.lag, 1_000);
     }
     let outcome = OpenOutcome {
         round_trips: n,

@@ -4,14 +4,14 @@
 
 use super::EchoCase;
 use super::server::{CpuMark, EchoServer, Server, describe, std_threads_description};
-use crate::hdr;
-use crate::loadgen::{LoadGen, MultiGen, OpenHists, OpenLoop, OpenOutcome, Stats};
 use crate::server_process::ServeCommand;
 use crate::std_server::Service;
 use crate::work::WorkCase;
 use crate::{Placement, Work};
 use hdrhistogram::Histogram;
 use rtbench_format::Description;
+use rtbench_loadgen::hdr;
+use rtbench_loadgen::{LoadGen, MultiGen, OpenHists, OpenLoop, OpenOutcome, Stats};
 use rtbench_runtimes::{Config, Runtime, sys};
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};

@@ -4,11 +4,11 @@
 use super::EchoCase;
 use super::bench::{LOOPBACK, STALL};
 use super::server::EchoServer;
-use crate::hdr;
 use crate::server_process::ServeCommand;
 use crate::{Placement, Work};
 use hdrhistogram::Histogram;
 use rtbench_format::{Description, Flavor, TimerClass};
+use rtbench_loadgen::hdr;
 use rtbench_runtimes::sys;
 use std::time::{Duration, Instant};
 

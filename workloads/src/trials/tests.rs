@@ -1,8 +1,8 @@
 //! The trials' tests: intervals, verdicts, the search and the capacity on made-up trials.
 
 use super::*;
-use crate::loadgen::{Arrivals, Wait};
 use rand_distr::{Distribution, Exp};
+use rtbench_loadgen::{Arrivals, Wait};
 
 const SLO: Slo = Slo {
     quantile: 0.99,

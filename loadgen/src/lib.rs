@@ -1,9 +1,16 @@
-//! The one load generator every runtime is measured with (fairness rule 1):
-//! a TCP echo client on one thread, driven by a plain mio event loop so that
-//! no runtime under test is also the one measuring. It runs closed loop
+//! The one load generator every server is driven by (fairness rule 1), in
+//! the benches and in `rtbench load`: a TCP client of echo and `work`
+//! servers ([`work_request`]), driven by a plain mio event loop so that no
+//! runtime under test is also the one measuring. It runs closed loop
 //! ([`LoadGen::run`]: the next message when the last came back) or open loop
 //! ([`LoadGen::run_open`]: messages on a schedule of intended send times, as
-//! wrk2 and mutilate do, with latency measured from the intended time).
+//! wrk2 and mutilate do, with latency measured from the intended time), on
+//! one thread ([`LoadGen`]) or several ([`MultiGen`]).
+//!
+//! It is the instrument, not a workload: it starts no server, runs no async
+//! runtime, and chooses no case, rate or verdict. The workloads
+//! (`rtbench-workloads`) decide what to offer and what the numbers mean;
+//! this crate offers it and measures, the same for every runtime.
 //!
 //! Each connection sends its own deterministic payload, reads the echo back,
 //! compares it byte for byte as it arrives and only then starts the next round
@@ -25,13 +32,14 @@ use hdrhistogram::Histogram;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
-use crate::hdr;
-use crate::work_request::{self, Cost, Mix, Picker};
 use rtbench_runtimes::sys;
+use work_request::{Cost, Mix, Picker};
 
+pub mod hdr;
 mod multi;
 mod open;
 mod stamps;
+pub mod work_request;
 
 pub use multi::MultiGen;
 use open::now_ns;
