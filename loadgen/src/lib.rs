@@ -402,7 +402,9 @@ impl LoadGen {
         hist: &mut Histogram<u64>,
         stall_timeout: Duration,
     ) -> io::Result<Duration> {
-        self.run_bounded(round_trips, hist, stall_timeout, None)
+        self.usable()?;
+        let closed = |g: &mut LoadGen| g.run_inner(round_trips, hist, stall_timeout, None);
+        self.metered("a run", |o: &ClosedOutcome| o.outstanding, closed)
             .map(|o| o.elapsed)
     }
 
@@ -419,30 +421,42 @@ impl LoadGen {
         stall_timeout: Duration,
         deadline: Instant,
     ) -> io::Result<ClosedOutcome> {
-        self.run_bounded(round_trips, hist, stall_timeout, Some(deadline))
+        self.usable()?;
+        let closed =
+            |g: &mut LoadGen| g.run_inner(round_trips, hist, stall_timeout, Some(deadline));
+        self.metered("a run", |o: &ClosedOutcome| o.outstanding, closed)
     }
 
-    fn run_bounded(
-        &mut self,
-        round_trips: u64,
-        hist: &mut Histogram<u64>,
-        stall_timeout: Duration,
-        deadline: Option<Instant>,
-    ) -> io::Result<ClosedOutcome> {
-        if let Some(why) = &self.failed {
-            return Err(io::Error::other(format!(
+    /// Refuses to run after a failed run: the connections are then in an
+    /// unknown state.
+    fn usable(&self) -> io::Result<()> {
+        match &self.failed {
+            Some(why) => Err(io::Error::other(format!(
                 "load generator unusable after an earlier error: {why}"
-            )));
+            ))),
+            None => Ok(()),
         }
+    }
+
+    /// Does one run (`kind` names it in messages), closed or open loop:
+    /// adds this thread's CPU time to the counters, and leaves the generator
+    /// refusing further runs when the run failed or stopped at its deadline
+    /// with round trips outstanding (`outstanding`, of its outcome).
+    fn metered<T>(
+        &mut self,
+        kind: &str,
+        outstanding: fn(&T) -> u64,
+        run: impl FnOnce(&mut LoadGen) -> io::Result<T>,
+    ) -> io::Result<T> {
         let cpu = sys::thread_cpu_time();
-        let result = self.run_inner(round_trips, hist, stall_timeout, deadline);
+        let result = run(self);
         self.stats.cpu += sys::thread_cpu_time().saturating_sub(cpu);
         match &result {
             Err(e) => self.failed = Some(e.to_string()),
-            Ok(o) if o.outstanding > 0 => {
+            Ok(o) if outstanding(o) > 0 => {
                 self.failed = Some(format!(
-                    "a run stopped at its deadline with {} round trips outstanding",
-                    o.outstanding
+                    "{kind} stopped at its deadline with {} round trips outstanding",
+                    outstanding(o)
                 ))
             }
             Ok(_) => {}

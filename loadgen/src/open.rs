@@ -31,7 +31,6 @@ use rand_distr::{Distribution, Exp};
 
 use super::{LoadGen, stalled};
 use crate::hdr;
-use rtbench_runtimes::sys;
 
 /// The timerfd's token: above any connection index.
 const TIMER: Token = Token(usize::MAX);
@@ -410,11 +409,7 @@ impl LoadGen {
         hists: &mut OpenHists,
         grace: Duration,
     ) -> io::Result<OpenOutcome> {
-        if let Some(why) = &self.failed {
-            return Err(io::Error::other(format!(
-                "load generator unusable after an earlier error: {why}"
-            )));
-        }
+        self.usable()?;
         if !(cfg.rate.is_finite() && cfg.rate > 0.0) || cfg.duration.is_zero() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -424,20 +419,8 @@ impl LoadGen {
                 ),
             ));
         }
-        let cpu = sys::thread_cpu_time();
-        let result = self.run_open_inner(cfg, hists, grace);
-        self.stats.cpu += sys::thread_cpu_time().saturating_sub(cpu);
-        match &result {
-            Err(e) => self.failed = Some(e.to_string()),
-            Ok(out) if out.outstanding > 0 => {
-                self.failed = Some(format!(
-                    "an open-loop run stopped at its deadline with {} round trips outstanding",
-                    out.outstanding
-                ))
-            }
-            Ok(_) => {}
-        }
-        result
+        let open = |g: &mut LoadGen| g.run_open_inner(cfg, hists, grace);
+        self.metered("an open-loop run", |o: &OpenOutcome| o.outstanding, open)
     }
 
     fn run_open_inner(
