@@ -12,7 +12,7 @@ use rtbench_format::{
 };
 use rtbench_harness::errln;
 use rtbench_loadgen::hdr;
-use rtbench_loadgen::{Arrivals, LoadGen, OpenHists, OpenLoop, Wait};
+use rtbench_loadgen::{Arrivals, LoadGen, OpenHists, OpenLoopConfig, Wait};
 use rtbench_workloads::sweep;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -207,7 +207,7 @@ fn open(
         ArrivalsArg::Even => Arrivals::Even,
         ArrivalsArg::Poisson => Arrivals::Poisson { seed: a.seed },
     };
-    let cfg = OpenLoop {
+    let cfg = OpenLoopConfig {
         rate,
         warmup: a.warmup,
         duration: a.duration,

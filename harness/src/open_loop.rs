@@ -16,7 +16,7 @@ use rtbench_format::{
 use rtbench_runtimes::sys;
 use rtbench_workloads::echo::{CpuPerOp, EchoBench};
 use rtbench_workloads::interference::Meter;
-use rtbench_loadgen::{Arrivals, OpenHists, OpenLoop, OpenOutcome, Wait};
+use rtbench_loadgen::{Arrivals, OpenHists, OpenLoopConfig, OpenOutcome, Wait};
 use rtbench_workloads::sweep::{self, Served};
 use rtbench_workloads::trials::{self, Plan, TrialRun, Trials};
 use std::collections::BTreeMap;
@@ -54,7 +54,7 @@ impl SweepCase for rtbench_workloads::echo::EchoCase {
 /// One trial: an open-loop run of a started server at `cfg.rate` (the
 /// generator's timed loop), its outcome and CPU time per round trip.
 pub type Trial<B> =
-    fn(&mut B, &OpenLoop, &mut OpenHists) -> std::io::Result<(OpenOutcome, CpuPerOp)>;
+    fn(&mut B, &OpenLoopConfig, &mut OpenHists) -> std::io::Result<(OpenOutcome, CpuPerOp)>;
 
 /// What differs between the open-loop benches.
 pub struct Spec<C, B = EchoBench> {
@@ -175,7 +175,7 @@ pub fn measure<C: SweepCase, B: Served>(
     } else {
         Wait::Sleep
     };
-    let base = OpenLoop {
+    let base = OpenLoopConfig {
         rate: TEST_RATE,
         warmup,
         duration: step_time,
@@ -290,7 +290,7 @@ struct Runner<'a, C, B> {
     spec: &'a Spec<C, B>,
     hooks: &'a Hooks<C, B>,
     settings: &'a Settings,
-    base: OpenLoop,
+    base: OpenLoopConfig,
     slo: Slo,
     /// Seed of the trial orders (recorded with every result).
     seed: u64,
@@ -313,7 +313,7 @@ impl<C: SweepCase, B: Served> Runner<'_, C, B> {
     /// `--test`: one short step at a low rate; it must do exactly the work scheduled.
     fn test_step(&self, name: &str, case: C) -> Result<String, String> {
         let mut bench = (self.hooks.make)(name, case)?;
-        let cfg = OpenLoop {
+        let cfg = OpenLoopConfig {
             warmup: Duration::from_millis(20),
             duration: Duration::from_millis(100),
             drain: Duration::from_secs(1),
@@ -530,7 +530,7 @@ impl<C: SweepCase, B: Served> Runner<'_, C, B> {
 /// The started servers of a case, each with its generator, driven one trial
 /// at a time.
 struct Bank<B> {
-    base: OpenLoop,
+    base: OpenLoopConfig,
     trial: Trial<B>,
     benches: Vec<B>,
     meters: Vec<Meter>,
@@ -554,7 +554,7 @@ impl<B: Served> Trials for Bank<B> {
             .collect();
         let started = Instant::now();
         let snap = self.meters[i].start();
-        let cfg = OpenLoop { rate, ..self.base };
+        let cfg = OpenLoopConfig { rate, ..self.base };
         let mut hists = OpenHists::default();
         let ran = (self.trial)(&mut self.benches[i], &cfg, &mut hists);
         let interference = self.meters[i].finish(&snap);

@@ -43,7 +43,7 @@ pub mod work_request;
 
 pub use multi::MultiGen;
 use open::now_ns;
-pub use open::{Arrivals, OpenHists, OpenLoop, OpenOutcome, Schedule, Wait};
+pub use open::{Arrivals, OpenHists, OpenLoopConfig, OpenOutcome, Schedule, Wait};
 use stamps::{enable_rx_stamps, recv_stamped};
 
 /// The crates the load generator measures with, whose versions every run
@@ -92,8 +92,10 @@ struct Msg {
     expect: Box<[u8]>,
 }
 
+/// One of the generator's TCP connections to the server and the state of
+/// its round trip (not the server side's `rtbench_runtimes::Conn`).
 #[derive(Debug)]
-struct Conn {
+struct ClientConn {
     stream: TcpStream,
     /// This connection's messages (echo: one, its reply itself), distinct
     /// per connection so that replies landing on the wrong socket show.
@@ -130,7 +132,7 @@ struct Conn {
 pub struct LoadGen {
     poll: Poll,
     events: Events,
-    conns: Vec<Conn>,
+    conns: Vec<ClientConn>,
     scratch: Box<[u8]>,
     stats: Stats,
     /// Set by the first failed run: the connections are then in an unknown
@@ -335,7 +337,7 @@ impl LoadGen {
                 Token(i),
                 Interest::READABLE | Interest::WRITABLE,
             )?;
-            conns.push(Conn {
+            conns.push(ClientConn {
                 stream,
                 msgs: msgs(part.first + i),
                 cur: 0,
@@ -557,7 +559,7 @@ impl LoadGen {
     }
 }
 
-impl Conn {
+impl ClientConn {
     /// Handles one readiness event: writes the rest of the message, reads and
     /// compares the echo; returns the completion time (ns) of a round trip
     /// that just finished. Shared by the closed and the open loop; `stamped`

@@ -5,7 +5,7 @@
 //! follow, each thread sending its own connections' share of it. Histograms
 //! and counters are merged.
 
-use super::{LoadGen, OpenHists, OpenLoop, OpenOutcome, Part, Stats};
+use super::{LoadGen, OpenHists, OpenLoopConfig, OpenOutcome, Part, Stats};
 use crate::hdr;
 use hdrhistogram::Histogram;
 use rtbench_runtimes::sys;
@@ -16,7 +16,7 @@ use std::time::Duration;
 
 enum Cmd {
     Closed { round_trips: u64, stall: Duration },
-    Open(OpenLoop),
+    Open(OpenLoopConfig),
     StallEvery(Duration, Duration),
 }
 
@@ -193,7 +193,11 @@ impl MultiGen {
     /// One open-loop run of `cfg` (its rate is the total), each thread
     /// sending its connections' share of the one schedule; outcomes summed
     /// (elapsed: the longest), histograms merged into `hists`.
-    pub fn run_open(&mut self, cfg: &OpenLoop, hists: &mut OpenHists) -> io::Result<OpenOutcome> {
+    pub fn run_open(
+        &mut self,
+        cfg: &OpenLoopConfig,
+        hists: &mut OpenHists,
+    ) -> io::Result<OpenOutcome> {
         for w in &self.workers {
             self.send(w, Cmd::Open(*cfg))?;
         }

@@ -207,9 +207,11 @@ impl Schedule {
 /// past it they are estimated ([`Schedule::count_in`]).
 const COUNT_BUDGET: u64 = 1 << 22;
 
-/// One open-loop run.
+/// What one open-loop run offers: the rate, the recorded window and how
+/// sends are scheduled. (The results' `rtbench_format::OpenLoop` is another
+/// thing: a whole sweep, as recorded.)
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct OpenLoop {
+pub struct OpenLoopConfig {
     /// Offered round trips/s over all connections.
     pub rate: f64,
     /// Scheduled first and not recorded.
@@ -393,7 +395,11 @@ impl LoadGen {
     /// Fails, like [`LoadGen::run`], on a bad echo, a closed connection, or
     /// round trips out with no progress for `stall`; the generator then
     /// refuses further runs.
-    pub fn run_open(&mut self, cfg: &OpenLoop, hists: &mut OpenHists) -> io::Result<OpenOutcome> {
+    pub fn run_open(
+        &mut self,
+        cfg: &OpenLoopConfig,
+        hists: &mut OpenHists,
+    ) -> io::Result<OpenOutcome> {
         self.run_open_within(cfg, hists, cfg.stall)
     }
 
@@ -405,7 +411,7 @@ impl LoadGen {
     /// further runs (their replies may still come).
     pub fn run_open_within(
         &mut self,
-        cfg: &OpenLoop,
+        cfg: &OpenLoopConfig,
         hists: &mut OpenHists,
         grace: Duration,
     ) -> io::Result<OpenOutcome> {
@@ -425,7 +431,7 @@ impl LoadGen {
 
     fn run_open_inner(
         &mut self,
-        cfg: &OpenLoop,
+        cfg: &OpenLoopConfig,
         hists: &mut OpenHists,
         grace: Duration,
     ) -> io::Result<OpenOutcome> {
@@ -440,7 +446,7 @@ impl LoadGen {
 
     fn schedule_loop(
         &mut self,
-        cfg: &OpenLoop,
+        cfg: &OpenLoopConfig,
         hists: &mut OpenHists,
         timer: &mut TimerFd,
         grace: Duration,

@@ -7,7 +7,7 @@
 use crate::echo::{CpuPerOp, EchoBench, EchoCase};
 use rtbench_format::{Description, Latency, Slo, Step};
 use rtbench_loadgen::hdr;
-use rtbench_loadgen::{OpenHists, OpenLoop, OpenOutcome};
+use rtbench_loadgen::{OpenHists, OpenLoopConfig, OpenOutcome};
 use std::io;
 use std::process::ExitStatus;
 use std::time::Duration;
@@ -147,7 +147,7 @@ pub fn slo_from_env() -> Result<Slo, String> {
 pub fn step(
     kind: &str,
     fraction: f64,
-    cfg: &OpenLoop,
+    cfg: &OpenLoopConfig,
     out: &OpenOutcome,
     hists: &OpenHists,
     cpu: CpuPerOp,
@@ -198,14 +198,14 @@ fn brief(hist: &hdrhistogram::Histogram<u64>, kind: &str) -> Latency {
 /// Runs one step of `bench` at `rate` with the timing of `base`.
 pub fn run_step<B>(
     bench: &mut B,
-    trial: fn(&mut B, &OpenLoop, &mut OpenHists) -> io::Result<(OpenOutcome, CpuPerOp)>,
-    base: &OpenLoop,
+    trial: fn(&mut B, &OpenLoopConfig, &mut OpenHists) -> io::Result<(OpenOutcome, CpuPerOp)>,
+    base: &OpenLoopConfig,
     rate: f64,
     kind: &str,
     reference: f64,
     slo: &Slo,
 ) -> Result<Step, String> {
-    let cfg = OpenLoop { rate, ..*base };
+    let cfg = OpenLoopConfig { rate, ..*base };
     let mut hists = OpenHists::default();
     let (out, cpu) =
         trial(bench, &cfg, &mut hists).map_err(|e| format!("at {rate:.0} round trips/s: {e}"))?;
@@ -243,7 +243,7 @@ mod tests {
     #[test]
     fn a_late_end_within_the_slack_is_not_behind() {
         use rtbench_loadgen::{Arrivals, Wait};
-        let cfg = OpenLoop {
+        let cfg = OpenLoopConfig {
             rate: 10_000.0,
             warmup: Duration::ZERO,
             duration: Duration::from_millis(200),

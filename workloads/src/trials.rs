@@ -20,7 +20,7 @@ use rtbench_format::{
     Capacity, Half, Interference, PercentileInterval, Slo, SlowCause, Step, Trial, Verdict,
 };
 use rtbench_loadgen::hdr;
-use rtbench_loadgen::{OpenHists, OpenLoop, OpenOutcome};
+use rtbench_loadgen::{OpenHists, OpenLoopConfig, OpenOutcome};
 use std::time::{Duration, Instant};
 
 /// A trial whose tail the generator caused is run again at most this many
@@ -223,7 +223,7 @@ fn add_hists(to: &mut OpenHists, from: &OpenHists) {
 pub struct Pool {
     kind: &'static str,
     fraction: f64,
-    cfg: OpenLoop,
+    cfg: OpenLoopConfig,
     hists: OpenHists,
     halves: [Histogram<u64>; 2],
     /// Per half: (trials, trials behind).
@@ -246,7 +246,7 @@ pub struct Pool {
 }
 
 impl Pool {
-    pub fn new(kind: &'static str, fraction: f64, cfg: OpenLoop) -> Pool {
+    pub fn new(kind: &'static str, fraction: f64, cfg: OpenLoopConfig) -> Pool {
         Pool {
             kind,
             fraction,
@@ -395,7 +395,7 @@ impl Pool {
             generator_ns: per_op(self.generator_cpu_ns),
         };
         // Pooled over n trials: the window is n trials long.
-        let cfg = OpenLoop {
+        let cfg = OpenLoopConfig {
             duration: self.cfg.duration * self.valid.max(1),
             ..self.cfg
         };
@@ -477,7 +477,7 @@ impl State {
 fn batch(
     set: &[(usize, f64, f64)],
     kind: &'static str,
-    base: &OpenLoop,
+    base: &OpenLoopConfig,
     slo: &Slo,
     plan: &Plan,
     salt: u64,
@@ -489,7 +489,7 @@ fn batch(
     let mut pools: Vec<(usize, f64, Pool)> = set
         .iter()
         .map(|&(i, rate, fraction)| {
-            let cfg = OpenLoop { rate, ..*base };
+            let cfg = OpenLoopConfig { rate, ..*base };
             (i, rate, Pool::new(kind, fraction, cfg))
         })
         .collect();
@@ -554,7 +554,7 @@ pub fn search_all(
     n: usize,
     reference: f64,
     fractions: &[f64],
-    base: &OpenLoop,
+    base: &OpenLoopConfig,
     slo: &Slo,
     plan: &Plan,
     trials: &mut impl Trials,

@@ -12,7 +12,7 @@ mod common;
 
 use common::hooked_server;
 use rtbench_format::{Slo, SlowCause};
-use rtbench_loadgen::{Arrivals, LoadGen, MultiGen, OpenHists, OpenLoop, OpenOutcome, Wait};
+use rtbench_loadgen::{Arrivals, LoadGen, MultiGen, OpenHists, OpenLoopConfig, OpenOutcome, Wait};
 use rtbench_workloads::trials::{self, Pool, TrialRun};
 
 const SLO: Slo = Slo {
@@ -30,7 +30,7 @@ fn verdict(out: OpenOutcome, hists: OpenHists) -> (Option<SlowCause>, bool) {
         interference: Default::default(),
     };
     let cause = trials::classify(&run, &SLO);
-    let cfg = OpenLoop {
+    let cfg = OpenLoopConfig {
         rate: RATE,
         warmup: Duration::ZERO,
         duration: Duration::from_secs(1),
@@ -66,7 +66,7 @@ fn server(before: impl Fn() + Send + Sync + 'static) -> SocketAddr {
 /// One open-loop run of `secs` at [`RATE`] over [`CONNS`] connections.
 fn run(lg: &mut LoadGen, secs: f64) -> (OpenOutcome, OpenHists) {
     let duration = Duration::from_secs_f64(secs);
-    let cfg = OpenLoop {
+    let cfg = OpenLoopConfig {
         rate: RATE,
         warmup: Duration::from_millis(100),
         duration,
@@ -295,7 +295,7 @@ fn a_multi_thread_generator_merges_the_parts() {
     .unwrap();
     assert_eq!(gen_.threads(), 2);
     gen_.stall_every(PERIOD, STALL);
-    let cfg = OpenLoop {
+    let cfg = OpenLoopConfig {
         rate: RATE,
         warmup: Duration::from_millis(100),
         duration: Duration::from_millis(500),

@@ -11,7 +11,7 @@ mod common;
 
 use common::hooked_server;
 use rtbench_format::Slo;
-use rtbench_loadgen::{Arrivals, LoadGen, OpenHists, OpenLoop, Wait};
+use rtbench_loadgen::{Arrivals, LoadGen, OpenHists, OpenLoopConfig, Wait};
 use rtbench_workloads::std_server::StdEchoServer;
 use rtbench_workloads::sweep;
 use rtbench_workloads::trials::{self, Plan, TrialRun, Trials};
@@ -22,8 +22,8 @@ fn serial() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn open(rate: f64, duration: Duration) -> OpenLoop {
-    OpenLoop {
+fn open(rate: f64, duration: Duration) -> OpenLoopConfig {
+    OpenLoopConfig {
         rate,
         warmup: Duration::from_millis(100),
         duration,
@@ -142,14 +142,14 @@ fn capacity_search_finds_a_capacity_set_by_hand() {
         quantile: 0.99,
         max_ns: 10_000_000,
     };
-    let base = OpenLoop {
+    let base = OpenLoopConfig {
         warmup: Duration::from_millis(50),
         ..open(1.0, Duration::from_millis(300))
     };
-    struct One<'a>(&'a mut LoadGen, OpenLoop);
+    struct One<'a>(&'a mut LoadGen, OpenLoopConfig);
     impl Trials for One<'_> {
         fn trial(&mut self, _: usize, rate: f64, _: u32) -> Result<TrialRun, String> {
-            let cfg = OpenLoop { rate, ..self.1 };
+            let cfg = OpenLoopConfig { rate, ..self.1 };
             let mut hists = OpenHists::default();
             let outcome = self
                 .0

@@ -104,7 +104,7 @@ fn service_times_follow_the_mix() {
 /// one of them in the merged histograms, connections split 3 + 2.
 #[test]
 fn a_two_thread_generator_does_exactly_the_work_and_merges_its_histograms() {
-    use rtbench_loadgen::{Arrivals, MultiGen, OpenHists, OpenLoop, Wait};
+    use rtbench_loadgen::{Arrivals, MultiGen, OpenHists, OpenLoopConfig, Wait};
     let _g = serial();
     let cpus = rtbench_runtimes::sys::allowed_cpus();
     let cpus = [cpus[0], *cpus.last().unwrap()];
@@ -122,7 +122,7 @@ fn a_two_thread_generator_does_exactly_the_work_and_merges_its_histograms() {
     assert_eq!(mg.stats().round_trips, 1_001);
     assert_eq!(mg.stats().bytes_verified, 1_001 * 64);
 
-    let cfg = OpenLoop {
+    let cfg = OpenLoopConfig {
         rate: 2_000.0,
         warmup: Duration::from_millis(20),
         duration: Duration::from_millis(200),

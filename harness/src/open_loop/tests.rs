@@ -49,7 +49,7 @@ impl Served for Fake {
 /// A trial on a [`Fake`]: every intended round trip done, at its latency.
 fn trial(
     f: &mut Fake,
-    cfg: &OpenLoop,
+    cfg: &OpenLoopConfig,
     hists: &mut OpenHists,
 ) -> io::Result<(OpenOutcome, CpuPerOp)> {
     f.trials += 1;

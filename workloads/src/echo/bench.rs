@@ -11,7 +11,7 @@ use crate::{Placement, Work};
 use hdrhistogram::Histogram;
 use rtbench_format::Description;
 use rtbench_loadgen::hdr;
-use rtbench_loadgen::{LoadGen, MultiGen, OpenHists, OpenLoop, OpenOutcome, Stats};
+use rtbench_loadgen::{LoadGen, MultiGen, OpenHists, OpenLoopConfig, OpenOutcome, Stats};
 use rtbench_runtimes::{Config, Runtime, sys};
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -205,7 +205,7 @@ impl EchoBench {
     /// per completed round trip, in ns.
     pub fn run_open(
         &mut self,
-        cfg: &OpenLoop,
+        cfg: &OpenLoopConfig,
         hists: &mut OpenHists,
     ) -> io::Result<(OpenOutcome, CpuPerOp)> {
         let mark = self._server.cpu_mark();
@@ -291,7 +291,7 @@ impl Generator {
         }
     }
 
-    fn run_open(&mut self, cfg: &OpenLoop, hists: &mut OpenHists) -> io::Result<OpenOutcome> {
+    fn run_open(&mut self, cfg: &OpenLoopConfig, hists: &mut OpenHists) -> io::Result<OpenOutcome> {
         match self {
             Generator::One(g) => g.run_open(cfg, hists),
             Generator::Threads(g) => g.run_open(cfg, hists),

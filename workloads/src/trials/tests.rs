@@ -9,8 +9,8 @@ const SLO: Slo = Slo {
     max_ns: 1_000_000,
 };
 
-fn base() -> OpenLoop {
-    OpenLoop {
+fn base() -> OpenLoopConfig {
+    OpenLoopConfig {
         rate: 1.0,
         warmup: Duration::ZERO,
         duration: Duration::from_millis(100),
@@ -77,7 +77,7 @@ fn a_pool_counts_every_trial_and_halves_split_odd_from_even() {
     let mut pool = Pool::new(
         "sweep",
         0.5,
-        OpenLoop {
+        OpenLoopConfig {
             rate: 1000.0,
             ..base()
         },
@@ -112,7 +112,7 @@ fn a_stall_in_one_trial_widens_the_interval_to_the_trials_spread() {
     let mut pool = Pool::new(
         "sweep",
         0.5,
-        OpenLoop {
+        OpenLoopConfig {
             rate: 1000.0,
             ..base()
         },
@@ -149,7 +149,7 @@ fn a_generator_tail_is_run_again_and_a_server_tail_is_kept() {
     let mut pool = Pool::new(
         "sweep",
         0.5,
-        OpenLoop {
+        OpenLoopConfig {
             rate: 1000.0,
             ..base()
         },
