@@ -35,12 +35,14 @@ use mio::{Events, Interest, Poll, Token};
 use rtbench_runtimes::sys;
 use work_request::{Cost, Mix, Picker};
 
+mod generator;
 pub mod hdr;
 mod multi;
 mod open;
 mod stamps;
 pub mod work_request;
 
+pub use generator::LoadGenerator;
 pub use multi::MultiGen;
 use open::now_ns;
 pub use open::{Arrivals, OpenHists, OpenLoopConfig, OpenOutcome, Schedule, Wait};
@@ -139,7 +141,7 @@ pub struct LoadGen {
     /// state, so later runs refuse instead of measuring garbage.
     failed: Option<String>,
     /// The `work` workload: which message each round trip sends. Boxed, as
-    /// is `stall_every`, to keep `LoadGen` small beside a `MultiGen` in an enum.
+    /// is `stall_every`, to keep `LoadGen` small: most generators have neither.
     picker: Option<Box<Picker>>,
     /// The connections this generator holds of one split over threads.
     part: Part,

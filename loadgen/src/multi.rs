@@ -5,8 +5,8 @@
 //! follow, each thread sending its own connections' share of it. Histograms
 //! and counters are merged.
 
-use super::{LoadGen, OpenHists, OpenLoopConfig, OpenOutcome, Part, Stats};
 use crate::hdr;
+use crate::{LoadGen, LoadGenerator, OpenHists, OpenLoopConfig, OpenOutcome, Part, Stats};
 use hdrhistogram::Histogram;
 use rtbench_runtimes::sys;
 use std::io;
@@ -123,25 +123,27 @@ impl MultiGen {
             stats: Stats::default(),
         })
     }
+}
 
+impl LoadGenerator for MultiGen {
     /// Threads running.
-    pub fn threads(&self) -> usize {
+    fn threads(&self) -> usize {
         self.workers.len()
     }
 
     /// Connections over all threads.
-    pub fn connections(&self) -> usize {
+    fn connections(&self) -> usize {
         self.workers.iter().map(|w| w.part.count).sum()
     }
 
     /// Counters of all threads since start.
-    pub fn stats(&self) -> Stats {
+    fn stats(&self) -> Stats {
         self.stats
     }
 
     /// For tests only; never set by a real run: every thread stalls as
     /// [`LoadGen::stall_every`] says in every later open-loop run.
-    pub fn stall_every(&mut self, period: Duration, length: Duration) {
+    fn stall_every(&mut self, period: Duration, length: Duration) {
         assert!(!period.is_zero(), "a stall period must be positive");
         for w in &self.workers {
             // A dead thread shows as an error at the next run.
@@ -152,7 +154,7 @@ impl MultiGen {
     /// Exactly `round_trips` closed-loop round trips, split over the threads
     /// by their connections as one generator splits them; returns the
     /// longest thread's wall time and records every round trip in `hist`.
-    pub fn run(
+    fn run(
         &mut self,
         round_trips: u64,
         hist: &mut Histogram<u64>,
@@ -193,11 +195,7 @@ impl MultiGen {
     /// One open-loop run of `cfg` (its rate is the total), each thread
     /// sending its connections' share of the one schedule; outcomes summed
     /// (elapsed: the longest), histograms merged into `hists`.
-    pub fn run_open(
-        &mut self,
-        cfg: &OpenLoopConfig,
-        hists: &mut OpenHists,
-    ) -> io::Result<OpenOutcome> {
+    fn run_open(&mut self, cfg: &OpenLoopConfig, hists: &mut OpenHists) -> io::Result<OpenOutcome> {
         for w in &self.workers {
             self.send(w, Cmd::Open(*cfg))?;
         }
@@ -239,7 +237,9 @@ impl MultiGen {
         self.collect_stats();
         first_err.map_or(Ok(sum), Err)
     }
+}
 
+impl MultiGen {
     fn send(&self, w: &Worker, cmd: Cmd) -> io::Result<()> {
         w.cmds
             .send(cmd)

@@ -12,7 +12,9 @@ mod common;
 
 use common::hooked_server;
 use rtbench_format::{Slo, SlowCause};
-use rtbench_loadgen::{Arrivals, LoadGen, MultiGen, OpenHists, OpenLoopConfig, OpenOutcome, Wait};
+use rtbench_loadgen::{
+    Arrivals, LoadGen, LoadGenerator, MultiGen, OpenHists, OpenLoopConfig, OpenOutcome, Wait,
+};
 use rtbench_workloads::trials::{self, Pool, TrialRun};
 
 const SLO: Slo = Slo {

@@ -104,7 +104,7 @@ fn service_times_follow_the_mix() {
 /// one of them in the merged histograms, connections split 3 + 2.
 #[test]
 fn a_two_thread_generator_does_exactly_the_work_and_merges_its_histograms() {
-    use rtbench_loadgen::{Arrivals, MultiGen, OpenHists, OpenLoopConfig, Wait};
+    use rtbench_loadgen::{Arrivals, LoadGenerator, MultiGen, OpenHists, OpenLoopConfig, Wait};
     let _g = serial();
     let cpus = rtbench_runtimes::sys::allowed_cpus();
     let cpus = [cpus[0], *cpus.last().unwrap()];

@@ -11,7 +11,7 @@ use crate::{Placement, Work};
 use hdrhistogram::Histogram;
 use rtbench_format::Description;
 use rtbench_loadgen::hdr;
-use rtbench_loadgen::{LoadGen, MultiGen, OpenHists, OpenLoopConfig, OpenOutcome, Stats};
+use rtbench_loadgen::{LoadGen, LoadGenerator, MultiGen, OpenHists, OpenLoopConfig, OpenOutcome};
 use rtbench_runtimes::{Config, Runtime, sys};
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -40,7 +40,8 @@ pub struct EchoBench {
     /// Round-trip times of every round trip since it was built (or last
     /// reset), in ns.
     pub hist: Histogram<u64>,
-    loadgen: Generator,
+    /// The calling thread, or threads of their own (the `work` workload).
+    loadgen: Box<dyn LoadGenerator>,
     server_cpu: Duration,
     /// The generator threads' scheduling, when not the default.
     pub generator_priority: Option<String>,
@@ -98,7 +99,7 @@ impl EchoBench {
             placement,
             description,
             server,
-            Generator::One(loadgen),
+            Box::new(loadgen),
         ))
     }
 
@@ -107,7 +108,7 @@ impl EchoBench {
         placement: &Placement,
         description: Description,
         server: EchoServer,
-        loadgen: Generator,
+        loadgen: Box<dyn LoadGenerator>,
     ) -> EchoBench {
         EchoBench {
             case,
@@ -153,13 +154,7 @@ impl EchoBench {
             },
         )
         .map_err(|e| format!("load generator: {e}"))?;
-        let mut bench = Self::with(
-            case.echo,
-            placement,
-            description,
-            server,
-            Generator::Threads(gen_),
-        );
+        let mut bench = Self::with(case.echo, placement, description, server, Box::new(gen_));
         if shared {
             bench.generator_priority = Some(match rx.try_iter().find_map(Result::err) {
                 None => format!("SCHED_FIFO {GENERATOR_FIFO} (its CPU is shared with the server)"),
@@ -173,20 +168,14 @@ impl EchoBench {
 
     /// Threads of the load generator.
     pub fn generator_threads(&self) -> usize {
-        match &self.loadgen {
-            Generator::One(_) => 1,
-            Generator::Threads(g) => g.threads(),
-        }
+        self.loadgen.threads()
     }
 
     /// For tests only; never set by a real run: the load generator stalls
     /// for `length` every `period` of every later open-loop run
-    /// ([`LoadGen::stall_every`], [`MultiGen::stall_every`]).
+    /// ([`LoadGenerator::stall_every`]).
     pub fn stall_generator(&mut self, period: Duration, length: Duration) {
-        match &mut self.loadgen {
-            Generator::One(g) => g.stall_every(period, length),
-            Generator::Threads(g) => g.stall_every(period, length),
-        }
+        self.loadgen.stall_every(period, length);
     }
 
     /// Runs exactly `iters` round trips (spread over the connections) and
@@ -273,44 +262,6 @@ impl EchoBench {
 pub struct CpuPerOp {
     pub server_ns: Option<f64>,
     pub generator_ns: Option<f64>,
-}
-
-/// The load generator of an [`EchoBench`]: the calling thread, or threads
-/// of their own (the `work` workload).
-#[derive(Debug)]
-pub(crate) enum Generator {
-    One(LoadGen),
-    Threads(MultiGen),
-}
-
-impl Generator {
-    fn run(&mut self, n: u64, hist: &mut Histogram<u64>, stall: Duration) -> io::Result<Duration> {
-        match self {
-            Generator::One(g) => g.run(n, hist, stall),
-            Generator::Threads(g) => g.run(n, hist, stall),
-        }
-    }
-
-    fn run_open(&mut self, cfg: &OpenLoopConfig, hists: &mut OpenHists) -> io::Result<OpenOutcome> {
-        match self {
-            Generator::One(g) => g.run_open(cfg, hists),
-            Generator::Threads(g) => g.run_open(cfg, hists),
-        }
-    }
-
-    fn stats(&self) -> Stats {
-        match self {
-            Generator::One(g) => g.stats(),
-            Generator::Threads(g) => g.stats(),
-        }
-    }
-
-    fn connections(&self) -> usize {
-        match self {
-            Generator::One(g) => g.connections(),
-            Generator::Threads(g) => g.connections(),
-        }
-    }
 }
 
 impl crate::Observed for EchoBench {

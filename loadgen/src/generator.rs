@@ -1,0 +1,76 @@
+//! [`LoadGenerator`]: what a caller asks of the load generator, whether it
+//! runs on the calling thread ([`LoadGen`], whose own methods these are, and
+//! which has more: bounded runs for `rtbench load`) or on threads of its own
+//! ([`MultiGen`](crate::MultiGen), which has only these).
+
+use std::fmt::Debug;
+use std::io;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+use crate::{LoadGen, OpenHists, OpenLoopConfig, OpenOutcome, Stats};
+
+/// The load generator, on one thread or several: both offer the same runs
+/// and send the same round trips, so a bench holds either as a
+/// `Box<dyn LoadGenerator>` and never chooses between them again.
+pub trait LoadGenerator: Debug + Send {
+    /// Exactly `round_trips` closed-loop round trips, spread over the
+    /// connections; returns the wall time and records every round trip's
+    /// time in `hist` (see [`LoadGen::run`]).
+    fn run(
+        &mut self,
+        round_trips: u64,
+        hist: &mut Histogram<u64>,
+        stall: Duration,
+    ) -> io::Result<Duration>;
+
+    /// One open-loop run of `cfg`, recorded into `hists` (see
+    /// [`LoadGen::run_open`]).
+    fn run_open(&mut self, cfg: &OpenLoopConfig, hists: &mut OpenHists) -> io::Result<OpenOutcome>;
+
+    /// Counters since it connected, over all its threads.
+    fn stats(&self) -> Stats;
+
+    /// Connections, over all its threads.
+    fn connections(&self) -> usize;
+
+    /// Threads it runs on (the calling thread counts as one).
+    fn threads(&self) -> usize;
+
+    /// For tests only; never set by a real run: stalls every thread for
+    /// `length` every `period` of every later open-loop run (see
+    /// [`LoadGen::stall_every`]).
+    fn stall_every(&mut self, period: Duration, length: Duration);
+}
+
+impl LoadGenerator for LoadGen {
+    fn run(
+        &mut self,
+        round_trips: u64,
+        hist: &mut Histogram<u64>,
+        stall: Duration,
+    ) -> io::Result<Duration> {
+        LoadGen::run(self, round_trips, hist, stall)
+    }
+
+    fn run_open(&mut self, cfg: &OpenLoopConfig, hists: &mut OpenHists) -> io::Result<OpenOutcome> {
+        LoadGen::run_open(self, cfg, hists)
+    }
+
+    fn stats(&self) -> Stats {
+        LoadGen::stats(self)
+    }
+
+    fn connections(&self) -> usize {
+        LoadGen::connections(self)
+    }
+
+    fn threads(&self) -> usize {
+        1
+    }
+
+    fn stall_every(&mut self, period: Duration, length: Duration) {
+        LoadGen::stall_every(self, period, length)
+    }
+}
