@@ -129,7 +129,8 @@ struct ClientConn {
     free_ns: u64,
 }
 
-/// A closed-loop echo client over `connections` loopback TCP connections.
+/// The load generator on the calling thread: an echo or `work` client over
+/// its TCP connections, closed or open loop (one part of a [`MultiGen`]).
 #[derive(Debug)]
 pub struct LoadGen {
     poll: Poll,
