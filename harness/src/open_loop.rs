@@ -13,10 +13,10 @@ use rtbench_format::{
     BenchResult, Interleaving, OpenLoop as OpenLoopResult, Reference, RunMode, Slo, Status, Step,
     Workload,
 };
+use rtbench_loadgen::{Arrivals, OpenHists, OpenLoopConfig, OpenOutcome, Wait};
 use rtbench_runtimes::sys;
 use rtbench_workloads::echo::{CpuPerOp, EchoBench};
 use rtbench_workloads::interference::Meter;
-use rtbench_loadgen::{Arrivals, OpenHists, OpenLoopConfig, OpenOutcome, Wait};
 use rtbench_workloads::sweep::{self, Served};
 use rtbench_workloads::trials::{self, Plan, TrialRun, Trials};
 use std::collections::BTreeMap;

@@ -35,35 +35,33 @@ impl crate::Case for FanOutCase {
     }
 
     /// `iters` fan-outs, timed inside the runtime.
-    fn body<T: Tasks>(self, iters: u64) -> impl Future<Output = Result<Sample, String>> + 'static {
+    async fn body<T: Tasks>(self, iters: u64) -> Result<Sample, String> {
         let case = self;
-        async move {
-            let start = Instant::now();
-            let mut tasks = 0;
-            let mut bytes_per_task = None;
-            for _ in 0..iters {
-                tasks += match case {
-                    FanOutCase::Flat { tasks } => flat::<T>(tasks).await?,
-                    FanOutCase::Tree { branching, depth } => tree::<T>(branching, depth).await?,
-                    FanOutCase::Parked { tasks } => {
-                        let (n, per_task) = parked::<T>(tasks).await?;
-                        bytes_per_task = bytes_per_task.or(per_task);
-                        n
-                    }
-                };
-            }
-            Ok(Sample {
-                elapsed: start.elapsed(),
-                work: Work {
-                    ops: iters,
-                    tasks,
-                    ..Work::default()
-                },
-                hist: None,
-                bytes_per_task,
-                timer_slack_ns: None,
-            })
+        let start = Instant::now();
+        let mut tasks = 0;
+        let mut bytes_per_task = None;
+        for _ in 0..iters {
+            tasks += match case {
+                FanOutCase::Flat { tasks } => flat::<T>(tasks).await?,
+                FanOutCase::Tree { branching, depth } => tree::<T>(branching, depth).await?,
+                FanOutCase::Parked { tasks } => {
+                    let (n, per_task) = parked::<T>(tasks).await?;
+                    bytes_per_task = bytes_per_task.or(per_task);
+                    n
+                }
+            };
         }
+        Ok(Sample {
+            elapsed: start.elapsed(),
+            work: Work {
+                ops: iters,
+                tasks,
+                ..Work::default()
+            },
+            hist: None,
+            bytes_per_task,
+            timer_slack_ns: None,
+        })
     }
 
     crate::send_body!();

@@ -44,44 +44,42 @@ impl crate::Case for TimerCase {
     }
 
     /// `iters` rounds of timers, timed inside the runtime.
-    fn body<T: Tasks>(self, iters: u64) -> impl Future<Output = Result<Sample, String>> + 'static {
+    async fn body<T: Tasks>(self, iters: u64) -> Result<Sample, String> {
         let case = self;
-        async move {
-            let mut hist = hdr::histogram();
-            let start = Instant::now();
-            for _ in 0..iters {
-                match case {
-                    TimerCase::Sleep { dur } => {
-                        hdr::record(&mut hist, late_by(dur, || T::sleep(dur)).await?)
-                    }
-                    TimerCase::SleepMany { dur, timers } => {
-                        many::<T>(timers, dur, dur, &mut hist).await?
-                    }
-                    TimerCase::FireMany { timers, spread } => {
-                        many::<T>(timers, spread / timers as u32, spread, &mut hist).await?
-                    }
-                    TimerCase::ArmCancel => {
-                        let mut timer = pin!(T::sleep(Duration::from_secs(3600)));
-                        let armed =
-                            poll_fn(|cx| Poll::Ready(timer.as_mut().poll(cx).is_pending())).await;
-                        if !armed {
-                            return Err("a 1 h timer was ready at once".into());
-                        }
+        let mut hist = hdr::histogram();
+        let start = Instant::now();
+        for _ in 0..iters {
+            match case {
+                TimerCase::Sleep { dur } => {
+                    hdr::record(&mut hist, late_by(dur, || T::sleep(dur)).await?)
+                }
+                TimerCase::SleepMany { dur, timers } => {
+                    many::<T>(timers, dur, dur, &mut hist).await?
+                }
+                TimerCase::FireMany { timers, spread } => {
+                    many::<T>(timers, spread / timers as u32, spread, &mut hist).await?
+                }
+                TimerCase::ArmCancel => {
+                    let mut timer = pin!(T::sleep(Duration::from_secs(3600)));
+                    let armed =
+                        poll_fn(|cx| Poll::Ready(timer.as_mut().poll(cx).is_pending())).await;
+                    if !armed {
+                        return Err("a 1 h timer was ready at once".into());
                     }
                 }
             }
-            let elapsed = start.elapsed();
-            Ok(Sample {
-                elapsed,
-                work: Work {
-                    ops: iters * case.timers(),
-                    ..Work::default()
-                },
-                hist: case.has_lateness().then_some(hist),
-                bytes_per_task: None,
-                timer_slack_ns: sys::timer_slack().map(|d| d.as_nanos() as u64),
-            })
         }
+        let elapsed = start.elapsed();
+        Ok(Sample {
+            elapsed,
+            work: Work {
+                ops: iters * case.timers(),
+                ..Work::default()
+            },
+            hist: case.has_lateness().then_some(hist),
+            bytes_per_task: None,
+            timer_slack_ns: sys::timer_slack().map(|d| d.as_nanos() as u64),
+        })
     }
 
     crate::send_body!();

@@ -344,35 +344,32 @@ impl Case for Chain {
         format!("chain-{}", self.0)
     }
 
-    fn body<T: rtbench_workloads::Tasks>(
+    async fn body<T: rtbench_workloads::Tasks>(
         self,
         iters: u64,
-    ) -> impl std::future::Future<Output = Result<rtbench_workloads::Sample, String>> + 'static
-    {
-        async move {
-            let start = std::time::Instant::now();
-            let mut sum = 0;
-            for _ in 0..iters {
-                for i in 0..self.0 {
-                    sum += T::spawn(async move { i }).await;
-                }
+    ) -> Result<rtbench_workloads::Sample, String> {
+        let start = std::time::Instant::now();
+        let mut sum = 0;
+        for _ in 0..iters {
+            for i in 0..self.0 {
+                sum += T::spawn(async move { i }).await;
             }
-            let want = iters * self.0 * (self.0 - 1) / 2;
-            if sum != want {
-                return Err(format!("chain: sum {sum}, expected {want}"));
-            }
-            Ok(rtbench_workloads::Sample {
-                elapsed: start.elapsed(),
-                work: Work {
-                    ops: iters,
-                    tasks: iters * self.0,
-                    ..Work::default()
-                },
-                hist: None,
-                bytes_per_task: None,
-                timer_slack_ns: None,
-            })
         }
+        let want = iters * self.0 * (self.0 - 1) / 2;
+        if sum != want {
+            return Err(format!("chain: sum {sum}, expected {want}"));
+        }
+        Ok(rtbench_workloads::Sample {
+            elapsed: start.elapsed(),
+            work: Work {
+                ops: iters,
+                tasks: iters * self.0,
+                ..Work::default()
+            },
+            hist: None,
+            bytes_per_task: None,
+            timer_slack_ns: None,
+        })
     }
 
     rtbench_workloads::send_body!();
