@@ -1,8 +1,10 @@
 //! SVG charts drawn with plotters' SVG backend. The same SVG text is written
 //! as files and inlined into index.html, so both always agree.
 
+use crate::error::ReportError;
 use crate::model::{ChartKind, ChartRef, LoadChartKind, LoadGroup, LoadStep, Model, Row, Table};
-use crate::{ReportError, Reporter, fmt, view, write_atomic};
+use crate::reporter::{Reporter, write_atomic};
+use crate::{fmt, view};
 use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};

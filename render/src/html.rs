@@ -2,10 +2,12 @@
 //! network), so it can be mailed, archived or opened from a CI artifact.
 
 use crate::chart::Chart;
+use crate::error::ReportError;
 use crate::fmt::html as esc;
 use crate::model::{LoadGroup, Model, Scope, Section, Table, WORK_WORKLOAD};
+use crate::reporter::{Reporter, write_atomic};
+use crate::view;
 use crate::view::{Column, TableRow};
-use crate::{ReportError, Reporter, view, write_atomic};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 

@@ -1,8 +1,9 @@
 //! `results.json` (every figure of the model) and its JSON Schema beside it,
 //! so other tools can read a report without scraping the page.
 
+use crate::error::ReportError;
 use crate::model::Model;
-use crate::{ReportError, Reporter, results_schema, write_atomic};
+use crate::reporter::{Reporter, write_atomic};
 use std::path::{Path, PathBuf};
 
 pub struct JsonReporter;
@@ -20,4 +21,17 @@ impl Reporter for JsonReporter {
         )?;
         Ok(vec![path, schema])
     }
+}
+
+/// The JSON Schema of `results.json`, generated from [`Model`]'s types (the
+/// serialized side: what `results.json` holds). `rtbench schema` prints it;
+/// `render/results.schema.json` is its committed copy, checked by a test.
+pub fn results_schema() -> String {
+    let generator = schemars::generate::SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator();
+    let schema = generator.into_root_schema_for::<Model>();
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
+    text.push('\n');
+    text
 }

@@ -1,10 +1,12 @@
 //! `summary.md`: the same tables as the page in GitHub Markdown, with the
 //! charts linked as images (they sit beside it).
 
+use crate::error::ReportError;
 use crate::fmt::md;
 use crate::model::{ChartRef, LoadGroup, Model, Section, WORK_WORKLOAD};
+use crate::reporter::{Reporter, write_atomic};
+use crate::view;
 use crate::view::{Column, TableRow};
-use crate::{ReportError, Reporter, view, write_atomic};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 

@@ -26,6 +26,21 @@ pub use names::{case_title, natural_cmp, slug};
 pub use open_loop::slo_label;
 pub(crate) use open_loop::*;
 
+/// Version of `results.json`; bumped whenever a field changes meaning, so old
+/// reports stay readable (iai-callgrind style, with `results.schema.json`).
+/// 2 added `latency_under_load` (the open-loop `latency` workload); 3 added
+/// rounds (`round`, `rounds`, `spread`, `noisy` on every row; `rounds`,
+/// `seed`, `orders` of a run), `failures` and `overview`; 4 added
+/// `uneven_work` (the open-loop `work` workload) with `workload` and
+/// `reading` on open-loop groups, `at_80` and CPU per step on their rows,
+/// and the server cores, generator threads and request costs of their setup;
+/// 5 gave every row its 95% interval (`ci`, `half_width`, `halves`; `noisy`
+/// is gone), ties (`tied_with_best`, `rank_group`), the split-half check
+/// (`split_half` per table and in the overview), interference (`noise`,
+/// `interference`, `run_delay`, `slow_trials`) and pooled trials' target
+/// intervals on open-loop steps; 6 gave `missing` entries their `rounds`.
+pub const REPORT_SCHEMA_VERSION: u32 = 6;
+
 /// Fixed qualitative palette; runtimes take colours in sorted name order, so
 /// a runtime keeps its colour in every chart of a report.
 pub const PALETTE: &[&str] = &[
@@ -46,7 +61,7 @@ pub const PALETTE: &[&str] = &[
 #[schemars(deny_unknown_fields, title = "rtbench report results.json")]
 pub struct Model {
     /// [`crate::REPORT_SCHEMA_VERSION`].
-    #[schemars(extend("const" = crate::REPORT_SCHEMA_VERSION))]
+    #[schemars(extend("const" = REPORT_SCHEMA_VERSION))]
     pub schema_version: u32,
     pub generator: String,
     pub run: RunInfo,

@@ -1,7 +1,7 @@
 //! Reading a run folder: finds the run, keeps every readable file and names
 //! every unreadable one, so one bad file never hides the rest of a run.
 
-use crate::ReportError;
+use crate::error::ReportError;
 use rtbench_format::{BenchResult, FileError, RunDir, RunMeta, latest_run};
 
 use std::path::{Path, PathBuf};
@@ -16,6 +16,16 @@ pub struct LoadedRun {
     /// The ids the run asked for (meta.json `selected`, or what the caller
     /// knows it asked for); empty when not recorded.
     pub selected: Vec<String>,
+}
+
+/// A Cargo.lock and the crates to read from it: the report's fallback for a
+/// run whose meta.json recorded no versions.
+#[derive(Debug, Clone)]
+pub struct CargoLock {
+    pub path: PathBuf,
+    /// The crates a run would record (the adapters' `CRATES`, the load
+    /// generator's, criterion).
+    pub crates: Vec<&'static str>,
 }
 
 /// A run folder holds meta.json or bench/; anything else is a root of runs.

@@ -4,7 +4,7 @@
 use super::*;
 use crate::overview::Overview;
 use crate::rank::Ranked;
-use crate::read::LoadedRun;
+use crate::read::{CargoLock, LoadedRun};
 use rtbench_format::{BenchResult, Flavor, Status, stats};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub fn build(
     run: &LoadedRun,
     baseline: Option<&LoadedRun>,
-    cargo_lock: Option<&crate::CargoLock>,
+    cargo_lock: Option<&CargoLock>,
 ) -> Model {
     let mut problems: Vec<Problem> = run.problems.iter().map(Problem::from).collect();
     if let Some(b) = baseline {
@@ -228,7 +228,7 @@ pub fn build(
     }
 
     let mut model = Model {
-        schema_version: crate::REPORT_SCHEMA_VERSION,
+        schema_version: REPORT_SCHEMA_VERSION,
         generator: format!("rtbench-render {}", env!("CARGO_PKG_VERSION")),
         run: run_info(run),
         environment: meta.map(|m| m.env.clone()),

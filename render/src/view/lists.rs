@@ -334,7 +334,7 @@ pub fn lists(model: &Model) -> Vec<List> {
 }
 
 /// The Environment block as (label, value) pairs.
-pub fn environment(model: &crate::Model) -> Vec<(String, String)> {
+pub fn environment(model: &Model) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = Vec::new();
     let run = &model.run;
     let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "unknown".into());
