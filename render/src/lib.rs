@@ -1,10 +1,13 @@
 //! Renders raw results (see rtbench-format) into reports.
 //!
-//! Laid out like criterion.rs: [`read`] reads files, [`model`] turns them into
-//! one in-memory [`Model`], and small reporters (HTML, Markdown, JSON, SVG
-//! charts) share the [`Reporter`] trait and only ever read that model. This
-//! file holds only the entry points; what a render shares lives below it
-//! ([`error`], [`reporter`], and the staging folder in `staged.rs`).
+//! Laid out like criterion.rs, in layers whose imports only point down:
+//! [`read`] reads a run's files; [`model`] turns them into one in-memory
+//! [`Model`] (its types first, then the builders that fill them); the
+//! reporters ([`chart`], [`html`], [`markdown`], [`json`], with [`view`]
+//! for what they share) implement [`Reporter`] and only ever read that
+//! model. [`fmt`], [`rank`], [`reading`] and [`noise`] are leaves any layer
+//! may use. This file holds only the entry points; what a render shares
+//! lives below it ([`error`], [`reporter`], the staging folder in `staged.rs`).
 
 pub mod chart;
 pub mod error;
@@ -14,7 +17,6 @@ pub mod json;
 pub mod markdown;
 pub mod model;
 pub mod noise;
-pub mod overview;
 pub mod rank;
 pub mod read;
 pub mod reading;
@@ -71,7 +73,7 @@ pub fn check_out(out: &Path) -> Result<(), ReportError> {
 /// when its meta.json could not record the selection.
 ///
 /// The report is written into a new folder beside `opts.out` and swapped in
-/// whole ([`staged`]): a render that fails partway leaves the folder as
+/// whole (`staged.rs`): a render that fails partway leaves the folder as
 /// it was, never old and new files mixed.
 pub fn render_selected(
     opts: &Options,

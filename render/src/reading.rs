@@ -5,8 +5,6 @@
 //! rounds' spread or 10% is "about the same".
 
 use crate::fmt;
-use crate::model::LoadRow;
-use rtbench_format::{Capacity, Flavor, Status};
 
 /// Below this relative difference two capacities read as the same: the
 /// bisection itself stops at 10% (`rtbench_workloads::sweep::RESOLUTION`).
@@ -22,36 +20,6 @@ pub struct Best<'a> {
     pub spread: Option<f64>,
     /// Its capacity's 95% interval (upper infinite when unbounded).
     pub ci: Option<(f64, f64)>,
-}
-
-/// A flavor's best row among those that measured; `None` when none did.
-pub fn best_of(rows: &[LoadRow], flavor: Flavor) -> Option<Best<'_>> {
-    let rate = |r: &LoadRow| match &r.capacity {
-        Some(Capacity { rate: Some(x), .. }) => Some(*x),
-        _ => None,
-    };
-    rows.iter()
-        .filter(|r| r.flavor == flavor && r.status == Status::Ok && r.capacity.is_some())
-        .map(|r| Best {
-            runtime: &r.runtime,
-            rate: rate(r),
-            spread: r.round_stats.spread,
-            ci: r.round_stats.ci.map(|c| c.bounds()),
-        })
-        .max_by(|a, b| {
-            let key = |x: &Best| x.rate.unwrap_or(-1.0);
-            key(a).total_cmp(&key(b))
-        })
-}
-
-/// The reading of a group's rows: work-stealing against thread-per-core.
-pub fn group_reading(rows: &[LoadRow], slo: &str, mix: &str) -> Option<String> {
-    reading(
-        mix,
-        slo,
-        best_of(rows, Flavor::WorkStealing),
-        best_of(rows, Flavor::ThreadPerCore),
-    )
 }
 
 /// One sentence comparing the best work-stealing row with the best

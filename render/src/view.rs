@@ -2,8 +2,9 @@
 //! summary.md show the same figures under the same headings.
 
 use crate::fmt;
-use crate::model::{Ci, IntervalSource, LoadRow, RoundStats, Row, Scope, Table, Verdict, WIDE};
-use crate::overview::OverviewRuntime;
+use crate::model::{
+    Ci, IntervalSource, LoadRow, OverviewRuntime, RoundStats, Row, Scope, Table, Verdict, WIDE,
+};
 use rtbench_format::Status;
 
 mod lists;

@@ -1,7 +1,7 @@
 //! What the model says of its cases: titles, order, slugs, what is
 //! missing and which estimates cannot be shown.
 
-use super::*;
+use super::types::*;
 use crate::read::LoadedRun;
 use rtbench_format::{BenchResult, Flavor, Status};
 use std::cmp::Ordering;
@@ -209,4 +209,18 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
         }
     }
     x.len().cmp(&y.len())
+}
+
+/// A chart of table (or group) `id`, its file named after both.
+pub(crate) fn chart_ref<K: Copy + std::fmt::Display>(
+    id: &str,
+    title: &str,
+    kind: K,
+    what: &str,
+) -> ChartRef<K> {
+    ChartRef {
+        kind,
+        file: format!("{id}-{kind}.svg"),
+        title: format!("{title}: {what}"),
+    }
 }

@@ -1,9 +1,13 @@
 //! The open-loop groups of the model (latency under load, uneven work):
 //! steps, capacities and their intervals, and the notes that go with them.
 
-use super::*;
-use crate::rank::Ranked;
-use rtbench_format::{BenchResult, Capacity, Flavor, OpenLoop, Slo, SlowCause, Status, Step};
+use super::names::chart_ref;
+use super::rounds::{Merged, measured, ranked, row_error, wide};
+use super::types::*;
+use crate::fmt;
+use crate::rank::{self, Ranked};
+use crate::reading::{self, Best};
+use rtbench_format::{BenchResult, Capacity, Flavor, Slo, SlowCause, Status, Step};
 
 /// One group of an open-loop workload: rows sorted by capacity (for `work`
 /// within flavor groups, with its reading), steps by offered rate, the 50%,
@@ -129,13 +133,13 @@ pub(crate) fn load_group(
             ranked(capacity.filter(|_| r.status == Status::Ok), &r.round_stats)
         })
         .collect();
-    for (r, p) in rows.iter_mut().zip(crate::rank::places(&ranked)) {
+    for (r, p) in rows.iter_mut().zip(rank::places(&ranked)) {
         (r.tied_with_best, r.rank_group) = (p.tied_with_best, p.group);
     }
     let reading = setup
         .as_ref()
         .filter(|_| work)
-        .and_then(|s| crate::reading::group_reading(&rows, &s.slo_label, work_mix(&scope.case)));
+        .and_then(|s| group_reading(&rows, &s.slo_label, work_mix(&scope.case)));
     let title = &scope.title;
     let by_rate = |p: &str| format!("corrected {p} latency by offered rate");
     let charts = setup.as_ref().map_or(Vec::new(), |s| {
@@ -156,7 +160,7 @@ pub(crate) fn load_group(
         scope,
         setup,
         wide_rows: wide(rows.iter().map(|r| &r.round_stats)),
-        split_half: crate::rank::split_half(&ranked),
+        split_half: rank::split_half(&ranked),
         rows,
         charts,
         reading,
@@ -200,11 +204,6 @@ pub(crate) fn slow_trials(steps: &[Step]) -> Option<SlowTrials> {
     any.then_some(out)
 }
 
-/// The open-loop part of a result that succeeded.
-pub(crate) fn measured(b: &BenchResult) -> Option<&OpenLoop> {
-    b.open_loop.as_ref().filter(|_| b.status == Status::Ok)
-}
-
 /// A warning when rows of one group ran against different targets or
 /// reference rates: then their capacities do not compare.
 pub(crate) fn group_note(group: &LoadGroup, benches: &[&BenchResult]) -> Option<String> {
@@ -225,59 +224,36 @@ pub(crate) fn group_note(group: &LoadGroup, benches: &[&BenchResult]) -> Option<
 pub fn slo_label(slo: &Slo) -> String {
     let p = format!("{:.3}", slo.quantile * 100.0);
     let p = p.trim_end_matches('0').trim_end_matches('.');
-    format!("p{p} ≤ {}", crate::fmt::ns_tick(slo.max_ns as f64))
+    format!("p{p} ≤ {}", fmt::ns_tick(slo.max_ns as f64))
 }
 
-pub(crate) fn row_error(b: &BenchResult) -> Option<String> {
-    b.error
-        .clone()
-        .or_else(|| (b.status != Status::Ok).then(|| "no error recorded".into()))
+/// The reading of a group's rows ([`reading`]): work-stealing against
+/// thread-per-core.
+fn group_reading(rows: &[LoadRow], slo: &str, mix: &str) -> Option<String> {
+    reading::reading(
+        mix,
+        slo,
+        best_of(rows, Flavor::WorkStealing),
+        best_of(rows, Flavor::ThreadPerCore),
+    )
 }
 
-/// A chart of table (or group) `id`, its file named after both.
-pub(crate) fn chart_ref<K: Copy + std::fmt::Display>(
-    id: &str,
-    title: &str,
-    kind: K,
-    what: &str,
-) -> ChartRef<K> {
-    ChartRef {
-        kind,
-        file: format!("{id}-{kind}.svg"),
-        title: format!("{title}: {what}"),
-    }
-}
-
-/// Which charts a table gets; the chart module draws exactly these.
-pub(crate) fn chart_refs(
-    id: &str,
-    title: &str,
-    workload: &str,
-    op: &str,
-    rows: &[Row],
-) -> Vec<ChartRef> {
-    let mut out = Vec::new();
-    let mut add = |kind: ChartKind, what: String| out.push(chart_ref(id, title, kind, &what));
-    if rows.iter().any(|r| r.throughput.is_some()) {
-        add(ChartKind::Throughput, "throughput".into());
-    }
-    if let Some(l) = rows.iter().find_map(|r| {
-        r.latency
-            .as_ref()
-            .filter(|l| l.spectrum.iter().any(|s| s.0 < 100.0))
-    }) {
-        let what = if l.kind == "lateness" {
-            "timer lateness by percentile".to_string()
-        } else {
-            format!("{} latency by percentile", l.kind)
-        };
-        add(ChartKind::Spectrum, what);
-    }
-    if workload == "fan_out" && rows.iter().any(|r| r.time_per_op_ns.is_some()) {
-        add(ChartKind::TimePerOp, format!("time per {op}"));
-    }
-    if rows.iter().any(|r| r.bytes_per_task.is_some()) {
-        add(ChartKind::BytesPerTask, "bytes per task".into());
-    }
-    out
+/// A flavor's best row among those that measured; `None` when none did.
+fn best_of(rows: &[LoadRow], flavor: Flavor) -> Option<Best<'_>> {
+    let rate = |r: &LoadRow| match &r.capacity {
+        Some(Capacity { rate: Some(x), .. }) => Some(*x),
+        _ => None,
+    };
+    rows.iter()
+        .filter(|r| r.flavor == flavor && r.status == Status::Ok && r.capacity.is_some())
+        .map(|r| Best {
+            runtime: &r.runtime,
+            rate: rate(r),
+            spread: r.round_stats.spread,
+            ci: r.round_stats.ci.map(|c| c.bounds()),
+        })
+        .max_by(|a, b| {
+            let key = |x: &Best| x.rate.unwrap_or(-1.0);
+            key(a).total_cmp(&key(b))
+        })
 }

@@ -1,7 +1,12 @@
 //! The model's unit tests.
 
-use super::*;
-use rtbench_format::BenchResult;
+use super::names::{case_title, missing, natural_cmp, non_positive_estimates, slug};
+use super::open_loop::slo_label;
+use super::rounds::throughput;
+use super::types::*;
+use crate::read::LoadedRun;
+use rtbench_format::{BenchResult, Estimate, Slo, Status};
+use std::collections::BTreeMap;
 
 #[test]
 fn natural_order_reads_numbers() {

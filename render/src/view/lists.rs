@@ -3,8 +3,9 @@
 
 use super::*;
 use crate::fmt;
-use crate::model::{IntervalSource, Model, RoundStats, WIDE};
-use crate::overview::{Overview, OverviewCell, OverviewRuntime};
+use crate::model::{
+    IntervalSource, Model, Overview, OverviewCell, OverviewRuntime, RoundStats, WIDE,
+};
 use crate::rank::SplitHalf;
 use rtbench_format::Status;
 
@@ -462,7 +463,7 @@ pub(crate) fn capitalize(s: &str) -> String {
 /// The overview's line on the load generator's check: each failed case named
 /// (its figures may be the generator's limit, not the server's), or how many
 /// passed. `None` when no echo case ran the check. The bool is "all passed".
-pub fn generator_check_line(o: &crate::overview::Overview) -> Option<(String, bool)> {
+pub fn generator_check_line(o: &Overview) -> Option<(String, bool)> {
     let checks = &o.generator_checks;
     if checks.is_empty() {
         return None;
