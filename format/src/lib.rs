@@ -29,6 +29,7 @@ pub const SCHEMA_VERSION: u32 = 3;
 mod files;
 pub mod noise;
 pub mod stats;
+pub mod units;
 mod workload;
 pub use files::{
     FileError, LOADGEN_MIO, RunDir, bench_file_name, bench_file_name_in_round, crate_versions,
@@ -355,6 +356,14 @@ pub struct Slo {
     /// In 0..1, e.g. 0.99 for p99.
     pub quantile: f64,
     pub max_ns: u64,
+}
+
+/// A target as a reader writes it, `p99 ≤ 1 ms`: one wording for the report
+/// and the console.
+pub fn slo_label(slo: &Slo) -> String {
+    let p = format!("{:.3}", slo.quantile * 100.0);
+    let p = p.trim_end_matches('0').trim_end_matches('.');
+    format!("p{p} ≤ {}", units::ns_tick(slo.max_ns as f64))
 }
 
 /// An open-loop latency sweep of one runtime and case (wrk2 / mutilate style):

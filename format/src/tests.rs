@@ -219,3 +219,11 @@ fn new_run_folders_never_collide() {
     assert_ne!(a.path, b.path);
     assert!(a.path.is_dir() && b.path.is_dir());
 }
+
+#[test]
+fn slo_labels_read_like_a_target() {
+    let l = |quantile, max_ns| slo_label(&Slo { quantile, max_ns });
+    assert_eq!(l(0.99, 1_000_000), "p99 ≤ 1 ms");
+    assert_eq!(l(0.999, 250_000), "p99.9 ≤ 250 µs");
+    assert_eq!(l(0.5, 2_500_000), "p50 ≤ 2.5 ms");
+}

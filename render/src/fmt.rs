@@ -1,6 +1,9 @@
 //! Number formatting shared by every reporter, so HTML, Markdown and charts
 //! print the same figure the same way (three significant digits, SI units).
 
+// Times in a unit, shared with the console (`rtbench_format::slo_label`).
+pub use rtbench_format::units::{ns_tick, ns_unit, scale_ns};
+
 /// Three significant digits, trailing zeros of a fraction kept (fixed width reads better in tables).
 pub fn sig3(x: f64) -> String {
     let a = x.abs();
@@ -19,29 +22,6 @@ pub fn sig3(x: f64) -> String {
 pub fn ns(x: f64) -> String {
     let (v, u) = scale_ns(x);
     format!("{} {u}", sig3(v))
-}
-
-/// Divides a nanosecond value into a readable unit.
-pub fn scale_ns(x: f64) -> (f64, &'static str) {
-    let (d, u) = ns_unit(x);
-    (x / d, u)
-}
-
-/// The unit (divisor, symbol) that suits nanosecond values of this size.
-pub fn ns_unit(x: f64) -> (f64, &'static str) {
-    match x.abs() {
-        a if a >= 1e9 => (1e9, "s"),
-        a if a >= 1e6 => (1e6, "ms"),
-        a if a >= 1e3 => (1e3, "µs"),
-        _ => (1.0, "ns"),
-    }
-}
-
-/// An axis tick for a time: `20 µs`, `2.5 ms` (no padding zeros).
-pub fn ns_tick(x: f64) -> String {
-    let (v, u) = scale_ns(x);
-    let s = format!("{v:.2}");
-    format!("{} {u}", s.trim_end_matches('0').trim_end_matches('.'))
 }
 
 /// A rate with an SI suffix: `850`, `12.3 k`, `1.23 M`.

@@ -19,5 +19,4 @@ mod types;
 
 pub use build::build;
 pub use names::{case_title, natural_cmp, slug};
-pub use open_loop::slo_label;
 pub use types::*;

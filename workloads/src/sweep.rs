@@ -118,16 +118,9 @@ pub fn parse_slo(s: &str) -> Result<Slo, String> {
     })
 }
 
-/// How a target reads, e.g. `p99 ≤ 1ms`.
+/// How a target reads, e.g. `p99 ≤ 1 ms`: the report's wording.
 pub fn slo_label(slo: &Slo) -> String {
-    let pct = slo.quantile * 100.0;
-    let d = humantime::format_duration(Duration::from_nanos(slo.max_ns));
-    format!("p{} ≤ {d}", trim_float(pct))
-}
-
-fn trim_float(x: f64) -> String {
-    let s = format!("{x:.3}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
+    rtbench_format::slo_label(slo)
 }
 
 /// The latency target from `RTBENCH_SLO`, default `p99:1ms`.
@@ -277,8 +270,8 @@ mod tests {
     fn slo_parses_and_refuses() {
         let s = parse_slo("p99.9:500us").unwrap();
         assert!((s.quantile - 0.999).abs() < 1e-12 && s.max_ns == 500_000);
-        assert_eq!(slo_label(&s), "p99.9 ≤ 500us");
-        assert_eq!(slo_label(&parse_slo("p99:1ms").unwrap()), "p99 ≤ 1ms");
+        assert_eq!(slo_label(&s), "p99.9 ≤ 500 µs");
+        assert_eq!(slo_label(&parse_slo("p99:1ms").unwrap()), "p99 ≤ 1 ms");
         for bad in ["p99", "99:1ms", "p100:1ms", "p99:0ms", "p99:fast", ""] {
             assert!(parse_slo(bad).is_err(), "{bad}");
         }

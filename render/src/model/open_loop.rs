@@ -4,7 +4,6 @@
 use super::names::chart_ref;
 use super::rounds::{Merged, measured, ranked, row_error, wide};
 use super::types::*;
-use crate::fmt;
 use crate::rank::{self, Ranked};
 use crate::reading::{self, Best};
 use rtbench_format::{BenchResult, Capacity, Flavor, Slo, SlowCause, Status, Step};
@@ -24,7 +23,7 @@ pub(crate) fn load_group(
         .find_map(|m| Some((m.bench, measured(m.bench)?)))
         .map(|(b, o)| LoadSetup {
             slo: o.slo,
-            slo_label: slo_label(&o.slo),
+            slo_label: rtbench_format::slo_label(&o.slo),
             reference_rate: o.reference_rate,
             reference_source: o.reference_source.clone(),
             arrivals: o.arrivals.clone(),
@@ -218,13 +217,6 @@ pub(crate) fn group_note(group: &LoadGroup, benches: &[&BenchResult]) -> Option<
             group.scope.title, group.scope.topology, group.scope.placement
         )
     })
-}
-
-/// `p99 ≤ 1 ms` for quantile 0.99 and 1,000,000 ns.
-pub fn slo_label(slo: &Slo) -> String {
-    let p = format!("{:.3}", slo.quantile * 100.0);
-    let p = p.trim_end_matches('0').trim_end_matches('.');
-    format!("p{p} ≤ {}", fmt::ns_tick(slo.max_ns as f64))
 }
 
 /// The reading of a group's rows ([`reading`]): work-stealing against

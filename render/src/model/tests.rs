@@ -1,11 +1,10 @@
 //! The model's unit tests.
 
 use super::names::{case_title, missing, natural_cmp, non_positive_estimates, slug};
-use super::open_loop::slo_label;
 use super::rounds::throughput;
 use super::types::*;
 use crate::read::LoadedRun;
-use rtbench_format::{BenchResult, Estimate, Slo, Status};
+use rtbench_format::{BenchResult, Estimate, Status};
 use std::collections::BTreeMap;
 
 #[test]
@@ -22,14 +21,6 @@ fn slugs_are_file_and_id_safe() {
         "echo-64b-16c-n-workers-work-stealing-split"
     );
     assert_eq!(slug("<a>&\"x\""), "a-x");
-}
-
-#[test]
-fn slo_labels_read_like_a_target() {
-    let l = |quantile, max_ns| slo_label(&Slo { quantile, max_ns });
-    assert_eq!(l(0.99, 1_000_000), "p99 ≤ 1 ms");
-    assert_eq!(l(0.999, 250_000), "p99.9 ≤ 250 µs");
-    assert_eq!(l(0.5, 2_500_000), "p50 ≤ 2.5 ms");
 }
 
 #[test]
