@@ -4,6 +4,8 @@
 
 mod common;
 use common::*;
+use rtbench_format::MachineNoise;
+use rtbench_render::noise;
 use serde_json::{Value, json};
 
 /// (significant, with_halves, agree) of a split-half check in results.json.
@@ -218,4 +220,35 @@ fn runs_without_noise_have_no_timeline() {
     assert!(!o.html.contains("class=\"timeline\"") && !o.html.contains("Who else ran"));
     assert!(!o.dir.join("cpu-timeline.svg").exists());
     assert_eq!(o.json["noise"], Value::Null);
+}
+
+/// The CPU timeline alone: one strip per probe, a tick per gap, red over 1 ms.
+#[test]
+fn the_timeline_has_one_strip_per_probe_and_a_tick_per_gap() {
+    let machine = MachineNoise {
+        probes: vec![
+            intervals::probe("start", 1, 0.0, 2.0, vec![(10.0, 50.0)]),
+            intervals::probe("start", 0, 0.0, 2.0, vec![(500.0, 4000.0), (1500.0, 200.0)]),
+        ],
+        others: vec![],
+        method: String::new(),
+    };
+    let svg = noise::timeline_svg(&machine).unwrap();
+    assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+    assert_eq!(svg.matches("<rect").count(), 2 + 3);
+    assert_eq!(
+        svg.matches("fill=\"#d92d20\"").count(),
+        1,
+        "one gap over 1 ms"
+    );
+    // cpu 0 first; its 4 ms gap at a quarter of the strip, 87% tall.
+    assert!(svg.find("cpu 0 · start").unwrap() < svg.find("cpu 1 · start").unwrap());
+    assert!(svg.contains("<rect x=\"300.0\" y=\"26.4\" width=\"1.5\" height=\"15.6\""));
+    assert!(svg.contains("lost 4.20 ms · 1 gap &gt; 1 ms in 2 s"));
+    assert_eq!(
+        noise::per_cpu_line(&machine),
+        "cpu 0 lost 4.20 ms in 2 s of probing (1 probe), 1 gap > 1 ms; \
+         cpu 1 lost 50.0 µs in 2 s of probing (1 probe), 0 gaps > 1 ms"
+    );
+    assert!(noise::timeline_svg(&MachineNoise::default()).is_none());
 }

@@ -13,13 +13,11 @@ fn the_model_groups_latency_apart_sorted_by_capacity() {
     assert!(o.rendered.problems.is_empty(), "{:?}", o.rendered.problems);
     let j = &o.json;
     assert_eq!(j["schema_version"], rtbench_render::REPORT_SCHEMA_VERSION);
-    let workloads: Vec<&str> = j["workloads"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(workloads, ["echo", "fan_out", "timers"], "no generic table");
+    assert_eq!(
+        names(&j["workloads"], "name"),
+        ["echo", "fan_out", "timers"],
+        "no generic table"
+    );
     let groups = j["latency_under_load"].as_array().unwrap();
     assert_eq!(groups.len(), 2);
     assert_eq!(groups[0]["case"], "64B-16c", "natural case order");

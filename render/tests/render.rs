@@ -34,14 +34,8 @@ fn complete_run_throughput_ratios_and_latency() {
     assert!(close(&tokio["ratio_to_reference"], 2.0));
     assert!(close(&row(echo, "smol-mt")["ratio_to_best"], 0.8));
     assert!(close(&row(echo, "std-threads")["ratio_to_best"], 0.5));
-    let order: Vec<&str> = echo["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["runtime"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        order,
+        runtimes(echo),
         ["tokio-mt", "smol-mt", "std-threads"],
         "fastest first"
     );

@@ -206,14 +206,8 @@ fn the_overview_ranks_every_runtime_across_the_cases() {
     let (o, _c) = rounds::render();
     let ov = &o.json["overview"];
     assert_eq!(ov["rounds"], 3);
-    let labels: Vec<&str> = ov["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["label"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        labels,
+        names(&ov["cases"], "label"),
         [
             "echo 64B-16c",
             "echo 1024B-16c",
@@ -229,14 +223,8 @@ fn the_overview_ranks_every_runtime_across_the_cases() {
         ov["cases"][0]["id"],
         table(&o.json, "echo", "64B-16c")["id"]
     );
-    let runtimes: Vec<&str> = ov["runtimes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["runtime"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        runtimes,
+        names(&ov["runtimes"], "runtime"),
         ["tokio-mt", "smol", "std-threads", "glommio"],
         "by median rank"
     );

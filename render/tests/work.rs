@@ -8,15 +8,6 @@ use common::work::{GENERATOR_CPU_NS, MIXES, SERVER_CPU_NS};
 use common::*;
 use serde_json::Value;
 
-fn names<'a>(items: &'a Value, key: &str) -> Vec<&'a str> {
-    items
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x[key].as_str().unwrap())
-        .collect()
-}
-
 #[test]
 fn work_groups_are_apart_from_tables_and_latency_groups() {
     let (o, _c) = work::render();

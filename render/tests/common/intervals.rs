@@ -75,17 +75,23 @@ pub const TARGET: PercentileInterval = PercentileInterval {
     count: 20_000,
 };
 
-/// The run's noise: three probes (cpu 0 twice) and six other tasks.
-pub fn noise() -> MachineNoise {
-    let probe = |when: &str, cpu: usize, at_secs: f64, gaps: Vec<(f64, f64)>| CpuProbe {
+/// A CPU probe whose totals (time lost, gaps over 1 ms) are those of its
+/// `gaps` (ms from its start, length in µs), as the harness records them.
+pub fn probe(when: &str, cpu: usize, at_secs: f64, secs: f64, gaps: Vec<(f64, f64)>) -> CpuProbe {
+    CpuProbe {
         when: when.into(),
         cpu,
         at_secs,
-        duration_secs: 3.0,
+        duration_secs: secs,
         lost_ns: gaps.iter().map(|g| (g.1 * 1e3) as u64).sum(),
         gaps_over_1ms: gaps.iter().filter(|g| g.1 > 1000.0).count() as u32,
         gaps,
-    };
+    }
+}
+
+/// The run's noise: three probes (cpu 0 twice) and six other tasks.
+pub fn noise() -> MachineNoise {
+    let probe = |when: &str, cpu: usize, at_secs: f64, gaps| probe(when, cpu, at_secs, 3.0, gaps);
     let other = |name: &str, pid: u32, cpu_ms: f64| OtherTask {
         name: name.into(),
         pid,

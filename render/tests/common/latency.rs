@@ -178,20 +178,21 @@ pub fn desc(name: &str) -> Description {
     }
 }
 
-pub fn bench(case: &str, runtime: &str, server: Option<Server>) -> BenchResult {
-    let connections = case.trim_start_matches("64B-").trim_end_matches('c');
+/// What `latency` and `work` results share: 64-byte round trips over
+/// `connections`, measured when the runtime had a `server`, else failed
+/// with `error`.
+pub fn round_trips(
+    workload: &str,
+    case: &str,
+    runtime: &str,
+    connections: f64,
+    server: Option<Server>,
+    error: &str,
+) -> BenchResult {
     BenchResult {
-        schema_version: SCHEMA_VERSION,
-        id: format!("latency/{runtime}/{case}"),
-        workload: "latency".into(),
-        case: case.into(),
-        runtime: runtime.into(),
-        topology: "1 core".into(),
-        placement: "split: server cpu 0, load generator cpu 1".into(),
-        description: desc(runtime),
         params: [
             ("msg_bytes".into(), 64.0),
-            ("connections".into(), connections.parse().unwrap()),
+            ("connections".into(), connections),
         ]
         .into(),
         op: "round trip".into(),
@@ -201,23 +202,25 @@ pub fn bench(case: &str, runtime: &str, server: Option<Server>) -> BenchResult {
         } else {
             Status::Failed
         },
-        error: server.is_none().then(|| GLOMMIO_ERROR.into()),
-        estimate: None,
-        latency: None,
-        ops_checked: 0,
-        server_cpu_ns_per_op: None,
-        extra: BTreeMap::new(),
+        error: server.is_none().then(|| error.into()),
+        ..BenchResult::blank(workload, runtime, case, 1)
+    }
+}
+
+pub fn bench(case: &str, runtime: &str, server: Option<Server>) -> BenchResult {
+    let connections = case.trim_start_matches("64B-").trim_end_matches('c');
+    let connections = connections.parse().unwrap();
+    BenchResult {
+        topology: "1 core".into(),
+        placement: "split: server cpu 0, load generator cpu 1".into(),
+        description: desc(runtime),
         open_loop: server.map(open_loop).map(|mut o| {
             if (runtime, case) == ("std-threads", "64B-16c") {
                 stalled_once(&mut o, 0.5);
             }
             o
         }),
-        work: None,
-        round: 1,
-        server_cores: 1,
-        generator_threads: 1,
-        interference: None,
+        ..round_trips("latency", case, runtime, connections, server, GLOMMIO_ERROR)
     }
 }
 

@@ -156,12 +156,17 @@ pub fn md_row<'a>(md: &'a str, heading: &str, runtime: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {runtime} row under {heading}"))
 }
 
-/// The runtimes of a report group's rows (`results.json`), in order.
-pub fn runtimes(g: &serde_json::Value) -> Vec<&str> {
-    g["rows"]
+/// The `key` of every item of a results.json array, in order.
+pub fn names<'a>(items: &'a serde_json::Value, key: &str) -> Vec<&'a str> {
+    items
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r["runtime"].as_str().unwrap())
+        .map(|x| x[key].as_str().unwrap())
         .collect()
+}
+
+/// The runtimes of a report group's rows (`results.json`), in order.
+pub fn runtimes(g: &serde_json::Value) -> Vec<&str> {
+    names(&g["rows"], "runtime")
 }

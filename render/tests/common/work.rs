@@ -3,7 +3,7 @@
 //! two work-stealing runtimes, three thread-per-core ones and the
 //! `std-threads` reference, on 2 cores, with glommio failing one mix.
 
-use super::latency::{Server, open_loop_over};
+use super::latency::{Server, open_loop_over, round_trips};
 use rtbench_format::*;
 use std::path::PathBuf;
 
@@ -102,7 +102,7 @@ pub fn bench(mix: &str, runtime: &str, server: Option<Server>) -> BenchResult {
     if let Some(o) = &mut open_loop {
         o.reference_source = format!("closed-loop calibration, best of 6 ({mix})");
     }
-    BenchResult {
+    let mut result = BenchResult {
         topology: "2 cores".into(),
         placement: "shared: server cpus 0-1, load generator cpu 1".into(),
         description: Description {
@@ -112,26 +112,13 @@ pub fn bench(mix: &str, runtime: &str, server: Option<Server>) -> BenchResult {
             driver: "epoll".into(),
             ..Description::named(runtime)
         },
-        params: [
-            ("msg_bytes".into(), 64.0),
-            ("connections".into(), 32.0),
-            ("mean_cost_us".into(), 29.75),
-        ]
-        .into(),
-        op: "round trip".into(),
-        ops_per_iter: 1.0,
-        status: if server.is_some() {
-            Status::Ok
-        } else {
-            Status::Failed
-        },
-        error: server.is_none().then(|| GLOMMIO_ERROR.into()),
         open_loop,
         work: Some(setup(mix)),
         server_cores: 2,
-        generator_threads: 1,
-        ..BenchResult::blank("work", runtime, &case(mix), 1)
-    }
+        ..round_trips("work", &case(mix), runtime, 32.0, server, GLOMMIO_ERROR)
+    };
+    result.params.insert("mean_cost_us".into(), 29.75);
+    result
 }
 
 /// Writes the latency run and adds the work results to it (the runtimes
