@@ -193,7 +193,7 @@ fn a_served_echo_counts_its_own_process_cpu() {
         &placement,
     )
     .unwrap();
-    b.run(1000).unwrap();
+    rtbench_workloads::Routine::run(&mut b, 1000).unwrap();
     assert_eq!(b.work().ops, 1000);
     assert!(b.server_cpu_time() > Duration::ZERO);
 

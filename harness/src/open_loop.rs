@@ -137,7 +137,7 @@ pub fn main<C: SweepCase>(spec: Spec<C>, hooks: impl FnOnce(&Settings) -> Hooks<
     sys::set_timer_slack(Duration::from_nanos(1));
     // Every server of a case is up at once, each with its generator's
     // connections (11 × 256 here): the soft limit of open files may be 1024.
-    sys::raise_nofile_limit();
+    let _ = sys::raise_nofile_limit(u64::MAX);
     match measure(&spec, &hooks, &settings, slo, &names) {
         Ok(done) => crate::exit_if_failed(&done.failed),
         Err(e) => {

@@ -5,29 +5,35 @@
 
 use std::fmt::Debug;
 use std::io;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
-use crate::{LoadGen, OpenHists, OpenLoopConfig, OpenOutcome, Stats};
+use crate::{ClosedOutcome, OpenHists, OpenLoopConfig, OpenOutcome, Stats};
 
 /// The load generator, on one thread or several: both offer the same runs
 /// and send the same round trips, so a bench holds either as a
 /// `Box<dyn LoadGenerator>` and never chooses between them again.
 pub trait LoadGenerator: Debug + Send {
     /// Exactly `round_trips` closed-loop round trips, spread over the
-    /// connections; returns the wall time and records every round trip's
-    /// time in `hist` (see [`LoadGen::run`]).
-    fn run(
+    /// connections, every round trip's time recorded in `hist`; stopped at
+    /// `deadline` if one is given (the timed loop: `loops.rs`).
+    fn closed_loop(
         &mut self,
         round_trips: u64,
         hist: &mut Histogram<u64>,
         stall: Duration,
-    ) -> io::Result<Duration>;
+        deadline: Option<Instant>,
+    ) -> io::Result<ClosedOutcome>;
 
-    /// One open-loop run of `cfg`, recorded into `hists` (see
-    /// [`LoadGen::run_open`]).
-    fn run_open(&mut self, cfg: &OpenLoopConfig, hists: &mut OpenHists) -> io::Result<OpenOutcome>;
+    /// One open-loop run of `cfg`, recorded into `hists`, over at most
+    /// `grace` after its drain (the timed loop: `loops.rs`).
+    fn open_loop(
+        &mut self,
+        cfg: &OpenLoopConfig,
+        hists: &mut OpenHists,
+        grace: Duration,
+    ) -> io::Result<OpenOutcome>;
 
     /// Counters since it connected, over all its threads.
     fn stats(&self) -> Stats;
@@ -42,35 +48,4 @@ pub trait LoadGenerator: Debug + Send {
     /// `length` every `period` of every later open-loop run (see
     /// [`LoadGen::stall_every`]).
     fn stall_every(&mut self, period: Duration, length: Duration);
-}
-
-impl LoadGenerator for LoadGen {
-    fn run(
-        &mut self,
-        round_trips: u64,
-        hist: &mut Histogram<u64>,
-        stall: Duration,
-    ) -> io::Result<Duration> {
-        LoadGen::run(self, round_trips, hist, stall)
-    }
-
-    fn run_open(&mut self, cfg: &OpenLoopConfig, hists: &mut OpenHists) -> io::Result<OpenOutcome> {
-        LoadGen::run_open(self, cfg, hists)
-    }
-
-    fn stats(&self) -> Stats {
-        LoadGen::stats(self)
-    }
-
-    fn connections(&self) -> usize {
-        LoadGen::connections(self)
-    }
-
-    fn threads(&self) -> usize {
-        1
-    }
-
-    fn stall_every(&mut self, period: Duration, length: Duration) {
-        LoadGen::stall_every(self, period, length)
-    }
 }

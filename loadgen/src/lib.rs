@@ -37,6 +37,7 @@ use work_request::{Cost, Mix, Picker};
 
 mod generator;
 pub mod hdr;
+mod loops;
 mod multi;
 mod open;
 mod stamps;
@@ -305,7 +306,7 @@ impl LoadGen {
                 "the load generator needs at least one connection and one byte per message",
             ));
         }
-        let nofile = raise_nofile_limit(2 * connections as u64 + 64)?;
+        let nofile = sys::raise_nofile_limit(2 * connections as u64 + 64)?;
         let poll = Poll::new()?;
         let mut conns = Vec::with_capacity(connections);
         // One bound for all the connects: a host that drops SYNs costs
@@ -407,9 +408,7 @@ impl LoadGen {
         hist: &mut Histogram<u64>,
         stall_timeout: Duration,
     ) -> io::Result<Duration> {
-        self.usable()?;
-        let closed = |g: &mut LoadGen| g.run_inner(round_trips, hist, stall_timeout, None);
-        self.metered("a run", |o: &ClosedOutcome| o.outstanding, closed)
+        self.closed_loop(round_trips, hist, stall_timeout, None)
             .map(|o| o.elapsed)
     }
 
@@ -426,10 +425,7 @@ impl LoadGen {
         stall_timeout: Duration,
         deadline: Instant,
     ) -> io::Result<ClosedOutcome> {
-        self.usable()?;
-        let closed =
-            |g: &mut LoadGen| g.run_inner(round_trips, hist, stall_timeout, Some(deadline));
-        self.metered("a run", |o: &ClosedOutcome| o.outstanding, closed)
+        self.closed_loop(round_trips, hist, stall_timeout, Some(deadline))
     }
 
     /// Refuses to run after a failed run: the connections are then in an
@@ -467,94 +463,6 @@ impl LoadGen {
             Ok(_) => {}
         }
         result
-    }
-
-    fn run_inner(
-        &mut self,
-        round_trips: u64,
-        hist: &mut Histogram<u64>,
-        stall_timeout: Duration,
-        deadline: Option<Instant>,
-    ) -> io::Result<ClosedOutcome> {
-        let start = now_ns();
-        if round_trips == 0 {
-            return Ok(ClosedOutcome::default());
-        }
-        let c = self.conns.len() as u64;
-        let (each, extra) = (round_trips / c, round_trips % c);
-        let mut left = round_trips;
-        let mut last = start;
-        let mut moved_at_check = self.moved();
-        for (i, conn) in self.conns.iter_mut().enumerate() {
-            conn.queued = each + u64::from((i as u64) < extra);
-            conn.start_queued(i, self.part.first + i, &mut self.picker, &mut self.stats)?;
-        }
-        // When the last poll that moved no bytes began to look idle; `None`
-        // while bytes keep moving. Saves a clock read per wake-up.
-        let mut idle_since: Option<Instant> = None;
-        while left > 0 {
-            let mut timeout = match idle_since {
-                None => stall_timeout,
-                Some(t) => match stall_timeout.checked_sub(t.elapsed()) {
-                    Some(d) if !d.is_zero() => d,
-                    _ => return Err(stalled(left, round_trips, stall_timeout)),
-                },
-            };
-            let mut capped = false;
-            if let Some(deadline) = deadline {
-                match deadline.checked_duration_since(Instant::now()) {
-                    Some(d) if !d.is_zero() => {
-                        capped = d < timeout;
-                        timeout = timeout.min(d);
-                    }
-                    _ => {
-                        // Bounded by construction: what is still out stays out.
-                        let outstanding = self.conns.iter().filter(|c| c.busy).count() as u64;
-                        return Ok(ClosedOutcome {
-                            elapsed: Duration::from_nanos(now_ns() - start),
-                            round_trips: round_trips - left,
-                            outstanding,
-                        });
-                    }
-                }
-            }
-            match self.poll.poll(&mut self.events, Some(timeout)) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-            if self.events.is_empty() {
-                if capped {
-                    continue; // the deadline, not a stall: returned above
-                }
-                // The whole remaining timeout passed without a single event.
-                return Err(stalled(left, round_trips, stall_timeout));
-            }
-            for event in self.events.iter() {
-                let i = event.token().0;
-                let conn = &mut self.conns[i];
-                if let Some(done) =
-                    conn.on_event(i, event, &mut self.scratch, &mut self.stats, false)?
-                {
-                    hdr::record(hist, done - conn.sent_ns);
-                    left -= 1;
-                    last = done;
-                    conn.start_queued(i, self.part.first + i, &mut self.picker, &mut self.stats)?;
-                }
-            }
-            let moved = self.moved();
-            if moved != moved_at_check {
-                moved_at_check = moved;
-                idle_since = None;
-            } else if idle_since.is_none() {
-                idle_since = Some(Instant::now());
-            }
-        }
-        Ok(ClosedOutcome {
-            elapsed: Duration::from_nanos(last - start),
-            round_trips,
-            outstanding: 0,
-        })
     }
 
     fn moved(&self) -> u64 {
@@ -739,33 +647,6 @@ fn payload(i: usize, len: usize) -> Box<[u8]> {
         chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
     }
     out.into_boxed_slice()
-}
-
-/// Makes sure the soft `RLIMIT_NOFILE` is at least `wanted`, raising it up to
-/// the hard limit if needed (a thousand connections exceed the usual 1024).
-/// Returns the soft limit now in force; it may still be below `wanted` when
-/// the hard limit is.
-#[allow(clippy::unnecessary_cast)] // rlim_t is not u64 on every target
-pub fn raise_nofile_limit(wanted: u64) -> io::Result<u64> {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    if lim.rlim_cur == libc::RLIM_INFINITY || lim.rlim_cur as u64 >= wanted {
-        return Ok(lim.rlim_cur as u64);
-    }
-    lim.rlim_cur = if lim.rlim_max == libc::RLIM_INFINITY {
-        wanted as libc::rlim_t
-    } else {
-        lim.rlim_max
-    };
-    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(lim.rlim_cur as u64)
 }
 
 #[cfg(test)]

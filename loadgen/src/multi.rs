@@ -6,22 +6,28 @@
 //! and counters are merged.
 
 use crate::hdr;
-use crate::{LoadGen, LoadGenerator, OpenHists, OpenLoopConfig, OpenOutcome, Part, Stats};
+use crate::{
+    ClosedOutcome, LoadGen, LoadGenerator, OpenHists, OpenLoopConfig, OpenOutcome, Part, Stats,
+};
 use hdrhistogram::Histogram;
 use rtbench_runtimes::sys;
 use std::io;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 enum Cmd {
-    Closed { round_trips: u64, stall: Duration },
-    Open(OpenLoopConfig),
+    Closed {
+        round_trips: u64,
+        stall: Duration,
+        deadline: Option<Instant>,
+    },
+    Open(OpenLoopConfig, Duration),
     StallEvery(Duration, Duration),
 }
 
 enum Reply {
-    Closed(io::Result<(Duration, Histogram<u64>)>),
+    Closed(io::Result<(ClosedOutcome, Histogram<u64>)>),
     Open(io::Result<(OpenOutcome, Box<OpenHists>)>),
 }
 
@@ -84,13 +90,19 @@ impl MultiGen {
                     };
                     for cmd in cmd_rx {
                         let reply = match cmd {
-                            Cmd::Closed { round_trips, stall } => {
+                            Cmd::Closed {
+                                round_trips,
+                                stall,
+                                deadline,
+                            } => {
                                 let mut h = hdr::histogram();
-                                Reply::Closed(lg.run(round_trips, &mut h, stall).map(|d| (d, h)))
+                                let out = lg.closed_loop(round_trips, &mut h, stall, deadline);
+                                Reply::Closed(out.map(|o| (o, h)))
                             }
-                            Cmd::Open(cfg) => {
+                            Cmd::Open(cfg, grace) => {
                                 let mut h = OpenHists::default();
-                                Reply::Open(lg.run_open(&cfg, &mut h).map(|o| (o, Box::new(h))))
+                                let out = lg.open_loop(&cfg, &mut h, grace);
+                                Reply::Open(out.map(|o| (o, Box::new(h))))
                             }
                             Cmd::StallEvery(period, length) => {
                                 // Tests only; no reply.
@@ -154,12 +166,13 @@ impl LoadGenerator for MultiGen {
     /// Exactly `round_trips` closed-loop round trips, split over the threads
     /// by their connections as one generator splits them; returns the
     /// longest thread's wall time and records every round trip in `hist`.
-    fn run(
+    fn closed_loop(
         &mut self,
         round_trips: u64,
         hist: &mut Histogram<u64>,
         stall: Duration,
-    ) -> io::Result<Duration> {
+        deadline: Option<Instant>,
+    ) -> io::Result<ClosedOutcome> {
         let total = self.workers[0].part.total as u64;
         let (each, extra) = (round_trips / total, round_trips % total);
         for w in &self.workers {
@@ -171,15 +184,18 @@ impl LoadGenerator for MultiGen {
                 Cmd::Closed {
                     round_trips: mine,
                     stall,
+                    deadline,
                 },
             )?;
         }
-        let mut longest = Duration::ZERO;
+        let mut sum = ClosedOutcome::default();
         let mut first_err = None;
         for w in &self.workers {
             match self.receive(w)? {
-                Reply::Closed(Ok((d, h))) => {
-                    longest = longest.max(d);
+                Reply::Closed(Ok((o, h))) => {
+                    sum.elapsed = sum.elapsed.max(o.elapsed);
+                    sum.round_trips += o.round_trips;
+                    sum.outstanding += o.outstanding;
                     hist.add(&h).map_err(io::Error::other)?;
                 }
                 Reply::Closed(Err(e)) => {
@@ -189,15 +205,20 @@ impl LoadGenerator for MultiGen {
             }
         }
         self.collect_stats();
-        first_err.map_or(Ok(longest), Err)
+        first_err.map_or(Ok(sum), Err)
     }
 
     /// One open-loop run of `cfg` (its rate is the total), each thread
     /// sending its connections' share of the one schedule; outcomes summed
     /// (elapsed: the longest), histograms merged into `hists`.
-    fn run_open(&mut self, cfg: &OpenLoopConfig, hists: &mut OpenHists) -> io::Result<OpenOutcome> {
+    fn open_loop(
+        &mut self,
+        cfg: &OpenLoopConfig,
+        hists: &mut OpenHists,
+        grace: Duration,
+    ) -> io::Result<OpenOutcome> {
         for w in &self.workers {
-            self.send(w, Cmd::Open(*cfg))?;
+            self.send(w, Cmd::Open(*cfg, grace))?;
         }
         let mut sum = OpenOutcome {
             round_trips: 0,

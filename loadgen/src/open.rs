@@ -16,10 +16,12 @@
 //! the server's part (stamp − actual send: the server and the network) and
 //! the generator's read delay (read − stamp).
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use rustix::time::{
+    ClockId, Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags, Timespec, timerfd_create,
+    timerfd_settime,
+};
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -29,25 +31,20 @@ use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand_distr::{Distribution, Exp};
 
-use super::{LoadGen, stalled};
+use super::{LoadGen, LoadGenerator};
 use crate::hdr;
 
 /// The timerfd's token: above any connection index.
-const TIMER: Token = Token(usize::MAX);
+pub(crate) const TIMER: Token = Token(usize::MAX);
 
 /// Monotonic time in ns (`CLOCK_MONOTONIC`, the clock of `Instant` and of the
 /// timerfd, so deadlines need no conversion).
 pub(crate) fn now_ns() -> u64 {
-    clock_ns(libc::CLOCK_MONOTONIC)
+    clock_ns(ClockId::Monotonic)
 }
 
-fn clock_ns(clock: libc::clockid_t) -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: a valid out pointer; both clocks used here always exist on Linux.
-    unsafe { libc::clock_gettime(clock, &mut ts) };
+fn clock_ns(clock: ClockId) -> u64 {
+    let ts = rustix::time::clock_gettime(clock);
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
@@ -56,11 +53,11 @@ fn clock_ns(clock: libc::clockid_t) -> u64 {
 /// the one whose monotonic reads bracket the realtime read most tightly.
 /// Taken at the start of each run: an NTP slew during one run (a few ppm)
 /// moves the stamps by microseconds at most.
-fn realtime_offset() -> i64 {
+pub(crate) fn realtime_offset() -> i64 {
     (0..5)
         .map(|_| {
             let a = now_ns();
-            let real = clock_ns(libc::CLOCK_REALTIME);
+            let real = clock_ns(ClockId::Realtime);
             let b = now_ns();
             (b - a, real as i64 - (a + (b - a) / 2) as i64)
         })
@@ -205,7 +202,7 @@ impl Schedule {
 
 /// Most schedule steps one run walks to count its unsent sends (a few ms);
 /// past it they are estimated ([`Schedule::count_in`]).
-const COUNT_BUDGET: u64 = 1 << 22;
+pub(crate) const COUNT_BUDGET: u64 = 1 << 22;
 
 /// What one open-loop run offers: the rate, the recorded window and how
 /// sends are scheduled. (The results' `rtbench_format::OpenLoop` is another
@@ -320,67 +317,48 @@ impl OpenOutcome {
 
 /// A `CLOCK_MONOTONIC` timerfd registered in the generator's poll.
 #[derive(Debug)]
-struct TimerFd {
-    fd: OwnedFd,
+pub(crate) struct TimerFd {
+    pub(crate) fd: OwnedFd,
     /// The absolute deadline armed now, to skip re-arming the same one.
     armed: u64,
 }
 
 impl TimerFd {
-    fn new(poll: &mio::Poll) -> io::Result<TimerFd> {
-        // SAFETY: plain syscall; the result is checked before use.
-        let raw = unsafe {
-            libc::timerfd_create(
-                libc::CLOCK_MONOTONIC,
-                libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
-            )
-        };
-        if raw < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `raw` is a fresh descriptor we own.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    pub(crate) fn new(poll: &mio::Poll) -> io::Result<TimerFd> {
+        let fd = timerfd_create(
+            TimerfdClockId::Monotonic,
+            TimerfdFlags::NONBLOCK | TimerfdFlags::CLOEXEC,
+        )?;
         poll.registry()
             .register(&mut SourceFd(&fd.as_raw_fd()), TIMER, Interest::READABLE)?;
         Ok(TimerFd { fd, armed: 0 })
     }
 
     /// Arms the timer at the absolute monotonic time `at_ns`.
-    fn arm(&mut self, at_ns: u64) -> io::Result<()> {
+    pub(crate) fn arm(&mut self, at_ns: u64) -> io::Result<()> {
         if at_ns == self.armed {
             return Ok(());
         }
-        let spec = libc::itimerspec {
-            it_interval: libc::timespec {
+        let spec = Itimerspec {
+            it_interval: Timespec {
                 tv_sec: 0,
                 tv_nsec: 0,
             },
-            it_value: libc::timespec {
-                tv_sec: (at_ns / 1_000_000_000) as libc::time_t,
-                tv_nsec: (at_ns % 1_000_000_000) as libc::c_long,
+            it_value: Timespec {
+                tv_sec: (at_ns / 1_000_000_000) as i64,
+                tv_nsec: (at_ns % 1_000_000_000) as i64,
             },
         };
-        // SAFETY: valid descriptor and pointers.
-        let r = unsafe {
-            libc::timerfd_settime(
-                self.fd.as_raw_fd(),
-                libc::TFD_TIMER_ABSTIME,
-                &spec,
-                std::ptr::null_mut(),
-            )
-        };
-        if r != 0 {
-            return Err(io::Error::last_os_error());
-        }
+        timerfd_settime(&self.fd, TimerfdTimerFlags::ABSTIME, &spec)?;
         self.armed = at_ns;
         Ok(())
     }
 
     /// Consumes an expiry so that the next one raises a new edge.
-    fn drain(&mut self) {
+    pub(crate) fn drain(&mut self) {
         let mut ticks = [0u8; 8];
-        // SAFETY: reads at most 8 bytes into a local buffer; EAGAIN is fine.
-        unsafe { libc::read(self.fd.as_raw_fd(), ticks.as_mut_ptr().cast(), 8) };
+        // EAGAIN (nothing expired) is fine.
+        let _ = rustix::io::read(&self.fd, &mut ticks);
         self.armed = 0;
     }
 }
@@ -400,7 +378,7 @@ impl LoadGen {
         cfg: &OpenLoopConfig,
         hists: &mut OpenHists,
     ) -> io::Result<OpenOutcome> {
-        self.run_open_within(cfg, hists, cfg.stall)
+        self.open_loop(cfg, hists, cfg.stall)
     }
 
     /// [`LoadGen::run_open`] bounded by construction: it returns by
@@ -415,212 +393,7 @@ impl LoadGen {
         hists: &mut OpenHists,
         grace: Duration,
     ) -> io::Result<OpenOutcome> {
-        self.usable()?;
-        if !(cfg.rate.is_finite() && cfg.rate > 0.0) || cfg.duration.is_zero() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "an open-loop run needs a positive rate and duration, not {} round trips/s for {:?}",
-                    cfg.rate, cfg.duration
-                ),
-            ));
-        }
-        let open = |g: &mut LoadGen| g.run_open_inner(cfg, hists, grace);
-        self.metered("an open-loop run", |o: &OpenOutcome| o.outstanding, open)
-    }
-
-    fn run_open_inner(
-        &mut self,
-        cfg: &OpenLoopConfig,
-        hists: &mut OpenHists,
-        grace: Duration,
-    ) -> io::Result<OpenOutcome> {
-        let mut timer = TimerFd::new(&self.poll)?;
-        let result = self.schedule_loop(cfg, hists, &mut timer, grace);
-        let _ = self
-            .poll
-            .registry()
-            .deregister(&mut SourceFd(&timer.fd.as_raw_fd()));
-        result
-    }
-
-    fn schedule_loop(
-        &mut self,
-        cfg: &OpenLoopConfig,
-        hists: &mut OpenHists,
-        timer: &mut TimerFd,
-        grace: Duration,
-    ) -> io::Result<OpenOutcome> {
-        let c = self.conns.len();
-        let t0 = now_ns();
-        let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-        let win_start = ns(cfg.warmup);
-        let win_end = win_start.saturating_add(ns(cfg.duration));
-        let hard_end = win_end.saturating_add(ns(cfg.drain));
-        // The run's hard deadline (ns from t0): nothing waits past it.
-        let deadline = hard_end.saturating_add(ns(grace));
-        let spin = match cfg.wait {
-            Wait::Sleep => 0,
-            Wait::SleepThenSpin(d) => d.as_nanos() as u64,
-        };
-        // Idle connections by their next intended time (ns from t0).
-        let mut due: BinaryHeap<Reverse<(u64, usize)>> = BinaryHeap::with_capacity(c);
-        for (i, conn) in self.conns.iter_mut().enumerate() {
-            // The global connection's schedule: a part sends what the whole would.
-            let (total, global) = (self.part.total, self.part.first + i);
-            let mut s = Schedule::new(cfg.arrivals, cfg.rate, total, global);
-            let t = s.next_ns();
-            conn.schedule = Some(s);
-            conn.busy = false;
-            conn.waited = false;
-            conn.free_ns = 0;
-            if t < win_end {
-                due.push(Reverse((t, i)));
-            }
-        }
-        let recorded = |t: u64| (win_start..win_end).contains(&t);
-        let (mut out, mut busy) = (
-            OpenOutcome {
-                round_trips: 0,
-                unsent: 0,
-                queued: 0,
-                completed: 0,
-                outstanding: 0,
-                elapsed: cfg.duration,
-            },
-            0usize,
-        );
-        let mut last_done = t0 + win_end;
-        let mut moved_at = (self.moved(), now_ns());
-        let offset = realtime_offset();
-        let stall_every = self.stall_every.as_deref().copied();
-        let mut next_stall = stall_every.map(|(period, _)| t0 + period.as_nanos() as u64);
-        loop {
-            if let (Some(at), Some((period, length))) = (next_stall, stall_every)
-                && now_ns() >= at
-            {
-                // Tests only: the generator descheduled for `length`.
-                std::thread::sleep(length);
-                next_stall = Some(at + period.as_nanos() as u64);
-            }
-            let mut now = now_ns() - t0;
-            // Send everything due (late sends count as lag, never skipped).
-            while now < hard_end
-                && let Some(&Reverse((t, i))) = due.peek()
-                && t <= now
-            {
-                due.pop();
-                let conn = &mut self.conns[i];
-                conn.intended_ns = t;
-                match (recorded(t), conn.waited) {
-                    (false, _) => {}
-                    (true, true) => out.queued += 1,
-                    (true, false) => hdr::record(&mut hists.lag, now - t),
-                }
-                busy += 1;
-                let cur = super::pick(&mut self.picker, self.part.first + i);
-                conn.start(i, cur, &mut self.stats, t0 + now)?;
-                now = now_ns() - t0;
-            }
-            if busy == 0 && (due.is_empty() || now >= hard_end) {
-                break;
-            }
-            if now >= deadline {
-                // Bounded by construction: what is still out stays out.
-                out.outstanding = busy as u64;
-                break;
-            }
-            // Wait: for the next deadline if one is set and sends go on,
-            // else (round trips out) for progress, bounded by `stall`.
-            let stall_left = cfg
-                .stall
-                .saturating_sub(Duration::from_nanos(now_ns() - moved_at.1));
-            let next_send = due.peek().map(|r| r.0.0).filter(|_| now < hard_end);
-            let until_deadline = Duration::from_nanos(deadline - now);
-            let timeout = match next_send {
-                Some(t) if t.saturating_sub(now) <= spin => Some(Duration::ZERO),
-                Some(t) => {
-                    timer.arm(t0 + t - spin)?;
-                    // Nothing out: only the timer can wake us, and that is no stall.
-                    (busy > 0).then_some(stall_left.min(until_deadline))
-                }
-                None => Some(stall_left.min(until_deadline)),
-            };
-            match self.poll.poll(&mut self.events, timeout) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-            for event in self.events.iter() {
-                if event.token() == TIMER {
-                    timer.drain();
-                    continue;
-                }
-                let i = event.token().0;
-                let conn = &mut self.conns[i];
-                if let Some(done) =
-                    conn.on_event(i, event, &mut self.scratch, &mut self.stats, true)?
-                {
-                    busy -= 1;
-                    out.completed += 1;
-                    // The kernel's receive time of the reply, on our clock.
-                    let rx = (conn.rx_real != 0)
-                        .then(|| (conn.rx_real as i64).saturating_sub(offset).max(0) as u64);
-                    let intended = t0 + conn.intended_ns;
-                    if recorded(conn.intended_ns) {
-                        hdr::record(&mut hists.latency, done - intended);
-                        hdr::record(&mut hists.service, done - conn.sent_ns);
-                        if let Some(rx) = rx {
-                            hdr::record(&mut hists.server, rx.saturating_sub(conn.sent_ns));
-                            hdr::record(&mut hists.read_delay, done.saturating_sub(rx));
-                            hists.stamped += 1;
-                        }
-                        out.round_trips += 1;
-                        last_done = last_done.max(done);
-                    }
-                    // When the server would have freed the connection had
-                    // this round trip gone out when due (or when the server
-                    // freed the previous one) and been read on arrival;
-                    // without a stamp, when it was read (busy till then).
-                    conn.free_ns = match rx {
-                        Some(rx) => intended.max(conn.free_ns) + rx.saturating_sub(conn.sent_ns),
-                        None => done,
-                    };
-                    let s = conn.schedule.as_mut().expect("set above");
-                    let t = s.next_ns();
-                    conn.waited = t0 + t < conn.free_ns;
-                    if t < win_end {
-                        due.push(Reverse((t, i)));
-                    }
-                }
-            }
-            let moved = self.moved();
-            if moved != moved_at.0 {
-                moved_at = (moved, now_ns());
-            } else if busy > 0 && now_ns() - moved_at.1 >= cfg.stall.as_nanos() as u64 {
-                return Err(stalled(busy as u64, busy as u64, cfg.stall));
-            }
-        }
-        // What the window scheduled but the drain limit (or the deadline)
-        // cut off: the rest of each waiting connection's schedule, and of
-        // each connection still out at the deadline after its round trip.
-        let mut budget = COUNT_BUDGET;
-        for Reverse((t, i)) in due.drain() {
-            let s = self.conns[i].schedule.as_mut().expect("set above");
-            let n = s.count_in(t, win_start, win_end, &mut budget);
-            out.unsent = out.unsent.saturating_add(n);
-        }
-        for conn in self.conns.iter_mut().filter(|c| c.busy) {
-            let s = conn.schedule.as_mut().expect("set above");
-            let t = s.next_ns();
-            let n = s.count_in(t, win_start, win_end, &mut budget);
-            out.unsent = out.unsent.saturating_add(n);
-        }
-        for conn in &mut self.conns {
-            conn.schedule = None;
-        }
-        out.elapsed = Duration::from_nanos(last_done - (t0 + win_start)).max(cfg.duration);
-        Ok(out)
+        self.open_loop(cfg, hists, grace)
     }
 }
 

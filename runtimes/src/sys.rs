@@ -79,19 +79,27 @@ pub fn timer_slack() -> Option<Duration> {
         .map(Duration::from_nanos)
 }
 
-/// Raises this process's soft limit of open files to its hard limit: a
-/// bench that holds every server's connections at once needs more than the
-/// usual 1024. Best effort; the limit stays if it cannot.
-pub fn raise_nofile_limit() {
+/// Makes sure the soft `RLIMIT_NOFILE` is at least `wanted`, raising it up
+/// to the hard limit if needed (a thousand connections, or every server's
+/// connections held at once, exceed the usual 1024; `u64::MAX`: as far as
+/// the hard limit allows). Returns the soft limit now in force, which may
+/// still be below `wanted` when the hard limit is (`u64::MAX`: unlimited).
+pub fn raise_nofile_limit(wanted: u64) -> io::Result<u64> {
     use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
     let lim = getrlimit(Resource::Nofile);
-    if lim.current != lim.maximum {
-        let raised = Rlimit {
-            current: lim.maximum,
-            ..lim
-        };
-        let _ = setrlimit(Resource::Nofile, raised);
+    let now = lim.current.unwrap_or(u64::MAX);
+    if now >= wanted {
+        return Ok(now);
     }
+    let raised = lim.maximum.map_or(wanted, |max| max.min(wanted));
+    setrlimit(
+        Resource::Nofile,
+        Rlimit {
+            current: Some(raised),
+            ..lim
+        },
+    )?;
+    Ok(raised)
 }
 
 /// Sets the calling thread's timer slack; returns whether it worked.

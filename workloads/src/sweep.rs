@@ -19,7 +19,7 @@ use std::time::Duration;
 pub trait Served {
     /// Closed loop: exactly `iters` round trips, their wall time (the
     /// reference's calibration).
-    fn run(&mut self, iters: u64) -> io::Result<Duration>;
+    fn run(&mut self, iters: u64) -> Result<Duration, String>;
     /// The generator's connections.
     fn connections(&self) -> usize;
     /// How the server's process ended, if it has.
@@ -37,8 +37,8 @@ pub trait Served {
 }
 
 impl Served for EchoBench {
-    fn run(&mut self, iters: u64) -> io::Result<Duration> {
-        EchoBench::run(self, iters)
+    fn run(&mut self, iters: u64) -> Result<Duration, String> {
+        crate::Routine::run(self, iters)
     }
     fn connections(&self) -> usize {
         self.case.connections
@@ -213,11 +213,11 @@ pub fn calibrate(
     measure: Duration,
 ) -> Result<f64, String> {
     let first = 2 * bench.connections() as u64;
-    let t = bench.run(first).map_err(|e| e.to_string())?;
+    let t = bench.run(first)?;
     let mut rate = first as f64 / t.as_secs_f64().max(1e-6);
     for (span, keep) in [(warmup, false), (measure, true)] {
         let iters = ((rate * span.as_secs_f64()) as u64).max(first);
-        let t = bench.run(iters).map_err(|e| e.to_string())?;
+        let t = bench.run(iters)?;
         let r = iters as f64 / t.as_secs_f64().max(1e-6);
         if keep {
             return Ok(r);

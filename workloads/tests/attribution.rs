@@ -307,7 +307,7 @@ fn a_multi_thread_generator_merges_the_parts() {
         stall: Duration::from_secs(10),
     };
     let mut h = OpenHists::default();
-    let out = gen_.run_open(&cfg, &mut h).unwrap();
+    let out = gen_.open_loop(&cfg, &mut h, cfg.stall).unwrap();
     eprintln!("{}", report("two threads", &out, &h));
     assert_eq!(h.stamped, out.round_trips);
     assert_eq!(h.server.len(), out.round_trips);

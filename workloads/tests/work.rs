@@ -117,7 +117,7 @@ fn a_two_thread_generator_does_exactly_the_work_and_merges_its_histograms() {
     .unwrap();
     assert_eq!(mg.threads(), 2);
     let mut h = hist();
-    mg.run(1_001, &mut h, STALL).unwrap();
+    mg.closed_loop(1_001, &mut h, STALL, None).unwrap();
     assert_eq!(h.len(), 1_001);
     assert_eq!(mg.stats().round_trips, 1_001);
     assert_eq!(mg.stats().bytes_verified, 1_001 * 64);
@@ -132,7 +132,7 @@ fn a_two_thread_generator_does_exactly_the_work_and_merges_its_histograms() {
         stall: STALL,
     };
     let mut hists = OpenHists::default();
-    let out = mg.run_open(&cfg, &mut hists).unwrap();
+    let out = mg.open_loop(&cfg, &mut hists, cfg.stall).unwrap();
     // 2000/s for 200 ms on one schedule: 400 intended, split by connection.
     assert_eq!(out.round_trips + out.unsent, 400, "{out:?}");
     assert_eq!(hists.latency.len(), out.round_trips);

@@ -17,7 +17,7 @@ struct Fake {
 }
 
 impl Served for Fake {
-    fn run(&mut self, iters: u64) -> io::Result<Duration> {
+    fn run(&mut self, iters: u64) -> Result<Duration, String> {
         Ok(Duration::from_secs_f64(iters as f64 / self.capacity))
     }
     fn connections(&self) -> usize {

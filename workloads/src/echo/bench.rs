@@ -7,7 +7,7 @@ use super::server::{CpuMark, EchoServer, Server, describe, std_threads_descripti
 use crate::server_process::ServeCommand;
 use crate::std_server::Service;
 use crate::work::WorkCase;
-use crate::{Placement, Work};
+use crate::{Placement, Routine, Work};
 use hdrhistogram::Histogram;
 use rtbench_format::Description;
 use rtbench_loadgen::hdr;
@@ -178,20 +178,9 @@ impl EchoBench {
         self.loadgen.stall_every(period, length);
     }
 
-    /// Runs exactly `iters` round trips (spread over the connections) and
-    /// returns their wall time. Server CPU time is the server process's own
-    /// (in-process servers: the process's minus this load generator
-    /// thread's), over the same interval.
-    pub fn run(&mut self, iters: u64) -> io::Result<Duration> {
-        let mark = self._server.cpu_mark();
-        let elapsed = self.loadgen.run(iters, &mut self.hist, STALL)?;
-        self.server_cpu += self._server.cpu_since(mark);
-        Ok(elapsed)
-    }
-
-    /// One open-loop run (see [`LoadGen::run_open`]); also returns the
-    /// server's CPU time (as in [`EchoBench::run`]) and the load generator's
-    /// per completed round trip, in ns.
+    /// One open-loop run, the generator's timed loop ([`LoadGenerator::open_loop`]);
+    /// also returns the server's CPU time (as in [`Routine::run`]) and the
+    /// load generator's per completed round trip, in ns.
     pub fn run_open(
         &mut self,
         cfg: &OpenLoopConfig,
@@ -199,7 +188,7 @@ impl EchoBench {
     ) -> io::Result<(OpenOutcome, CpuPerOp)> {
         let mark = self._server.cpu_mark();
         let gen_cpu = self.loadgen.stats().cpu;
-        let out = self.loadgen.run_open(cfg, hists)?;
+        let out = self.loadgen.open_loop(cfg, hists, cfg.stall)?;
         let cpu = self._server.cpu_since(mark);
         let gen_cpu = self.loadgen.stats().cpu.saturating_sub(gen_cpu);
         let per_op =
@@ -282,9 +271,17 @@ impl crate::Observed for EchoBench {
     }
 }
 
-impl crate::Routine for EchoBench {
+impl Routine for EchoBench {
+    /// Exactly `iters` round trips, spread over the connections, by the
+    /// generator's timed loop ([`LoadGenerator::closed_loop`]); their wall
+    /// time. Server CPU time is the server process's own (in-process
+    /// servers: the process's minus this load generator thread's), over the
+    /// same interval.
     fn run(&mut self, iters: u64) -> Result<Duration, String> {
-        EchoBench::run(self, iters).map_err(|e| e.to_string())
+        let mark = self._server.cpu_mark();
+        let out = self.loadgen.closed_loop(iters, &mut self.hist, STALL, None);
+        self.server_cpu += self._server.cpu_since(mark);
+        Ok(out.map_err(|e| e.to_string())?.elapsed)
     }
 
     fn work(&self) -> Work {
