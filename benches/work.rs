@@ -135,9 +135,8 @@ fn main() {
         cases,
         fractions: FRACTIONS,
         step: |mode| match mode {
-            // As the latency bench's quick steps: the quick run checks that
-            // everything works, within 4 minutes.
-            RunMode::Quick => (Duration::from_millis(20), Duration::from_millis(80)),
+            // As the latency bench's quick steps.
+            RunMode::Quick => (Duration::from_millis(10), Duration::from_millis(50)),
             RunMode::Full => (Duration::from_millis(500), Duration::from_secs(5)),
             // As the latency bench's steps, with a shorter warm-up: the
             // servers are warm from the step before.

@@ -3,20 +3,47 @@
 //! the settings and the renderer list and order them from here, so a new
 //! workload is its module, its bench file and its line below.
 
-crate::names! {
-    /// A workload: its bench target and its report section, in report order.
-    pub enum Workload {
-        /// TCP echo, closed loop.
-        Echo = "echo",
-        /// Echo at fixed offered rates, open loop: latency and capacity.
-        Latency = "latency",
-        /// Requests of uneven CPU cost on several cores, open loop.
-        Work = "work",
-        /// Spawn N tasks and join them.
-        FanOut = "fan_out",
-        /// Sleep lateness and the cost of timers.
-        Timers = "timers",
-    }
+/// The one list: a line per workload, its name (bench target and report
+/// section), its shape, and what the report's section says it measures
+/// (empty for the open-loop ones, whose sections say it with their setup).
+macro_rules! workloads {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal, $shape:ident, $about:literal;)*) => {
+        crate::names! {
+            /// A workload: its bench target and its report section, in report order.
+            pub enum Workload {
+                $($(#[$doc])* $variant = $name,)*
+            }
+        }
+
+        impl Workload {
+            /// How it measures, and so which tables show it.
+            pub const fn shape(self) -> Shape {
+                match self {
+                    $(Workload::$variant => Shape::$shape,)*
+                }
+            }
+
+            /// What it measures, as the report introduces its section.
+            pub const fn about(self) -> &'static str {
+                match self {
+                    $(Workload::$variant => $about,)*
+                }
+            }
+        }
+    };
+}
+
+workloads! {
+    /// TCP echo, closed loop.
+    Echo = "echo", ClosedLoop, "TCP echo over loopback: the fixed load generator keeps every connection busy with one message at a time and checks each echo. Throughput is round trips per second; latency is the round trip seen by the load generator.";
+    /// Echo at fixed offered rates, open loop: latency and capacity.
+    Latency = "latency", OpenLoop, "";
+    /// Requests of uneven CPU cost on several cores, open loop.
+    Work = "work", OpenLoop, "";
+    /// Spawn N tasks and join them.
+    FanOut = "fan_out", ClosedLoop, "Spawn N tasks and join them all, checking their results: time per task is the cost of spawning, scheduling and joining one task; bytes per task is the memory one task took.";
+    /// Sleep lateness and the cost of timers.
+    Timers = "timers", ClosedLoop, "Sleep lateness (how long after its deadline a sleep returned), the cost to arm and cancel a timer, and many timers firing together. Compare lateness within a timer class, and against the OS sleep floors.";
 }
 
 /// How a workload measures, and so which tables show it.
@@ -31,13 +58,6 @@ pub enum Shape {
 }
 
 impl Workload {
-    pub const fn shape(self) -> Shape {
-        match self {
-            Workload::Latency | Workload::Work => Shape::OpenLoop,
-            Workload::Echo | Workload::FanOut | Workload::Timers => Shape::ClosedLoop,
-        }
-    }
-
     /// Whether `rtbench run` runs its runtimes in one process, interleaved
     /// in trials, once per run (the open-loop workloads: their trials are
     /// their repetitions).
@@ -59,23 +79,6 @@ impl Workload {
             .iter()
             .position(|w| *w == self)
             .unwrap_or(Workload::ALL.len())
-    }
-
-    /// What it measures, as the report introduces its section (empty for
-    /// the open-loop ones, whose sections say it with their setup).
-    pub const fn about(self) -> &'static str {
-        match self {
-            Workload::Echo => {
-                "TCP echo over loopback: the fixed load generator keeps every connection busy with one message at a time and checks each echo. Throughput is round trips per second; latency is the round trip seen by the load generator."
-            }
-            Workload::FanOut => {
-                "Spawn N tasks and join them all, checking their results: time per task is the cost of spawning, scheduling and joining one task; bytes per task is the memory one task took."
-            }
-            Workload::Timers => {
-                "Sleep lateness (how long after its deadline a sleep returned), the cost to arm and cancel a timer, and many timers firing together. Compare lateness within a timer class, and against the OS sleep floors."
-            }
-            Workload::Latency | Workload::Work => "",
-        }
     }
 }
 

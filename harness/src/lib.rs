@@ -180,10 +180,13 @@ impl Settings {
         let c = match self.run_mode {
             // criterion's own HTML plots cost seconds per benchmark; the quick
             // run's report is rtbench's.
+            // The quick run checks that everything works and gives a first
+            // look: 0.05 s of warm-up and 0.1 s of measurement keep a fresh
+            // clone within 7 minutes of its report, the build included.
             RunMode::Quick => c
                 .without_plots()
-                .warm_up_time(Duration::from_millis(100))
-                .measurement_time(Duration::from_millis(200))
+                .warm_up_time(Duration::from_millis(50))
+                .measurement_time(Duration::from_millis(100))
                 .nresamples(1_000),
             // Plots cost seconds per benchmark: only the full run makes them.
             // A 0.1 s warm-up is enough to size the iterations (the slowest

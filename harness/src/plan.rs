@@ -674,10 +674,7 @@ mod tests {
             self.work
         }
         fn per_iter(&self) -> Work {
-            Work {
-                ops: 1,
-                ..Work::default()
-            }
+            Work::ops(1)
         }
     }
 

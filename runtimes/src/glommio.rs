@@ -2,7 +2,7 @@
 //! core under [`crate::per_core`].
 
 use crate::{
-    BufResult, Config, Description, Flavor, Listener, Runtime, TimerClass, Unavailable,
+    Config, Description, Flavor, Listener, Runtime, TimerClass, Unavailable,
     base_description, sys,
 };
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
@@ -258,15 +258,7 @@ impl GlommioConn {
 }
 
 impl crate::Conn for GlommioConn {
-    async fn read(&mut self, mut buf: Vec<u8>) -> BufResult<usize> {
-        let r = self.0.read(&mut buf[..]).await;
-        (r, buf)
-    }
-
-    async fn write_all(&mut self, buf: Vec<u8>, len: usize) -> BufResult<()> {
-        let r = self.0.write_all(&buf[..len]).await;
-        (r, buf)
-    }
+    borrowed_buffer_io!();
 }
 
 /// A glommio TCP listener.

@@ -22,6 +22,23 @@ pub use rtbench_format::{Description, Flavor, TimerClass};
 pub mod env;
 pub mod sys;
 
+/// `read` and `write_all` of a [`Conn`] (or [`SendConn`]) over a stream
+/// `self.0` with the usual `read(&mut [u8])` and `write_all(&[u8])`
+/// (futures-io's, tokio's, glommio's): each borrows the owned buffer.
+macro_rules! borrowed_buffer_io {
+    () => {
+        async fn read(&mut self, mut buf: Vec<u8>) -> $crate::BufResult<usize> {
+            let r = self.0.read(&mut buf[..]).await;
+            (r, buf)
+        }
+
+        async fn write_all(&mut self, buf: Vec<u8>, len: usize) -> $crate::BufResult<()> {
+            let r = self.0.write_all(&buf[..len]).await;
+            (r, buf)
+        }
+    };
+}
+
 #[macro_use]
 mod list;
 #[cfg(any(feature = "smol", feature = "async-std"))]

@@ -3,7 +3,7 @@
 //! `JoinHandle`): only [`join`] is compiled without the `tokio` feature.
 
 #[cfg(feature = "tokio")]
-use crate::{BufResult, Listener, SendConn};
+use crate::{Listener, SendConn};
 #[cfg(feature = "tokio")]
 use std::io;
 #[cfg(feature = "tokio")]
@@ -30,15 +30,7 @@ impl TokioConn {
 
 #[cfg(feature = "tokio")]
 impl SendConn for TokioConn {
-    async fn read(&mut self, mut buf: Vec<u8>) -> BufResult<usize> {
-        let r = self.0.read(&mut buf[..]).await;
-        (r, buf)
-    }
-
-    async fn write_all(&mut self, buf: Vec<u8>, len: usize) -> BufResult<()> {
-        let r = self.0.write_all(&buf[..len]).await;
-        (r, buf)
-    }
+    borrowed_buffer_io!();
 }
 
 /// A tokio TCP listener.

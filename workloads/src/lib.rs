@@ -15,6 +15,19 @@ use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+/// [`Observed::description`] and [`Observed::topology`] of a routine that
+/// keeps both in fields of those names.
+macro_rules! described {
+    () => {
+        fn description(&self) -> rtbench_format::Description {
+            self.description.clone()
+        }
+        fn topology(&self) -> String {
+            self.topology.clone()
+        }
+    };
+}
+
 pub mod echo;
 pub mod fan_out;
 pub mod interference;
@@ -41,6 +54,18 @@ pub struct Work {
     pub tasks: u64,
     /// Connections that carried traffic (echo).
     pub connections: u64,
+}
+
+impl Work {
+    /// `n` operations and nothing else.
+    pub const fn ops(n: u64) -> Work {
+        Work {
+            ops: n,
+            bytes: 0,
+            tasks: 0,
+            connections: 0,
+        }
+    }
 }
 
 /// The task API a workload body uses: `spawn_local` on every runtime, or
@@ -360,12 +385,7 @@ where
     fn hist_mut(&mut self) -> Option<&mut hdrhistogram::Histogram<u64>> {
         Some(&mut self.hist)
     }
-    fn description(&self) -> Description {
-        self.description.clone()
-    }
-    fn topology(&self) -> String {
-        self.topology.clone()
-    }
+    described!();
     fn extra(&self) -> BTreeMap<String, f64> {
         figures([
             ("bytes_per_task", self.bytes_per_task),

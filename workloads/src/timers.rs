@@ -33,10 +33,7 @@ pub const DURATIONS: [Duration; 3] = [
 
 impl crate::Case for TimerCase {
     fn per_iter(&self) -> Work {
-        Work {
-            ops: self.timers(),
-            ..Work::default()
-        }
+        Work::ops(self.timers())
     }
 
     fn label(&self) -> String {
@@ -251,12 +248,7 @@ impl OsSleep {
 }
 
 impl crate::Observed for OsSleep {
-    fn description(&self) -> rtbench_format::Description {
-        self.description.clone()
-    }
-    fn topology(&self) -> String {
-        self.topology.clone()
-    }
+    described!();
     fn extra(&self) -> std::collections::BTreeMap<String, f64> {
         crate::figures([("timer_slack_ns", self.timer_slack_ns.map(|v| v as f64))])
     }
@@ -275,9 +267,6 @@ impl crate::Routine for OsSleep {
     }
 
     fn per_iter(&self) -> Work {
-        Work {
-            ops: 1,
-            ..Work::default()
-        }
+        Work::ops(1)
     }
 }

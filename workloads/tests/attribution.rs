@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::hooked_server;
+use common::{hooked_server, open};
 use rtbench_format::{Slo, SlowCause};
 use rtbench_loadgen::{
     Arrivals, LoadGen, LoadGenerator, MultiGen, OpenHists, OpenLoopConfig, OpenOutcome, Wait,
@@ -68,16 +68,7 @@ fn server(before: impl Fn() + Send + Sync + 'static) -> SocketAddr {
 /// One open-loop run of `secs` at [`RATE`] over [`CONNS`] connections.
 fn run(lg: &mut LoadGen, secs: f64) -> (OpenOutcome, OpenHists) {
     let duration = Duration::from_secs_f64(secs);
-    let cfg = OpenLoopConfig {
-        rate: RATE,
-        warmup: Duration::from_millis(100),
-        duration,
-        arrivals: Arrivals::Even,
-        // Tests share their CPUs with the server: never spin.
-        wait: Wait::Sleep,
-        drain: duration,
-        stall: Duration::from_secs(10),
-    };
+    let cfg = open(RATE, duration);
     let mut h = OpenHists::default();
     let out = lg.run_open(&cfg, &mut h).unwrap();
     assert_eq!(out.unsent, 0, "{out:?}");

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::hooked_server;
+use common::{hooked_server, open};
 use rtbench_format::Slo;
-use rtbench_loadgen::{Arrivals, LoadGen, OpenHists, OpenLoopConfig, Wait};
+use rtbench_loadgen::{LoadGen, OpenHists, OpenLoopConfig};
 use rtbench_workloads::std_server::StdEchoServer;
 use rtbench_workloads::sweep;
 use rtbench_workloads::trials::{self, Plan, TrialRun, Trials};
@@ -20,19 +20,6 @@ use rtbench_workloads::trials::{self, Plan, TrialRun, Trials};
 fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn open(rate: f64, duration: Duration) -> OpenLoopConfig {
-    OpenLoopConfig {
-        rate,
-        warmup: Duration::from_millis(100),
-        duration,
-        arrivals: Arrivals::Even,
-        // Tests share their CPUs with the server: never spin.
-        wait: Wait::Sleep,
-        drain: duration,
-        stall: Duration::from_secs(10),
-    }
 }
 
 /// The classic proof. A server that stalls for 50 ms once every 500 ms is

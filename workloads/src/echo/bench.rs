@@ -254,12 +254,7 @@ pub struct CpuPerOp {
 }
 
 impl crate::Observed for EchoBench {
-    fn description(&self) -> Description {
-        self.description.clone()
-    }
-    fn topology(&self) -> String {
-        self.topology.clone()
-    }
+    described!();
     fn hist_mut(&mut self) -> Option<&mut Histogram<u64>> {
         Some(&mut self.hist)
     }

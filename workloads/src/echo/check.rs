@@ -13,12 +13,7 @@ use rtbench_runtimes::sys;
 use std::time::{Duration, Instant};
 
 impl crate::Observed for BlockingClientBench {
-    fn description(&self) -> Description {
-        self.description.clone()
-    }
-    fn topology(&self) -> String {
-        self.topology.clone()
-    }
+    described!();
     fn hist_mut(&mut self) -> Option<&mut Histogram<u64>> {
         Some(&mut self.hist)
     }

@@ -205,6 +205,29 @@ impl Trials for Fake {
     }
 }
 
+impl Fake {
+    fn new(caps: &[f64]) -> Fake {
+        Fake {
+            caps: caps.to_vec(),
+            seen: Vec::new(),
+            stall_generator_once: false,
+        }
+    }
+}
+
+/// The sweep and every search of `n` runtimes, offered fractions of 100k/s.
+fn search(n: usize, seed: u64, trials: &mut impl Trials) -> Vec<Searched> {
+    search_all(
+        n,
+        100_000.0,
+        sweep::FRACTIONS,
+        &base(),
+        &SLO,
+        &plan(seed),
+        trials,
+    )
+}
+
 fn plan(seed: u64) -> Plan {
     Plan {
         min_trials: 2,
@@ -218,19 +241,10 @@ fn plan(seed: u64) -> Plan {
 #[test]
 fn interleaved_search_finds_each_capacity_with_an_interval_and_halves() {
     let mut fake = Fake {
-        caps: vec![50_000.0, 75_000.0, 200_000.0, 1_000.0],
-        seen: Vec::new(),
         stall_generator_once: true,
+        ..Fake::new(&[50_000.0, 75_000.0, 200_000.0, 1_000.0])
     };
-    let found = search_all(
-        4,
-        100_000.0,
-        sweep::FRACTIONS,
-        &base(),
-        &SLO,
-        &plan(7),
-        &mut fake,
-    );
+    let found = search(4, 7, &mut fake);
     // Even the lowest step missed: no capacity, and the interval says so.
     let none = found[3].capacity.as_ref().unwrap();
     assert_eq!(
@@ -284,23 +298,8 @@ fn a_chance_miss_below_sure_meets_does_not_cap_the_capacity() {
             Ok(r)
         }
     }
-    let mut s = Stalls(
-        Fake {
-            caps: vec![75_000.0],
-            seen: Vec::new(),
-            stall_generator_once: false,
-        },
-        0,
-    );
-    let found = search_all(
-        1,
-        100_000.0,
-        sweep::FRACTIONS,
-        &base(),
-        &SLO,
-        &plan(5),
-        &mut s,
-    );
+    let mut s = Stalls(Fake::new(&[75_000.0]), 0);
+    let found = search(1, 5, &mut s);
     let at_25 = found[0]
         .steps
         .iter()
@@ -320,11 +319,7 @@ fn a_chance_miss_below_sure_meets_does_not_cap_the_capacity() {
 #[test]
 fn trial_orders_are_shuffled_recorded_and_reproducible() {
     let go = |seed| {
-        let mut fake = Fake {
-            caps: vec![1e9; 4],
-            seen: Vec::new(),
-            stall_generator_once: false,
-        };
+        let mut fake = Fake::new(&[1e9; 4]);
         search_all(4, 1000.0, &[0.5], &base(), &SLO, &plan(seed), &mut fake);
         fake.seen
     };
@@ -351,20 +346,8 @@ fn a_failing_runtime_leaves_and_the_others_go_on() {
             self.0.trial(i, rate, p)
         }
     }
-    let mut d = Dies(Fake {
-        caps: vec![80_000.0, 80_000.0],
-        seen: Vec::new(),
-        stall_generator_once: false,
-    });
-    let found = search_all(
-        2,
-        100_000.0,
-        sweep::FRACTIONS,
-        &base(),
-        &SLO,
-        &plan(3),
-        &mut d,
-    );
+    let mut d = Dies(Fake::new(&[80_000.0, 80_000.0]));
+    let found = search(2, 3, &mut d);
     assert!(found[0].error.is_some() && found[0].capacity.is_none());
     assert!(
         !found[0].steps.is_empty(),
