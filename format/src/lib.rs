@@ -424,7 +424,7 @@ pub struct Half {
 }
 
 /// One offered rate, held for `duration_secs`.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
 #[schemars(deny_unknown_fields)]
 pub struct Step {
     /// `sweep` (a fixed fraction of the reference) or `probe` (the search);
@@ -573,7 +573,7 @@ pub struct Estimate {
 }
 
 /// A latency distribution summarized from an HdrHistogram.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
 #[schemars(deny_unknown_fields)]
 pub struct Latency {
     /// `round-trip` or `lateness`.

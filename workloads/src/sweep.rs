@@ -169,13 +169,8 @@ pub fn step(
         lag: brief(&hists.lag, "generator-lag"),
         server_cpu_ns_per_op: cpu.server_ns,
         generator_cpu_ns_per_op: cpu.generator_ns,
-        trials: Vec::new(),
-        target: None,
-        verdict: None,
-        halves: None,
-        parts: None,
-        interference: None,
-        reruns: 0,
+        // What the trials fill in.
+        ..Step::default()
     }
 }
 

@@ -98,13 +98,8 @@ pub fn step(kind: &str, fraction: f64, s: Server) -> Step {
         },
         server_cpu_ns_per_op: Some(5_000.0),
         generator_cpu_ns_per_op: None,
-        trials: Vec::new(),
-        target: None,
-        verdict: None,
-        halves: None,
-        parts: None,
-        interference: None,
-        reruns: 0,
+        // What the trials fill in.
+        ..Step::default()
     }
 }
 

@@ -72,16 +72,21 @@ fn run(n: u64, lat: u64, svc: u64, lag: u64, srv: u64) -> TrialRun {
     }
 }
 
-#[test]
-fn a_pool_counts_every_trial_and_halves_split_odd_from_even() {
-    let mut pool = Pool::new(
+/// A sweep step's pool at 1000/s, half the reference.
+fn pool_at_1000() -> Pool {
+    Pool::new(
         "sweep",
         0.5,
         OpenLoopConfig {
             rate: 1000.0,
             ..base()
         },
-    );
+    )
+}
+
+#[test]
+fn a_pool_counts_every_trial_and_halves_split_odd_from_even() {
+    let mut pool = pool_at_1000();
     for (k, lat) in [100_000, 200_000, 100_000, 200_000].into_iter().enumerate() {
         assert!(pool.add(run(100, lat, lat, 1_000, lat), k as u32, &SLO, false));
     }
@@ -109,14 +114,7 @@ fn a_pool_counts_every_trial_and_halves_split_odd_from_even() {
 /// says that the next draw may well have no stall.
 #[test]
 fn a_stall_in_one_trial_widens_the_interval_to_the_trials_spread() {
-    let mut pool = Pool::new(
-        "sweep",
-        0.5,
-        OpenLoopConfig {
-            rate: 1000.0,
-            ..base()
-        },
-    );
+    let mut pool = pool_at_1000();
     for k in 0..3 {
         let mut r = run(10_000, 100_000, 90_000, 1_000, 80_000);
         if k == 1 {
@@ -146,14 +144,7 @@ fn a_generator_tail_is_run_again_and_a_server_tail_is_kept() {
     // Corrected 5 ms against service 100 µs: the generator's lag explains it.
     let generator = run(100, 5_000_000, 100_000, 4_900_000, 90_000);
     assert_eq!(classify(&generator, &SLO), Some(SlowCause::Generator));
-    let mut pool = Pool::new(
-        "sweep",
-        0.5,
-        OpenLoopConfig {
-            rate: 1000.0,
-            ..base()
-        },
-    );
+    let mut pool = pool_at_1000();
     assert!(!pool.add(generator, 0, &SLO, false), "invalid: run again");
     assert_eq!(pool.trials(), 0);
     let server = run(100, 5_000_000, 100_000, 1_000, 4_000_000);
