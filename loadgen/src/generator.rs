@@ -5,11 +5,11 @@
 
 use std::fmt::Debug;
 use std::io;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use crate::{ClosedOutcome, OpenHists, OpenLoopConfig, OpenOutcome, Stats};
+use crate::{ClosedLoopConfig, ClosedOutcome, OpenHists, OpenLoopConfig, OpenOutcome, Stats};
 
 /// The load generator, on one thread or several: both offer the same runs
 /// and send the same round trips, so a bench holds either as a
@@ -20,10 +20,8 @@ pub trait LoadGenerator: Debug + Send {
     /// `deadline` if one is given (the timed loop: `loops.rs`).
     fn closed_loop(
         &mut self,
-        round_trips: u64,
+        cfg: &ClosedLoopConfig,
         hist: &mut Histogram<u64>,
-        stall: Duration,
-        deadline: Option<Instant>,
     ) -> io::Result<ClosedOutcome>;
 
     /// One open-loop run of `cfg`, recorded into `hists`, over at most

@@ -75,6 +75,15 @@ pub struct Stats {
     pub cpu: Duration,
 }
 
+/// One closed-loop run: exactly `round_trips` round trips, failing after
+/// `stall` without progress, stopped at `deadline` if one is given.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClosedLoopConfig {
+    pub round_trips: u64,
+    pub stall: Duration,
+    pub deadline: Option<Instant>,
+}
+
 /// What a closed-loop run did ([`LoadGen::run_within`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ClosedOutcome {
@@ -408,8 +417,12 @@ impl LoadGen {
         hist: &mut Histogram<u64>,
         stall_timeout: Duration,
     ) -> io::Result<Duration> {
-        self.closed_loop(round_trips, hist, stall_timeout, None)
-            .map(|o| o.elapsed)
+        let cfg = ClosedLoopConfig {
+            round_trips,
+            stall: stall_timeout,
+            deadline: None,
+        };
+        self.closed_loop(&cfg, hist).map(|o| o.elapsed)
     }
 
     /// [`LoadGen::run`] bounded by construction: at `deadline` it stops,
@@ -425,7 +438,12 @@ impl LoadGen {
         stall_timeout: Duration,
         deadline: Instant,
     ) -> io::Result<ClosedOutcome> {
-        self.closed_loop(round_trips, hist, stall_timeout, Some(deadline))
+        let cfg = ClosedLoopConfig {
+            round_trips,
+            stall: stall_timeout,
+            deadline: Some(deadline),
+        };
+        self.closed_loop(&cfg, hist)
     }
 
     /// Refuses to run after a failed run: the connections are then in an

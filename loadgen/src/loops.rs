@@ -14,8 +14,8 @@ use mio::unix::SourceFd;
 
 use crate::open::{COUNT_BUDGET, Schedule, TIMER, TimerFd, now_ns, realtime_offset};
 use crate::{
-    ClosedOutcome, LoadGen, LoadGenerator, OpenHists, OpenLoopConfig, OpenOutcome, Stats, Wait,
-    hdr, stalled,
+    ClosedLoopConfig, ClosedOutcome, LoadGen, LoadGenerator, OpenHists, OpenLoopConfig,
+    OpenOutcome, Stats, Wait, hdr, stalled,
 };
 
 impl LoadGenerator for LoadGen {
@@ -28,11 +28,14 @@ impl LoadGenerator for LoadGen {
     /// refuses further runs.
     fn closed_loop(
         &mut self,
-        round_trips: u64,
+        cfg: &ClosedLoopConfig,
         hist: &mut Histogram<u64>,
-        stall_timeout: Duration,
-        deadline: Option<Instant>,
     ) -> io::Result<ClosedOutcome> {
+        let ClosedLoopConfig {
+            round_trips,
+            stall: stall_timeout,
+            deadline,
+        } = *cfg;
         self.usable()?;
         self.metered(
             "a run",

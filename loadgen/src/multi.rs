@@ -7,21 +7,18 @@
 
 use crate::hdr;
 use crate::{
-    ClosedOutcome, LoadGen, LoadGenerator, OpenHists, OpenLoopConfig, OpenOutcome, Part, Stats,
+    ClosedLoopConfig, ClosedOutcome, LoadGen, LoadGenerator, OpenHists, OpenLoopConfig,
+    OpenOutcome, Part, Stats,
 };
 use hdrhistogram::Histogram;
 use rtbench_runtimes::sys;
 use std::io;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 enum Cmd {
-    Closed {
-        round_trips: u64,
-        stall: Duration,
-        deadline: Option<Instant>,
-    },
+    Closed(ClosedLoopConfig),
     Open(OpenLoopConfig, Duration),
     StallEvery(Duration, Duration),
 }
@@ -90,13 +87,9 @@ impl MultiGen {
                     };
                     for cmd in cmd_rx {
                         let reply = match cmd {
-                            Cmd::Closed {
-                                round_trips,
-                                stall,
-                                deadline,
-                            } => {
+                            Cmd::Closed(cfg) => {
                                 let mut h = hdr::histogram();
-                                let out = lg.closed_loop(round_trips, &mut h, stall, deadline);
+                                let out = lg.closed_loop(&cfg, &mut h);
                                 Reply::Closed(out.map(|o| (o, h)))
                             }
                             Cmd::Open(cfg, grace) => {
@@ -168,11 +161,10 @@ impl LoadGenerator for MultiGen {
     /// longest thread's wall time and records every round trip in `hist`.
     fn closed_loop(
         &mut self,
-        round_trips: u64,
+        cfg: &ClosedLoopConfig,
         hist: &mut Histogram<u64>,
-        stall: Duration,
-        deadline: Option<Instant>,
     ) -> io::Result<ClosedOutcome> {
+        let round_trips = cfg.round_trips;
         let total = self.workers[0].part.total as u64;
         let (each, extra) = (round_trips / total, round_trips % total);
         for w in &self.workers {
@@ -181,11 +173,10 @@ impl LoadGenerator for MultiGen {
             let mine = each * w.part.count as u64 + extra.clamp(lo, hi) - lo;
             self.send(
                 w,
-                Cmd::Closed {
+                Cmd::Closed(ClosedLoopConfig {
                     round_trips: mine,
-                    stall,
-                    deadline,
-                },
+                    ..*cfg
+                }),
             )?;
         }
         let mut sum = ClosedOutcome::default();

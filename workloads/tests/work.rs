@@ -104,7 +104,9 @@ fn service_times_follow_the_mix() {
 /// one of them in the merged histograms, connections split 3 + 2.
 #[test]
 fn a_two_thread_generator_does_exactly_the_work_and_merges_its_histograms() {
-    use rtbench_loadgen::{Arrivals, LoadGenerator, MultiGen, OpenHists, OpenLoopConfig, Wait};
+    use rtbench_loadgen::{
+        Arrivals, ClosedLoopConfig, LoadGenerator, MultiGen, OpenHists, OpenLoopConfig, Wait,
+    };
     let _g = serial();
     let cpus = rtbench_runtimes::sys::allowed_cpus();
     let cpus = [cpus[0], *cpus.last().unwrap()];
@@ -117,7 +119,12 @@ fn a_two_thread_generator_does_exactly_the_work_and_merges_its_histograms() {
     .unwrap();
     assert_eq!(mg.threads(), 2);
     let mut h = hist();
-    mg.closed_loop(1_001, &mut h, STALL, None).unwrap();
+    let cfg = ClosedLoopConfig {
+        round_trips: 1_001,
+        stall: STALL,
+        deadline: None,
+    };
+    mg.closed_loop(&cfg, &mut h).unwrap();
     assert_eq!(h.len(), 1_001);
     assert_eq!(mg.stats().round_trips, 1_001);
     assert_eq!(mg.stats().bytes_verified, 1_001 * 64);

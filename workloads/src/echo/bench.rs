@@ -11,7 +11,9 @@ use crate::{Placement, Routine, Work};
 use hdrhistogram::Histogram;
 use rtbench_format::Description;
 use rtbench_loadgen::hdr;
-use rtbench_loadgen::{LoadGen, LoadGenerator, MultiGen, OpenHists, OpenLoopConfig, OpenOutcome};
+use rtbench_loadgen::{
+    ClosedLoopConfig, LoadGen, LoadGenerator, MultiGen, OpenHists, OpenLoopConfig, OpenOutcome,
+};
 use rtbench_runtimes::{Config, Runtime, sys};
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -274,7 +276,12 @@ impl Routine for EchoBench {
     /// same interval.
     fn run(&mut self, iters: u64) -> Result<Duration, String> {
         let mark = self._server.cpu_mark();
-        let out = self.loadgen.closed_loop(iters, &mut self.hist, STALL, None);
+        let cfg = ClosedLoopConfig {
+            round_trips: iters,
+            stall: STALL,
+            deadline: None,
+        };
+        let out = self.loadgen.closed_loop(&cfg, &mut self.hist);
         self.server_cpu += self._server.cpu_since(mark);
         Ok(out.map_err(|e| e.to_string())?.elapsed)
     }
