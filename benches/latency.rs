@@ -7,13 +7,13 @@
 
 use rtbench_format::{RunMode, Workload};
 use rtbench_harness::ServeCommand;
-use rtbench_harness::open_loop::{self, Hooks, Spec};
-use rtbench_workloads::echo::EchoBench;
+use rtbench_harness::open_loop::{self, Hooks, Sweep};
+use rtbench_workloads::echo::ServedBench;
 use rtbench_workloads::sweep;
 use std::time::Duration;
 
 fn main() {
-    let spec = Spec {
+    let spec = Sweep {
         workload: Workload::Latency,
         cases: sweep::cases,
         fractions: sweep::FRACTIONS,
@@ -39,7 +39,7 @@ fn main() {
             RunMode::Default | RunMode::Load => Duration::from_secs(110),
         },
         // A trial: the generator's open-loop run at the trial's rate.
-        trial: EchoBench::run_open,
+        trial: ServedBench::run_open,
     };
     open_loop::main(spec, |settings| {
         // Every server is `rtbench serve`, built beside the benches.

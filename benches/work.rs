@@ -8,11 +8,11 @@
 
 use rtbench_format::{RunMode, WorkCalibration, WorkClass, WorkSetup, Workload};
 use rtbench_harness::errln;
-use rtbench_harness::open_loop::{self, Hooks, Spec, SweepCase};
+use rtbench_harness::open_loop::{self, Hooks, Sweep, SweepCase};
 use rtbench_harness::{ServeCommand, Settings};
 use rtbench_loadgen::work_request::{self, Mix, Picker};
 use rtbench_workloads::Service;
-use rtbench_workloads::echo::{EchoBench, EchoCase};
+use rtbench_workloads::echo::{EchoCase, ServedBench};
 use rtbench_workloads::work::WorkCase;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -130,7 +130,7 @@ fn setup(case: WorkCase, cal: &WorkCalibration, generator_cpus: &[usize]) -> Wor
 }
 
 fn main() {
-    let spec = Spec {
+    let spec = Sweep {
         workload: Workload::Work,
         cases,
         fractions: FRACTIONS,
@@ -152,7 +152,7 @@ fn main() {
             RunMode::Default | RunMode::Load => Duration::from_secs(60),
         },
         // A trial: the generator's open-loop run at the trial's rate.
-        trial: EchoBench::run_open,
+        trial: ServedBench::run_open,
     };
     open_loop::main(spec, |settings| {
         let cal = calibration(settings);

@@ -7,7 +7,7 @@ use anyhow::bail;
 use clap::Args;
 use rtbench_runtimes::{Config, Runtime, sys};
 use rtbench_workloads::echo::EchoServer;
-use rtbench_workloads::{Service, StartServer, Visit, Workloads};
+use rtbench_workloads::{Servers, Service, StartServer, VisitServers};
 use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::mpsc;
@@ -62,13 +62,13 @@ struct CpuTime {
 /// through the workloads' constructors, then the `std-threads` floor.
 fn servers() -> Vec<(&'static str, StartServer)> {
     struct Add(Vec<(&'static str, StartServer)>);
-    impl Visit for Add {
-        fn runtime<R: Runtime>(&mut self, w: Workloads<R>) {
+    impl VisitServers for Add {
+        fn runtime<R: Runtime>(&mut self, w: Servers<R>) {
             self.0.push((R::NAME, w.server))
         }
     }
     let mut add = Add(Vec::new());
-    rtbench_workloads::visit(&mut add);
+    rtbench_workloads::visit_servers(&mut add);
     let mut out = add.0;
     out.push(("std-threads", |addr, cpus, _, service| {
         EchoServer::std_serving(addr, cpus, service)

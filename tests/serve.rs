@@ -154,7 +154,7 @@ fn an_unavailable_configuration_is_one_line() {
 fn a_served_echo_counts_its_own_process_cpu() {
     use rtbench_format::Description;
     use rtbench_workloads::Placement;
-    use rtbench_workloads::echo::{EchoBench, EchoCase};
+    use rtbench_workloads::echo::{EchoCase, ServedBench};
     use rtbench_workloads::server_process::ServeCommand;
 
     let cmd = ServeCommand::new(BIN);
@@ -185,7 +185,7 @@ fn a_served_echo_counts_its_own_process_cpu() {
         msg_bytes: 64,
         connections: 2,
     };
-    let mut b = EchoBench::served(
+    let mut b = ServedBench::served(
         &cmd,
         "tokio-ct",
         Description::named("tokio-ct"),

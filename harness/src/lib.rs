@@ -26,7 +26,7 @@ use rtbench_format::{
 };
 use rtbench_loadgen::hdr;
 use rtbench_runtimes::{Config, env};
-use rtbench_workloads::echo::{EchoBench, EchoCase, std_threads_description};
+use rtbench_workloads::echo::{EchoCase, ServedBench, std_threads_description};
 pub use rtbench_workloads::server_process::ServeCommand;
 use rtbench_workloads::work::WorkCase;
 use rtbench_workloads::{Observed, Placement};
@@ -216,9 +216,9 @@ impl Settings {
         serve: &ServeCommand,
         name: &str,
         case: EchoCase,
-    ) -> Result<EchoBench, String> {
+    ) -> Result<ServedBench, String> {
         let description = self.description(name, case)?;
-        EchoBench::served(serve, name, description, case, &self.placement)
+        ServedBench::served(serve, name, description, case, &self.placement)
     }
 
     /// Configuration `name`'s `work` server for `case` as `rtbench serve
@@ -229,9 +229,9 @@ impl Settings {
         name: &str,
         case: WorkCase,
         rounds_per_us: f64,
-    ) -> Result<EchoBench, String> {
+    ) -> Result<ServedBench, String> {
         let description = self.description(name, case.echo)?;
-        EchoBench::served_work(
+        ServedBench::served_work(
             serve,
             name,
             description,

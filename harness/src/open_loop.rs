@@ -15,7 +15,7 @@ use rtbench_format::{
 };
 use rtbench_loadgen::{Arrivals, OpenHists, OpenLoopConfig, OpenOutcome, Wait};
 use rtbench_runtimes::sys;
-use rtbench_workloads::echo::{CpuPerOp, EchoBench};
+use rtbench_workloads::echo::{CpuPerOp, ServedBench};
 use rtbench_workloads::interference::Meter;
 use rtbench_workloads::sweep::{self, Served};
 use rtbench_workloads::trials::{self, Plan, TrialRun, Trials};
@@ -57,7 +57,7 @@ pub type Trial<B> =
     fn(&mut B, &OpenLoopConfig, &mut OpenHists) -> std::io::Result<(OpenOutcome, CpuPerOp)>;
 
 /// What differs between the open-loop benches.
-pub struct Spec<C, B = EchoBench> {
+pub struct Sweep<C, B = ServedBench> {
     /// `latency` or `work`: the first part of every id.
     pub workload: Workload,
     /// The cases, given whether this is a full run.
@@ -68,7 +68,7 @@ pub struct Spec<C, B = EchoBench> {
     pub step: fn(RunMode) -> (Duration, Duration),
     /// Time a case may spend on trials beyond the minimum, by run mode.
     pub budget: fn(RunMode) -> Duration,
-    /// What a trial runs ([`EchoBench::run_open`] in the benches).
+    /// What a trial runs ([`ServedBench::run_open`] in the benches).
     pub trial: Trial<B>,
 }
 
@@ -87,21 +87,21 @@ fn min_trials(mode: RunMode) -> u32 {
 pub const WIDTH: f64 = 0.10;
 
 /// Starts configuration `name`'s server for a case and connects the generator.
-pub type Make<C, B> = Box<dyn Fn(&str, C) -> Result<B, String>>;
+pub type Start<C, B> = Box<dyn Fn(&str, C) -> Result<B, String>>;
 /// Adds what the workload records of a case to its result.
 pub type Annotate<C> = Box<dyn Fn(&mut BenchResult, C)>;
 
 /// How a configuration's server starts for a case, and what the workload
 /// adds to its results; built once the settings are read.
-pub struct Hooks<C, B = EchoBench> {
-    pub make: Make<C, B>,
+pub struct Hooks<C, B = ServedBench> {
+    pub make: Start<C, B>,
     pub annotate: Annotate<C>,
 }
 
 /// Configurations of a case by capacity, best first (`None`: none found).
 type Ranked = Vec<(String, Option<f64>)>;
 
-fn id<C: SweepCase, B>(spec: &Spec<C, B>, name: &str, case: C) -> String {
+fn id<C: SweepCase, B>(spec: &Sweep<C, B>, name: &str, case: C) -> String {
     format!("{}/{name}/{}", spec.workload, case.label())
 }
 
@@ -109,7 +109,7 @@ fn id<C: SweepCase, B>(spec: &Spec<C, B>, name: &str, case: C) -> String {
 /// (or lists, or tests) every selected configuration × case ([`measure`]);
 /// `hooks` runs once the settings are read. Exits non-zero on a bad
 /// setting (2), or when a case cannot be measured or a test failed (1).
-pub fn main<C: SweepCase>(spec: Spec<C>, hooks: impl FnOnce(&Settings) -> Hooks<C>) {
+pub fn main<C: SweepCase>(spec: Sweep<C>, hooks: impl FnOnce(&Settings) -> Hooks<C>) {
     // The command line as the criterion benches read it (a regex filter,
     // `--list`, `--test`, and test mode without cargo's `--bench`).
     let args = BenchArgs::parse(std::env::args().skip(1)).unwrap_or_else(|e| {
@@ -161,7 +161,7 @@ pub struct Done {
 /// run folder and returns them. A configuration that fails is recorded and
 /// the others go on; a case whose reference cannot be had is an error.
 pub fn measure<C: SweepCase, B: Served>(
-    spec: &Spec<C, B>,
+    spec: &Sweep<C, B>,
     hooks: &Hooks<C, B>,
     settings: &Settings,
     slo: Slo,
@@ -287,7 +287,7 @@ pub fn measure<C: SweepCase, B: Served>(
 }
 
 struct Runner<'a, C, B> {
-    spec: &'a Spec<C, B>,
+    spec: &'a Sweep<C, B>,
     hooks: &'a Hooks<C, B>,
     settings: &'a Settings,
     base: OpenLoopConfig,

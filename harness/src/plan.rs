@@ -261,7 +261,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 pub struct Call {
     pub iters: u64,
     pub elapsed: Duration,
-    /// Operations the call did (checked by [`run_checked`]).
+    /// Operations the call did (checked by [`check_work`]).
     pub ops: u64,
     pub server_cpu: Option<Duration>,
     /// The call's histogram, sparse: (a value of each bucket, its count).

@@ -44,6 +44,6 @@ pub trait LoadGenerator: Debug + Send {
 
     /// For tests only; never set by a real run: stalls every thread for
     /// `length` every `period` of every later open-loop run (see
-    /// [`LoadGen::stall_every`]).
+    /// [`LoadGen::stall_every`](crate::LoadGen::stall_every)).
     fn stall_every(&mut self, period: Duration, length: Duration);
 }

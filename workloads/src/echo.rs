@@ -5,7 +5,7 @@ mod bench;
 mod check;
 mod server;
 
-pub use bench::{CpuPerOp, EchoBench};
+pub use bench::{CpuPerOp, ServedBench};
 pub use check::BlockingClientBench;
 pub use server::{EchoServer, describe, echo_conn, std_threads_description};
 

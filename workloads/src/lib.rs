@@ -414,13 +414,13 @@ pub fn figures<const N: usize>(named: [(&str, Option<f64>); N]) -> BTreeMap<Stri
 
 /// Builds case `C` of an in-runtime workload on one adapter, boxed for the
 /// harness.
-pub type Make<C> = fn(C, &Config) -> Result<Box<dyn Observed>, String>;
+pub type BuildCase<C> = fn(C, &Config) -> Result<Box<dyn Observed>, String>;
 
 /// Every adapter compiled in, in the list's order, with the constructor of
 /// case `C` on it: [`Local`] tasks on a thread-per-core runtime, `Send`
 /// tasks on a work-stealing one's workers.
-pub fn in_runtimes<C: Case>() -> Vec<(&'static str, Make<C>)> {
-    struct Each<C>(Vec<(&'static str, Make<C>)>);
+pub fn in_runtimes<C: Case>() -> Vec<(&'static str, BuildCase<C>)> {
+    struct Each<C>(Vec<(&'static str, BuildCase<C>)>);
     impl<C: Case> rtbench_runtimes::Visit for Each<C> {
         fn thread_per_core<R: Runtime>(&mut self) {
             self.0.push((R::NAME, |case, config| {
@@ -442,17 +442,17 @@ pub fn in_runtimes<C: Case>() -> Vec<(&'static str, Make<C>)> {
 pub type StartServer =
     fn(SocketAddr, &[usize], &Config, Service) -> Result<echo::EchoServer, String>;
 
-/// Constructors of every workload for one runtime, picked by flavor: the
-/// thread-per-core ones spawn locally, the work-stealing ones spawn `Send`
-/// tasks on their workers. Benches and tests get them for every adapter
-/// through [`visit`].
-pub struct Workloads<R: Runtime> {
-    /// The echo workload's server (`rtbench serve`, and [`Workloads::echo`]).
+/// One runtime's echo server, picked by flavor: the thread-per-core ones
+/// spawn locally, the work-stealing ones spawn `Send` tasks on their
+/// workers. `rtbench serve` and the tests get it for every adapter through
+/// [`visit_servers`] (in-runtime workloads: [`in_runtimes`]).
+pub struct Servers<R: Runtime> {
+    /// The echo workload's server (`rtbench serve`, and [`Servers::echo`]).
     pub server: StartServer,
     runtime: PhantomData<fn() -> R>,
 }
 
-impl<R: Runtime> Workloads<R> {
+impl<R: Runtime> Servers<R> {
     /// An echo bench with this runtime's server in this process (the
     /// workloads' tests; the benches serve from a process of their own).
     pub fn echo(
@@ -460,48 +460,48 @@ impl<R: Runtime> Workloads<R> {
         case: echo::EchoCase,
         placement: &Placement,
         config: &Config,
-    ) -> Result<echo::EchoBench, String> {
-        echo::EchoBench::in_process::<R>(case, placement, config, self.server)
+    ) -> Result<echo::ServedBench, String> {
+        echo::ServedBench::in_process::<R>(case, placement, config, self.server)
     }
 }
 
-impl<R: Runtime> Workloads<R> {
+impl<R: Runtime> Servers<R> {
     /// Tasks spawned with `spawn_local` (thread-per-core, or any runtime on
     /// its own thread).
     pub fn local() -> Self {
-        Workloads {
+        Servers {
             server: echo::EchoServer::local::<R>,
             runtime: PhantomData,
         }
     }
 }
 
-impl<R: WorkStealing> Workloads<R> {
+impl<R: WorkStealing> Servers<R> {
     /// `Send` tasks on a work-stealing runtime's workers.
     pub fn stealing() -> Self {
-        Workloads {
+        Servers {
             server: echo::EchoServer::stealing::<R>,
             runtime: PhantomData,
         }
     }
 }
 
-/// Code written once for every runtime's workloads: [`visit`] calls
-/// [`Visit::runtime`] once per adapter.
-pub trait Visit {
-    fn runtime<R: Runtime>(&mut self, workloads: Workloads<R>);
+/// Code written once for every adapter's echo server: [`visit_servers`]
+/// calls [`VisitServers::runtime`] once per adapter.
+pub trait VisitServers {
+    fn runtime<R: Runtime>(&mut self, servers: Servers<R>);
 }
 
 /// Calls `v` once per adapter compiled in, in the order of the list
-/// ([`rtbench_runtimes::visit`]), with the [`Workloads`] of its flavor.
-pub fn visit(v: &mut impl Visit) {
+/// ([`rtbench_runtimes::visit`]), with the [`Servers`] of its flavor.
+pub fn visit_servers(v: &mut impl VisitServers) {
     struct ByFlavor<'a, V>(&'a mut V);
-    impl<V: Visit> rtbench_runtimes::Visit for ByFlavor<'_, V> {
+    impl<V: VisitServers> rtbench_runtimes::Visit for ByFlavor<'_, V> {
         fn thread_per_core<R: Runtime>(&mut self) {
-            self.0.runtime(Workloads::<R>::local())
+            self.0.runtime(Servers::<R>::local())
         }
         fn work_stealing<R: WorkStealing>(&mut self) {
-            self.0.runtime(Workloads::<R>::stealing())
+            self.0.runtime(Servers::<R>::stealing())
         }
     }
     rtbench_runtimes::visit(&mut ByFlavor(v));

@@ -4,7 +4,7 @@
 //! bisected once the sweep has bracketed it (as mutilate's `--search` does;
 //! the search itself, over interleaved trials, is `crate::trials`).
 
-use crate::echo::{CpuPerOp, EchoBench, EchoCase};
+use crate::echo::{CpuPerOp, EchoCase, ServedBench};
 use rtbench_format::{Description, Latency, Slo, Step};
 use rtbench_loadgen::hdr;
 use rtbench_loadgen::{OpenHists, OpenLoopConfig, OpenOutcome};
@@ -14,7 +14,7 @@ use std::time::Duration;
 
 /// A started server and the generator connected to it, as the open-loop
 /// runner starts, calibrates and watches it (`rtbench_harness::open_loop`;
-/// its trials are the bench's own function): [`EchoBench`] in the benches,
+/// its trials are the bench's own function): [`ServedBench`] in the benches,
 /// a made-up server in the runner's tests.
 pub trait Served {
     /// Closed loop: exactly `iters` round trips, their wall time (the
@@ -36,7 +36,7 @@ pub trait Served {
     fn generator_priority(&self) -> Option<String>;
 }
 
-impl Served for EchoBench {
+impl Served for ServedBench {
     fn run(&mut self, iters: u64) -> Result<Duration, String> {
         crate::Routine::run(self, iters)
     }
@@ -44,13 +44,13 @@ impl Served for EchoBench {
         self.case.connections
     }
     fn server_exited(&mut self) -> Option<ExitStatus> {
-        EchoBench::server_exited(self)
+        ServedBench::server_exited(self)
     }
     fn server_cpu_now(&self) -> Option<Duration> {
-        EchoBench::server_cpu_now(self)
+        ServedBench::server_cpu_now(self)
     }
     fn server_pid(&self) -> Option<u32> {
-        EchoBench::server_pid(self)
+        ServedBench::server_pid(self)
     }
     fn description(&self) -> Description {
         self.description.clone()
@@ -59,7 +59,7 @@ impl Served for EchoBench {
         self.topology.clone()
     }
     fn generator_threads(&self) -> usize {
-        EchoBench::generator_threads(self)
+        ServedBench::generator_threads(self)
     }
     fn generator_priority(&self) -> Option<String> {
         self.generator_priority.clone()

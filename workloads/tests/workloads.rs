@@ -2,11 +2,11 @@
 //! check; routines that honour `iters`; sweep parameters that change the work.
 
 use rtbench_runtimes::{Config, Flavor, Runtime};
-use rtbench_workloads::echo::{BlockingClientBench, EchoBench, EchoCase};
+use rtbench_workloads::echo::{BlockingClientBench, EchoCase, ServedBench};
 use rtbench_workloads::fan_out::FanOutCase;
 use rtbench_workloads::timers::{OsSleep, TimerCase};
 use rtbench_workloads::{
-    Case, Observed, Placement, Routine, Visit, Work, Workloads, in_runtimes, run_checked,
+    Case, Observed, Placement, Routine, Servers, VisitServers, Work, in_runtimes, run_checked,
 };
 use std::sync::Mutex;
 use std::time::Duration;
@@ -25,7 +25,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 
 type Outcome = Result<(), String>;
 
-fn small_echo(echo: &dyn Fn(EchoCase) -> Result<EchoBench, String>) -> Outcome {
+fn small_echo(echo: &dyn Fn(EchoCase) -> Result<ServedBench, String>) -> Outcome {
     let case = EchoCase {
         msg_bytes: 64,
         connections: 4,
@@ -121,8 +121,8 @@ fn every_workload_checks_its_work_on_every_adapter() {
         failed: Vec<String>,
         ran: usize,
     }
-    impl Visit for Every<'_> {
-        fn runtime<R: Runtime>(&mut self, w: Workloads<R>) {
+    impl VisitServers for Every<'_> {
+        fn runtime<R: Runtime>(&mut self, w: Servers<R>) {
             let placement = self.placement;
             let echo = |case| w.echo(case, placement, &conf());
             if let Err(e) = small_echo(&echo).and_then(|_| small_in_runtime(R::NAME)) {
@@ -136,11 +136,11 @@ fn every_workload_checks_its_work_on_every_adapter() {
         failed: Vec::new(),
         ran: 0,
     };
-    rtbench_workloads::visit(&mut every);
+    rtbench_workloads::visit_servers(&mut every);
     let Every {
         mut failed, ran, ..
     } = every;
-    if let Err(e) = small_echo(&|case| EchoBench::std_threads(case, &placement)) {
+    if let Err(e) = small_echo(&|case| ServedBench::std_threads(case, &placement)) {
         failed.push(format!("std-threads: {e}"));
     }
     let blocking = BlockingClientBench::new(
@@ -205,7 +205,7 @@ fn sweep_parameters_change_the_work_done() {
     let _guard = serial();
     let placement = Placement::here(1, false).unwrap();
     let echo_work = |msg_bytes, connections| {
-        let mut b = EchoBench::std_threads(
+        let mut b = ServedBench::std_threads(
             EchoCase {
                 msg_bytes,
                 connections,
@@ -262,7 +262,7 @@ fn every_flavor_on_two_cores_shares_one_topology() {
         connections: 4,
     };
     let mut topologies = Vec::new();
-    let mut floor = EchoBench::std_threads(case, &placement).unwrap();
+    let mut floor = ServedBench::std_threads(case, &placement).unwrap();
     run_checked(&mut floor, 16).unwrap();
     topologies.push(("std-threads", floor.topology.clone()));
     drop(floor);
@@ -273,8 +273,8 @@ fn every_flavor_on_two_cores_shares_one_topology() {
         flavors: Vec<Flavor>,
         topologies: Vec<(&'static str, String)>,
     }
-    impl Visit for FirstOfEachFlavor<'_> {
-        fn runtime<R: Runtime>(&mut self, w: Workloads<R>) {
+    impl VisitServers for FirstOfEachFlavor<'_> {
+        fn runtime<R: Runtime>(&mut self, w: Servers<R>) {
             if self.flavors.contains(&R::FLAVOR) {
                 return;
             }
@@ -294,7 +294,7 @@ fn every_flavor_on_two_cores_shares_one_topology() {
         flavors: Vec::new(),
         topologies,
     };
-    rtbench_workloads::visit(&mut each);
+    rtbench_workloads::visit_servers(&mut each);
     let topologies = each.topologies;
     assert!(topologies.len() >= 2, "{topologies:?}");
     assert!(

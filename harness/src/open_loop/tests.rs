@@ -79,8 +79,8 @@ fn trial(
     Ok((outcome, CpuPerOp::default()))
 }
 
-fn spec() -> Spec<EchoCase, Fake> {
-    Spec {
+fn spec() -> Sweep<EchoCase, Fake> {
+    Sweep {
         workload: Workload::Latency,
         cases: |_| {
             vec![EchoCase {

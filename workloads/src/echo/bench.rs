@@ -32,10 +32,10 @@ pub(crate) const LOOPBACK: SocketAddr =
 /// One echo benchmark: a started server and a connected load generator.
 ///
 /// The calling thread becomes the load generator: it is pinned to
-/// `placement.loadgen_cpu()` and must be the one that calls [`EchoBench::run`].
+/// `placement.loadgen_cpu()` and must be the one that calls [`ServedBench::run`].
 /// The topology is the placement's (`1 core`, `N cores`) whatever the flavor.
 #[derive(Debug)]
-pub struct EchoBench {
+pub struct ServedBench {
     pub case: EchoCase,
     pub description: Description,
     pub topology: String,
@@ -52,7 +52,7 @@ pub struct EchoBench {
     _server: EchoServer,
 }
 
-impl EchoBench {
+impl ServedBench {
     /// Runtime `R`'s echo server, started by `start` (its flavor's) on the
     /// server CPUs of this process.
     pub fn in_process<R: Runtime>(
@@ -60,7 +60,7 @@ impl EchoBench {
         placement: &Placement,
         config: &Config,
         start: crate::StartServer,
-    ) -> Result<EchoBench, String> {
+    ) -> Result<ServedBench, String> {
         let description = describe::<R>(config, placement.server_cpus())?;
         let server = start(LOOPBACK, placement.server_cpus(), config, Service::Echo)?;
         Self::connect(case, placement, description, server)
@@ -68,7 +68,7 @@ impl EchoBench {
 
     /// The no-runtime floor: blocking thread-per-connection `std-threads`,
     /// its threads on the server CPUs.
-    pub fn std_threads(case: EchoCase, placement: &Placement) -> Result<EchoBench, String> {
+    pub fn std_threads(case: EchoCase, placement: &Placement) -> Result<ServedBench, String> {
         let server = EchoServer::std_threads(LOOPBACK, placement.server_cpus())?;
         Self::connect(case, placement, std_threads_description(case), server)
     }
@@ -82,7 +82,7 @@ impl EchoBench {
         description: Description,
         case: EchoCase,
         placement: &Placement,
-    ) -> Result<EchoBench, String> {
+    ) -> Result<ServedBench, String> {
         let server = EchoServer::process(cmd, name, placement.server_cpus())?;
         Self::connect(case, placement, description, server)
     }
@@ -92,7 +92,7 @@ impl EchoBench {
         placement: &Placement,
         description: Description,
         server: EchoServer,
-    ) -> Result<EchoBench, String> {
+    ) -> Result<ServedBench, String> {
         sys::pin_to_cpu(placement.loadgen_cpu());
         let loadgen = LoadGen::connect(server.addr(), case.connections, case.msg_bytes)
             .map_err(|e| format!("load generator: {e}"))?;
@@ -111,8 +111,8 @@ impl EchoBench {
         description: Description,
         server: EchoServer,
         loadgen: Box<dyn LoadGenerator>,
-    ) -> EchoBench {
-        EchoBench {
+    ) -> ServedBench {
+        ServedBench {
             case,
             description,
             topology: placement.topology(),
@@ -136,7 +136,7 @@ impl EchoBench {
         case: WorkCase,
         placement: &Placement,
         rounds_per_us: f64,
-    ) -> Result<EchoBench, String> {
+    ) -> Result<ServedBench, String> {
         let server = EchoServer::process(cmd, name, placement.server_cpus())?;
         let (addr, WorkCase { mix, seed, .. }) = (server.addr(), case);
         let msg_bytes = case.echo.msg_bytes;
@@ -255,7 +255,7 @@ pub struct CpuPerOp {
     pub generator_ns: Option<f64>,
 }
 
-impl crate::Observed for EchoBench {
+impl crate::Observed for ServedBench {
     described!();
     fn hist_mut(&mut self) -> Option<&mut Histogram<u64>> {
         Some(&mut self.hist)
@@ -264,11 +264,11 @@ impl crate::Observed for EchoBench {
         Some(self.server_cpu)
     }
     fn server_pid(&self) -> Option<u32> {
-        EchoBench::server_pid(self)
+        ServedBench::server_pid(self)
     }
 }
 
-impl Routine for EchoBench {
+impl Routine for ServedBench {
     /// Exactly `iters` round trips, spread over the connections, by the
     /// generator's timed loop ([`LoadGenerator::closed_loop`]); their wall
     /// time. Server CPU time is the server process's own (in-process
@@ -287,7 +287,7 @@ impl Routine for EchoBench {
     }
 
     fn work(&self) -> Work {
-        EchoBench::work(self)
+        ServedBench::work(self)
     }
 
     fn per_iter(&self) -> Work {
