@@ -4,10 +4,10 @@
 //! workload is its module, its bench file and its line below.
 
 /// The one list: a line per workload, its name (bench target and report
-/// section), its shape, and what the report's section says it measures
-/// (empty for the open-loop ones, whose sections say it with their setup).
+/// section), its section's heading, its shape, and what the section says it
+/// measures (empty for the open-loop ones, which say it with their setup).
 macro_rules! workloads {
-    ($($(#[$doc:meta])* $variant:ident = $name:literal, $shape:ident, $about:literal;)*) => {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal, $title:literal, $shape:ident, $about:literal;)*) => {
         crate::names! {
             /// A workload: its bench target and its report section, in report order.
             pub enum Workload {
@@ -23,6 +23,13 @@ macro_rules! workloads {
                 }
             }
 
+            /// Its section's heading in the report.
+            pub const fn title(self) -> &'static str {
+                match self {
+                    $(Workload::$variant => $title,)*
+                }
+            }
+
             /// What it measures, as the report introduces its section.
             pub const fn about(self) -> &'static str {
                 match self {
@@ -35,15 +42,17 @@ macro_rules! workloads {
 
 workloads! {
     /// TCP echo, closed loop.
-    Echo = "echo", ClosedLoop, "TCP echo over loopback: the fixed load generator keeps every connection busy with one message at a time and checks each echo. Throughput is round trips per second; latency is the round trip seen by the load generator.";
+    Echo = "echo", "echo", ClosedLoop, "TCP echo over loopback: the fixed load generator keeps every connection busy with one message at a time and checks each echo. Throughput is round trips per second; latency is the round trip seen by the load generator.";
     /// Echo at fixed offered rates, open loop: latency and capacity.
-    Latency = "latency", OpenLoop, "";
+    Latency = "latency", "latency", OpenLoop, "";
     /// Requests of uneven CPU cost on several cores, open loop.
-    Work = "work", OpenLoop, "";
+    Work = "work", "work", OpenLoop, "";
     /// Spawn N tasks and join them.
-    FanOut = "fan_out", ClosedLoop, "Spawn N tasks and join them all, checking their results: time per task is the cost of spawning, scheduling and joining one task; bytes per task is the memory one task took.";
+    FanOut = "fan_out", "fan_out", ClosedLoop, "Spawn N tasks and join them all, checking their results: time per task is the cost of spawning, scheduling and joining one task; bytes per task is the memory one task took.";
     /// Sleep lateness and the cost of timers.
-    Timers = "timers", ClosedLoop, "Sleep lateness (how long after its deadline a sleep returned), the cost to arm and cancel a timer, and many timers firing together. Compare lateness within a timer class, and against the OS sleep floors.";
+    Timers = "timers", "timers", ClosedLoop, "Sleep lateness (how long after its deadline a sleep returned), the cost to arm and cancel a timer, and many timers firing together. Compare lateness within a timer class, and against the OS sleep floors.";
+    /// The scheduler's own paths: hops, yields, spawns and locks.
+    Sched = "sched", "Scheduler and sync", ClosedLoop, "The executor's own paths on one core, the same bodies and primitives (async-channel, async-lock, futures-lite's yield) on every runtime: time per hop of a ping-pong and of a ring of tasks, per yield, per spawn of a chain, and per lock of a mutex held across an await beside the same lock dropped before it. A microbenchmark: read it beside echo and work, never alone (tokio's scheduler benchmarks improved with LIFO-slot stealing while services lost 23-32%, tokio#8065).";
 }
 
 /// How a workload measures, and so which tables show it.
@@ -89,7 +98,10 @@ mod tests {
     #[test]
     fn the_run_order_puts_the_interleaved_last() {
         let order: Vec<&str> = Workload::run_order().iter().map(|w| w.as_str()).collect();
-        assert_eq!(order, ["echo", "fan_out", "timers", "latency", "work"]);
+        assert_eq!(
+            order,
+            ["echo", "fan_out", "timers", "sched", "latency", "work"]
+        );
         assert_eq!(Workload::Latency.rank(), 1);
         assert_eq!("fan_out".parse::<Workload>(), Ok(Workload::FanOut));
     }

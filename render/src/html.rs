@@ -101,7 +101,7 @@ pub fn page(model: &Model, charts: &[Chart]) -> String {
                     h,
                     "<section id=\"w-{}\"><h2>{}</h2><p>{}</p>",
                     crate::model::slug(&w.name),
-                    esc(&w.name),
+                    esc(crate::model::workload_title(&w.name)),
                     esc(workload_intro(&w.name))
                 );
                 if w.name == "echo" {

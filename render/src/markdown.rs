@@ -71,7 +71,7 @@ pub fn summary(model: &Model) -> String {
     for section in model.sections() {
         match section {
             Section::Workload(w) => {
-                let _ = writeln!(m, "\n## {}", md(&w.name));
+                let _ = writeln!(m, "\n## {}", md(crate::model::workload_title(&w.name)));
                 if w.name == "echo" {
                     let more = if model.latency_under_load.is_empty() {
                         md(view::NO_LOAD_NOTE)

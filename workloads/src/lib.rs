@@ -32,6 +32,7 @@ pub mod echo;
 pub mod fan_out;
 pub mod interference;
 pub mod placement;
+pub mod sched;
 pub mod server_process;
 pub mod std_server;
 pub mod sweep;

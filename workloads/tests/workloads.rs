@@ -4,6 +4,7 @@
 use rtbench_runtimes::{Config, Flavor, Runtime};
 use rtbench_workloads::echo::{BlockingClientBench, EchoCase, ServedBench};
 use rtbench_workloads::fan_out::FanOutCase;
+use rtbench_workloads::sched::SchedCase;
 use rtbench_workloads::timers::{OsSleep, TimerCase};
 use rtbench_workloads::{
     Case, Observed, Placement, Routine, Servers, VisitServers, Work, in_runtimes, run_checked,
@@ -104,6 +105,29 @@ fn small_in_runtime(name: &str) -> Outcome {
         expect(b.extra().contains_key("timer_slack_ns"), || {
             "timer slack not recorded".into()
         })?;
+    }
+    let sched_cases = [
+        SchedCase::PingPong { round_trips: 50 },
+        SchedCase::YieldMany {
+            tasks: 10,
+            yields: 10,
+        },
+        SchedCase::ChainedSpawn { depth: 50 },
+        SchedCase::Ring { tasks: 7, laps: 3 },
+        SchedCase::Mutex {
+            tasks: 10,
+            rounds: 3,
+            held: true,
+        },
+        SchedCase::Mutex {
+            tasks: 10,
+            rounds: 3,
+            held: false,
+        },
+    ];
+    for case in sched_cases {
+        let mut b = in_runtime(name, case)?;
+        run_checked(&mut b, 2).map_err(|e| format!("{}: {e}", case.label()))?;
     }
     Ok(())
 }

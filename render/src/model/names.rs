@@ -168,6 +168,15 @@ pub fn case_title(workload: &str, case: &str, params: &BTreeMap<String, f64>) ->
     }
 }
 
+/// A workload section's heading: its title in the workload list, else
+/// its name (a results file from a workload this build does not list).
+pub fn workload_title(name: &str) -> &str {
+    match name.parse::<rtbench_format::Workload>() {
+        Ok(w) => w.title(),
+        Err(_) => name,
+    }
+}
+
 /// Lower-case, `[a-z0-9-]` only: safe as a file name and an HTML id.
 pub fn slug(s: &str) -> String {
     let mut out = String::new();
