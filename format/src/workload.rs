@@ -52,7 +52,7 @@ workloads! {
     /// Sleep lateness and the cost of timers.
     Timers = "timers", "timers", ClosedLoop, "Sleep lateness (how long after its deadline a sleep returned), the cost to arm and cancel a timer, and many timers firing together. Compare lateness within a timer class, and against the OS sleep floors.";
     /// The scheduler's own paths: hops, yields, spawns and locks.
-    Sched = "sched", "Scheduler and sync", ClosedLoop, "The executor's own paths on one core, the same bodies and primitives (async-channel, async-lock, futures-lite's yield) on every runtime: time per hop of a ping-pong and of a ring of tasks, per yield, per spawn of a chain, and per lock of a mutex held across an await beside the same lock dropped before it. A microbenchmark: read it beside echo and work, never alone (tokio's scheduler benchmarks improved with LIFO-slot stealing while services lost 23-32%, tokio#8065).";
+    Sched = "sched", "Scheduler and sync", ClosedLoop, "The executor's own paths on one core, the same bodies and primitives (async-channel, async-lock) on every runtime, with each runtime's own yield where it has one (its description names it): time per hop of a ping-pong and of a ring of tasks, per yield, per spawn of a chain, and per lock of a mutex held across an await beside the same lock dropped before it. A microbenchmark: read it beside echo and work, never alone (tokio's scheduler benchmarks improved with LIFO-slot stealing while services lost 23-32%, tokio#8065).";
 }
 
 /// How a workload measures, and so which tables show it.

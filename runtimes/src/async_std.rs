@@ -96,6 +96,12 @@ impl Runtime for AsyncStd {
         async_std::task::sleep(dur)
     }
 
+    const YIELD: &'static str = "async_std::task::yield_now";
+
+    fn yield_now() -> impl Future<Output = ()> + Send + 'static {
+        async_std::task::yield_now()
+    }
+
     fn listener(std: std::net::TcpListener) -> io::Result<AsyncStdListener> {
         std.set_nonblocking(true)?;
         Ok(AsyncStdListener(async_std::net::TcpListener::from(std)))
@@ -118,6 +124,7 @@ impl WorkStealing for AsyncStd {
     fn sleep_send(dur: Duration) -> impl Future<Output = ()> + Send + 'static {
         async_std::task::sleep(dur)
     }
+
 
     fn spawn<F>(fut: F) -> impl Future<Output = F::Output> + Send + 'static
     where

@@ -256,6 +256,14 @@ impl Runtime for Kimojio {
         }
     }
 
+    /// kimojio's return to its main loop (its `yield_cpu` also lowers the
+    /// task to CPU priority).
+    const YIELD: &'static str = "kimojio::operations::yield_io";
+
+    fn yield_now() -> impl Future<Output = ()> + Send + 'static {
+        operations::yield_io()
+    }
+
     fn listener(std: std::net::TcpListener) -> io::Result<KimojioListener> {
         // Adopts the fd (SO_REUSEPORT and port kept), in blocking mode as
         // kimojio's own sockets are: io_uring never blocks the thread on it.

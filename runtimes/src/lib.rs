@@ -260,6 +260,18 @@ pub trait Runtime: Sized + 'static {
     /// A timer that completes no earlier than `dur` from now.
     fn sleep(dur: Duration) -> impl Future<Output = ()> + 'static;
 
+    /// The yield this runtime's users reach for, named in its description
+    /// (knob `yield`): its own where it has one, else futures-lite's (wake
+    /// this task, then `Pending` once).
+    const YIELD: &'static str = "futures_lite::future::yield_now";
+
+    /// Lets the executor run its other ready tasks before this one goes on
+    /// ([`Runtime::YIELD`]). `Send`: a yield holds nothing of the thread, so
+    /// one task body serves both flavors.
+    fn yield_now() -> impl Future<Output = ()> + Send + 'static {
+        futures_lite::future::yield_now()
+    }
+
     /// Adopts a bound, listening std socket (see [`sys::reuseport_listener`]).
     /// Must be called inside `block_on`.
     fn listener(std: std::net::TcpListener) -> io::Result<Self::Listener>;
@@ -365,7 +377,7 @@ pub fn base_description<R: Runtime>(workers: usize, driver: &str) -> Description
         workers,
         timer_class: R::TIMER,
         driver: driver.to_string(),
-        knobs: Default::default(),
+        knobs: [("yield".to_string(), R::YIELD.to_string())].into(),
         notes: Vec::new(),
     }
 }

@@ -103,6 +103,12 @@ macro_rules! shared_runtime_items {
             tokio::time::sleep(dur)
         }
 
+        const YIELD: &'static str = "tokio::task::yield_now";
+
+        fn yield_now() -> impl std::future::Future<Output = ()> + Send + 'static {
+            tokio::task::yield_now()
+        }
+
         fn listener(
             std: std::net::TcpListener,
         ) -> std::io::Result<$crate::tokio_common::TokioListener> {

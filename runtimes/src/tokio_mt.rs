@@ -59,6 +59,7 @@ impl WorkStealing for TokioMt {
         tokio::time::sleep(dur)
     }
 
+
     fn spawn<F>(fut: F) -> impl Future<Output = F::Output> + Send + 'static
     where
         F: Future + Send + 'static,

@@ -83,6 +83,13 @@ impl Runtime for TokioUring {
         tokio::time::sleep(dur)
     }
 
+    /// tokio's: tokio-uring runs its tasks on a tokio current-thread runtime.
+    const YIELD: &'static str = "tokio::task::yield_now";
+
+    fn yield_now() -> impl Future<Output = ()> + Send + 'static {
+        tokio::task::yield_now()
+    }
+
     fn listener(std: std::net::TcpListener) -> io::Result<UringListener> {
         Ok(UringListener(tokio_uring::net::TcpListener::from_std(std)))
     }

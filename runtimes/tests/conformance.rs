@@ -538,3 +538,41 @@ fn the_list_names_each_configuration_once_with_its_crates() {
     let visited: Vec<&str> = names.0.iter().map(|(n, _)| *n).collect();
     assert_eq!(entries, visited);
 }
+
+/// A yield lets another ready task run before the yielding one goes on, and
+/// the description names which yield it is.
+struct YieldLetsOthersRun;
+
+impl Check for YieldLetsOthersRun {
+    fn local<R: Runtime>(&self) -> Outcome {
+        let (ran, named) = on_runtime::<R, _>(conf(), Duration::from_secs(30), |rt| {
+            let ran = rt.block_on(async {
+                let flag = Rc::new(Cell::new(false));
+                let set = flag.clone();
+                let other = R::spawn_local(async move { set.set(true) });
+                let mut yields = 0;
+                // Some executors poll a new task only after a few yields of
+                // the running one; none may need more than a handful.
+                while !flag.get() && yields < 8 {
+                    R::yield_now().await;
+                    yields += 1;
+                }
+                other.await;
+                flag.get()
+            });
+            (ran, rt.describe().knobs.get("yield").cloned())
+        })?;
+        ensure(ran, || "eight yields never let a ready task run".into())?;
+        ensure(named.as_deref() == Some(R::YIELD), || {
+            format!(
+                "the description names the yield {named:?}, not {}",
+                R::YIELD
+            )
+        })
+    }
+}
+
+#[test]
+fn a_yield_lets_another_ready_task_run() {
+    for_all(YieldLetsOthersRun);
+}

@@ -86,6 +86,9 @@ pub trait Tasks: 'static {
     /// The runtime's timer.
     fn sleep(dur: Duration) -> impl Future<Output = ()> + 'static;
 
+    /// The runtime's yield ([`Runtime::yield_now`]; `Send` on every flavor).
+    fn yield_now() -> impl Future<Output = ()> + Send + 'static;
+
     /// Spawns a task that sleeps `dur` and returns how late it woke, in ns
     /// (an error if early). A method of its own because a generic body that
     /// awaits [`Tasks::sleep`] is not provably `Send`.
@@ -109,6 +112,10 @@ impl<R: Runtime> Tasks for Local<R> {
         R::sleep(dur)
     }
 
+    fn yield_now() -> impl Future<Output = ()> + Send + 'static {
+        R::yield_now()
+    }
+
     fn spawn_sleep(dur: Duration) -> impl Future<Output = Result<u64, String>> + 'static {
         R::spawn_local(timers::late_by(dur, move || R::sleep(dur)))
     }
@@ -129,6 +136,10 @@ impl<R: WorkStealing> SendTasks for Stealing<R> {
 
     fn sleep(dur: Duration) -> impl Future<Output = ()> + Send + 'static {
         R::sleep_send(dur)
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send + 'static {
+        R::yield_now()
     }
 
     fn spawn_sleep(dur: Duration) -> impl Future<Output = Result<u64, String>> + Send + 'static {

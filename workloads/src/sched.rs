@@ -2,19 +2,17 @@
 //! runtime. A ping-pong over a pair of channels, many tasks yielding, a
 //! chain of spawns, a ring of tasks passing a token, and tasks that hold an
 //! async mutex across an await (beside the same work with the guard dropped
-//! first). The channels are `async-channel`'s, the mutex `async-lock`'s and
-//! the yield `futures-lite`'s on every runtime, so only the executor differs.
+//! first). The channels are `async-channel`'s and the mutex `async-lock`'s
+//! on every runtime, so only the executor differs; the yield is each
+//! runtime's own where it has one (tokio's, async-std's, kimojio's), else
+//! futures-lite's, and its description names it (knob `yield`).
 
 use crate::{Sample, Tasks, Work};
 use async_channel::{Receiver, Sender, bounded};
-use futures_lite::future::yield_now;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// The primitives every case uses, as results record them.
-pub const PRIMITIVES: &str = "async-channel bounded channels, async-lock Mutex, futures-lite yield_now (the same on every runtime)";
 
 /// One case of the scheduler family. Every case runs on one core, in one
 /// task spawned on the runtime, as the other in-runtime workloads do.
@@ -204,7 +202,7 @@ async fn yield_many<T: Tasks>(tasks: u64, yields: u64) -> Done {
             T::spawn(async move {
                 let mut done = 0u64;
                 for _ in 0..yields {
-                    yield_now().await;
+                    T::yield_now().await;
                     done += 1;
                 }
                 done
@@ -304,11 +302,11 @@ async fn mutex<T: Tasks>(tasks: u64, rounds: u64, held: bool) -> Done {
                         // lock keeps another task's write out.
                         let mut guard = counter.lock().await;
                         let v = *guard;
-                        yield_now().await;
+                        T::yield_now().await;
                         *guard = v + 1;
                     } else {
                         *counter.lock().await += 1;
-                        yield_now().await;
+                        T::yield_now().await;
                     }
                 }
             })
