@@ -49,3 +49,18 @@ fn a_passed_generator_check_says_so_quietly() {
     assert!(o.html.contains("Load generator check passed in 1 case(s)"));
     assert!(!o.md.contains("FAILED"));
 }
+
+/// A blocking client a little faster, within both 95% intervals, is a tie,
+/// not a failure: the report says so and raises no warning.
+#[test]
+fn a_generator_check_within_the_intervals_is_a_tie() {
+    // std-threads' rounds: 50.5k, 50k, 49.8k (median 50k).
+    let (o, _c) = render_with_check(50.4e3);
+    let check = &o.json["overview"]["generator_checks"][0];
+    assert_eq!(
+        (&check["passed"], &check["tied"]),
+        (&false.into(), &true.into())
+    );
+    assert!(!o.md.contains("FAILED"), "{}", o.md);
+    assert!(o.html.contains("within both 95% intervals, a tie"));
+}

@@ -148,11 +148,18 @@ pub fn build(model: &Model) -> Overview {
 
 /// Echo tables that ran both `std-threads` and the `blocking-client` check.
 fn generator_checks(model: &Model) -> Vec<GeneratorCheck> {
+    // The figure and its 95% interval (the rounds', else criterion's).
     let figure = |t: &Table, name: &str| {
-        t.rows
+        let row = t
+            .rows
             .iter()
-            .find(|r| r.runtime == name && r.status == Status::Ok)
-            .and_then(|r| r.throughput.map(|i| i.value))
+            .find(|r| r.runtime == name && r.status == Status::Ok)?;
+        let value = row.throughput?.value;
+        let (lower, upper) = match &row.round_stats.ci {
+            Some(ci) => (ci.lower, ci.upper.unwrap_or(f64::INFINITY)),
+            None => row.throughput.map(|i| (i.lower, i.upper))?,
+        };
+        Some((value, lower, upper))
     };
     model
         .workloads
@@ -161,12 +168,14 @@ fn generator_checks(model: &Model) -> Vec<GeneratorCheck> {
         .flat_map(|w| &w.tables)
         .filter_map(|t| {
             let (g, b) = (figure(t, "std-threads")?, figure(t, "blocking-client")?);
+            let passed = g.0 >= b.0;
             Some(GeneratorCheck {
                 table: t.id.clone(),
                 case: t.scope.case.clone(),
-                load_generator: g,
-                blocking_client: b,
-                passed: g >= b,
+                load_generator: g.0,
+                blocking_client: b.0,
+                passed,
+                tied: !passed && b.1 <= g.2,
             })
         })
         .collect()

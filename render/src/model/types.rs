@@ -26,8 +26,10 @@ pub use table::*;
 /// is gone), ties (`tied_with_best`, `rank_group`), the split-half check
 /// (`split_half` per table and in the overview), interference (`noise`,
 /// `interference`, `run_delay`, `slow_trials`) and pooled trials' target
-/// intervals on open-loop steps; 6 gave `missing` entries their `rounds`.
-pub const REPORT_SCHEMA_VERSION: u32 = 6;
+/// intervals on open-loop steps; 6 gave `missing` entries their `rounds`;
+/// 7 gave the load generator's checks `tied` (a faster blocking client within
+/// both 95% intervals).
+pub const REPORT_SCHEMA_VERSION: u32 = 7;
 
 /// Fixed qualitative palette; runtimes take colours in sorted name order, so
 /// a runtime keeps its colour in every chart of a report.

@@ -46,6 +46,9 @@ pub struct GeneratorCheck {
     pub blocking_client: f64,
     /// The load generator was at least as fast: the case measures the server.
     pub passed: bool,
+    /// Not passed, but the two figures' 95% intervals overlap: they cannot
+    /// be told apart, and the check is a tie, not a failure.
+    pub tied: bool,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
