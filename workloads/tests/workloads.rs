@@ -106,25 +106,21 @@ fn small_in_runtime(name: &str) -> Outcome {
             "timer slack not recorded".into()
         })?;
     }
-    let sched_cases = [
-        SchedCase::PingPong { round_trips: 50 },
-        SchedCase::YieldMany {
+    // Every sched case, a tenth of its default size or less.
+    let sched_cases = SchedCase::matrix().into_iter().map(|case| match case {
+        SchedCase::PingPong { .. } => SchedCase::PingPong { round_trips: 50 },
+        SchedCase::YieldMany { .. } => SchedCase::YieldMany {
             tasks: 10,
             yields: 10,
         },
-        SchedCase::ChainedSpawn { depth: 50 },
-        SchedCase::Ring { tasks: 7, laps: 3 },
-        SchedCase::Mutex {
+        SchedCase::ChainedSpawn { .. } => SchedCase::ChainedSpawn { depth: 50 },
+        SchedCase::Ring { .. } => SchedCase::Ring { tasks: 7, laps: 3 },
+        SchedCase::Mutex { held, .. } => SchedCase::Mutex {
             tasks: 10,
             rounds: 3,
-            held: true,
+            held,
         },
-        SchedCase::Mutex {
-            tasks: 10,
-            rounds: 3,
-            held: false,
-        },
-    ];
+    });
     for case in sched_cases {
         let mut b = in_runtime(name, case)?;
         run_checked(&mut b, 2).map_err(|e| format!("{}: {e}", case.label()))?;
