@@ -102,7 +102,7 @@ pub fn page(model: &Model, charts: &[Chart]) -> String {
                     "<section id=\"w-{}\"><h2>{}</h2><p>{}</p>",
                     crate::model::slug(&w.name),
                     esc(crate::model::workload_title(&w.name)),
-                    esc(workload_intro(&w.name))
+                    esc(crate::model::workload_about(&w.name))
                 );
                 if w.name == "echo" {
                     let more = if model.latency_under_load.is_empty() {
@@ -508,9 +508,4 @@ fn inline_svg(svg: &str, title: &str) -> String {
         ),
         1,
     )
-}
-
-fn workload_intro(w: &str) -> &'static str {
-    w.parse::<rtbench_format::Workload>()
-        .map_or("", rtbench_format::Workload::about)
 }

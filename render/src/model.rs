@@ -18,5 +18,5 @@ mod tests;
 mod types;
 
 pub use build::build;
-pub use names::{case_title, natural_cmp, slug, workload_title};
+pub use names::{case_title, natural_cmp, slug, workload_about, workload_title};
 pub use types::*;

@@ -177,6 +177,13 @@ pub fn workload_title(name: &str) -> &str {
     }
 }
 
+/// What a workload section says it measures, from the workload list
+/// (empty for a workload this build does not list).
+pub fn workload_about(name: &str) -> &'static str {
+    name.parse::<rtbench_format::Workload>()
+        .map_or("", rtbench_format::Workload::about)
+}
+
 /// Lower-case, `[a-z0-9-]` only: safe as a file name and an HTML id.
 pub fn slug(s: &str) -> String {
     let mut out = String::new();
