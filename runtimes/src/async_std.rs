@@ -102,6 +102,16 @@ impl Runtime for AsyncStd {
         async_std::task::yield_now()
     }
 
+    const REMOTE: &'static str = "async_std::task::spawn";
+
+    fn remote() -> crate::Remote {
+        // Its JoinHandle detaches the task when dropped.
+        crate::Remote::new(|task| {
+            drop(async_std::task::spawn(task));
+            true
+        })
+    }
+
     fn listener(std: std::net::TcpListener) -> io::Result<AsyncStdListener> {
         std.set_nonblocking(true)?;
         Ok(AsyncStdListener(async_std::net::TcpListener::from(std)))

@@ -88,6 +88,10 @@ impl Runtime for Kimojio {
     /// Each sleep is an io_uring timeout (`IORING_OP_TIMEOUT`, an hrtimer in
     /// the kernel), not a wheel.
     const TIMER: TimerClass = TimerClass::Fine;
+    // A wake from another thread fails kimojio's assertion "It is incorrect
+    // to wake a uringruntime task from another thread"; its own way in is a
+    // `RuntimeHandle` channel (a pipe), not adapted here.
+    const WAKE_FROM_ANOTHER_THREAD: bool = false;
     // A task's slot is a u16 (`task.rs`): a spawn past 65,535 live tasks
     // panics (`task.rs:788`).
     const MAX_LIVE_TASKS: Option<usize> = Some(65_535);

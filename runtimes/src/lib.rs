@@ -13,6 +13,8 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 // A runtime's `Runtime::FLAVOR` is `Flavor::WorkStealing` or
@@ -272,6 +274,24 @@ pub trait Runtime: Sized + 'static {
         futures_lite::future::yield_now()
     }
 
+    /// Whether a task of this runtime may be woken from another thread. A
+    /// runtime that panics on such a wake (monoio without its `sync`
+    /// feature) says `false`; the cross-thread workloads then record its
+    /// panic as their finding, and the conformance suite checks it panics.
+    const WAKE_FROM_ANOTHER_THREAD: bool = true;
+
+    /// How a thread outside the runtime hands it a task, named in its
+    /// description (knob `remote spawn`): its own handle or injector where it
+    /// has one, else a channel to a task that spawns locally ([`inbox`]).
+    const REMOTE: &'static str = "async-channel to a local task that spawns what it receives";
+
+    /// A [`Remote`] for the current thread's runtime, which other threads
+    /// use to spawn onto it. Must be called inside `block_on`; the runtime
+    /// takes tasks while it is driven (inside a `block_on`).
+    fn remote() -> Remote {
+        inbox::<Self>()
+    }
+
     /// Adopts a bound, listening std socket (see [`sys::reuseport_listener`]).
     /// Must be called inside `block_on`.
     fn listener(std: std::net::TcpListener) -> io::Result<Self::Listener>;
@@ -326,6 +346,45 @@ pub trait WorkStealing: Runtime {
         F::Output: Send + 'static;
 }
 
+/// A task handed to a runtime from another thread.
+pub type RemoteTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// Hands tasks to one runtime from threads outside it ([`Runtime::remote`]).
+#[derive(Clone)]
+pub struct Remote(Arc<dyn Fn(RemoteTask) -> bool + Send + Sync>);
+
+impl Remote {
+    /// `spawn` hands a task over, and says whether the runtime took it.
+    pub fn new(spawn: impl Fn(RemoteTask) -> bool + Send + Sync + 'static) -> Remote {
+        Remote(Arc::new(spawn))
+    }
+
+    /// Hands `task` to the runtime; `false` if it is gone.
+    pub fn spawn(&self, task: RemoteTask) -> bool {
+        (self.0)(task)
+    }
+}
+
+impl std::fmt::Debug for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Remote")
+    }
+}
+
+/// The default [`Runtime::remote`]: an unbounded channel drained by a task on
+/// the current thread's executor, which spawns each task it receives (the
+/// way a thread-per-core runtime without a cross-thread spawn is fed). The
+/// task ends when every clone of the `Remote` is dropped.
+pub fn inbox<R: Runtime>() -> Remote {
+    let (tx, rx) = async_channel::unbounded::<RemoteTask>();
+    drop(R::spawn_local(async move {
+        while let Ok(task) = rx.recv().await {
+            drop(R::spawn_local(task));
+        }
+    }));
+    Remote::new(move |task| tx.try_send(task).is_ok())
+}
+
 /// Runs one `R` per CPU of `cpus`, thread `i` pinned to `cpus[i]`, each
 /// driving `make(i)` to completion on its own executor: the default of the
 /// [`Runtime::per_core`] hook, which is what callers use.
@@ -377,7 +436,11 @@ pub fn base_description<R: Runtime>(workers: usize, driver: &str) -> Description
         workers,
         timer_class: R::TIMER,
         driver: driver.to_string(),
-        knobs: [("yield".to_string(), R::YIELD.to_string())].into(),
+        knobs: [
+            ("yield".to_string(), R::YIELD.to_string()),
+            ("remote spawn".to_string(), R::REMOTE.to_string()),
+        ]
+        .into(),
         notes: Vec::new(),
     }
 }

@@ -111,6 +111,10 @@ impl<D: MonoioDriver> Runtime for MonoioRuntime<D> {
     /// monoio's time driver is tokio's hashed wheel with 1 ms ticks, deadlines
     /// rounded up to the next ms (`time/driver/mod.rs`), on either driver.
     const TIMER: TimerClass = TimerClass::Wheel1ms;
+    // Without its `sync` feature (not a default) monoio panics on a wake
+    // from another thread: "waker can only be sent across threads when
+    // `sync` feature enabled".
+    const WAKE_FROM_ANOTHER_THREAD: bool = false;
     type Conn = MonoioConn;
     type Listener = MonoioListener;
 

@@ -66,6 +66,17 @@ impl Runtime for SmolMt {
         d
     }
 
+    const REMOTE: &'static str = "smol::Executor::spawn on the shared executor";
+
+    fn remote() -> crate::Remote {
+        let ex = SHARED.with(|s| s.borrow().clone());
+        let ex = ex.expect("remote called outside a smol-mt runtime");
+        crate::Remote::new(move |task| {
+            ex.spawn(task).detach();
+            true
+        })
+    }
+
     fn block_on<F: Future>(&self, fut: F) -> F::Output {
         let previous = SHARED.with(|s| s.replace(Some(self.ex.clone())));
         let out = smol_common::run_local(&LOCAL, &self.local, fut);

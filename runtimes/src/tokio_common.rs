@@ -109,6 +109,16 @@ macro_rules! shared_runtime_items {
             tokio::task::yield_now()
         }
 
+        const REMOTE: &'static str = "tokio::runtime::Handle::spawn";
+
+        fn remote() -> $crate::Remote {
+            let handle = tokio::runtime::Handle::current();
+            $crate::Remote::new(move |task| {
+                drop(handle.spawn(task));
+                true
+            })
+        }
+
         fn listener(
             std: std::net::TcpListener,
         ) -> std::io::Result<$crate::tokio_common::TokioListener> {

@@ -576,3 +576,58 @@ impl Check for YieldLetsOthersRun {
 fn a_yield_lets_another_ready_task_run() {
     for_all(YieldLetsOthersRun);
 }
+
+/// A task handed over from a thread outside the runtime ([`Runtime::remote`])
+/// runs there, and the description names the entry point; a runtime that
+/// says it cannot be woken from another thread panics instead.
+struct RemoteSpawnRuns;
+
+impl Check for RemoteSpawnRuns {
+    fn local<R: Runtime>(&self) -> Outcome {
+        let limit = Duration::from_secs(30);
+        let outcome = on_runtime::<R, _>(conf(), limit, move |rt| {
+            let ran = rt.block_on(async {
+                let remote = R::remote();
+                let (done, finished) = async_channel::bounded::<u64>(1);
+                // Let the runtime park its receiving side first, so that the
+                // handover has to wake it from the other thread.
+                R::sleep(Duration::from_millis(5)).await;
+                let outside = std::thread::spawn(move || {
+                    remote.spawn(Box::pin(async move {
+                        let _ = done.send(7).await;
+                    }))
+                });
+                // Awaited on the runtime: the handed-over task runs meanwhile.
+                let got = futures_lite::future::or(async { finished.recv().await.ok() }, async {
+                    R::sleep(Duration::from_secs(5)).await;
+                    None
+                })
+                .await;
+                (outside.join().ok(), got)
+            });
+            (ran, rt.describe().knobs.get("remote spawn").cloned())
+        });
+        if !R::WAKE_FROM_ANOTHER_THREAD {
+            // Its wake from the outside thread panics there, or on the runtime.
+            return match outcome {
+                Ok(((Some(true), Some(7)), _)) => Err(
+                    "says it cannot be woken from another thread, yet ran a task handed over"
+                        .into(),
+                ),
+                _ => Ok(()),
+            };
+        }
+        let (ran, named) = outcome?;
+        ensure(named.as_deref() == Some(R::REMOTE), || {
+            format!("the description names {named:?}, not {}", R::REMOTE)
+        })?;
+        ensure(ran == (Some(true), Some(7)), || {
+            format!("handed over (taken, got): {ran:?}")
+        })
+    }
+}
+
+#[test]
+fn a_task_handed_over_from_another_thread_runs() {
+    for_all(RemoteSpawnRuns);
+}
