@@ -21,6 +21,7 @@ fn spec(runtime: &str, case: EchoCase) -> Spec {
         op: "round trip",
         ops_per_iter: 1,
         latency_kind: Some("round-trip"),
+        topology: None,
     }
 }
 

@@ -48,6 +48,7 @@ fn spec(runtime: &str, case: FanOutCase) -> Spec {
         op: "task",
         ops_per_iter: case.tasks(),
         latency_kind: None,
+        topology: None,
     }
 }
 

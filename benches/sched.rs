@@ -1,27 +1,31 @@
 //! Scheduler and sync: time per hop, yield, spawn and lock on the
 //! executor's own paths (ping-pong, yield-many, chained spawn, a channel
 //! ring, a mutex held across an await and the same dropped before it), the
-//! same bodies and primitives on each runtime's one core. Not a measure of
-//! I/O, and not of what an application gains: shown beside echo and work.
+//! same bodies and primitives on each runtime's one core; then a ping-pong
+//! across two cores and tasks handed in from another thread, with the
+//! CPU time they cost. Not a measure of I/O, and not of what an
+//! application gains: shown beside echo and work.
 
 use rtbench_format::Workload;
-use rtbench_harness::{Settings, Spec, bench};
+use rtbench_harness::{Settings, Spec, bench, bench_or_skip};
 use rtbench_workloads::in_runtimes;
 use rtbench_workloads::sched::SchedCase;
+use rtbench_workloads::sched::cores::{CrossCase, across_runtimes, cannot_run};
 
-fn spec(runtime: &str, case: SchedCase) -> Spec {
+fn spec(runtime: &str, label: String, op: &'static str, ops: u64, tasks: u64) -> Spec {
     Spec {
         workload: Workload::Sched,
         runtime: runtime.to_string(),
-        case: case.label(),
+        case: label,
         params: [
-            ("ops".to_string(), case.ops() as f64),
-            ("tasks".to_string(), case.tasks() as f64),
+            ("ops".to_string(), ops as f64),
+            ("tasks".to_string(), tasks as f64),
         ]
         .into(),
-        op: case.op(),
-        ops_per_iter: case.ops(),
+        op,
+        ops_per_iter: ops,
         latency_kind: None,
+        topology: None,
     }
 }
 
@@ -31,8 +35,23 @@ fn main() {
     let mut group = c.benchmark_group("sched");
     for case in SchedCase::matrix() {
         for (name, make) in in_runtimes::<SchedCase>() {
-            bench(&mut group, &settings, spec(name, case), || {
-                make(case, &settings.config)
+            let spec = spec(name, case.label(), case.op(), case.ops(), case.tasks());
+            bench(&mut group, &settings, spec, || make(case, &settings.config));
+        }
+    }
+    // The runtime on the bench's CPU, the other side on the next one.
+    let cpus = [
+        settings.placement.server_cpus()[0],
+        settings.placement.loadgen_cpu(),
+    ];
+    for case in CrossCase::matrix() {
+        for (name, make) in across_runtimes() {
+            let mut spec = spec(name, case.label(), case.op(), case.ops(), case.tasks());
+            spec.params.insert("cross_thread".into(), 1.0);
+            spec.topology = Some(case.topology());
+            let cannot = || cannot_run(name, case, cpus);
+            bench_or_skip(&mut group, &settings, spec, cannot, || {
+                make(case, &settings.config, cpus)
             });
         }
     }

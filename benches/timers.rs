@@ -30,6 +30,7 @@ fn spec(runtime: &str, case: TimerCase) -> Spec {
         op: "timer",
         ops_per_iter: case.timers(),
         latency_kind: case.has_lateness().then_some("lateness"),
+        topology: None,
     }
 }
 

@@ -52,7 +52,7 @@ workloads! {
     /// Sleep lateness and the cost of timers.
     Timers = "timers", "timers", ClosedLoop, "Sleep lateness (how long after its deadline a sleep returned), the cost to arm and cancel a timer, and many timers firing together. Compare lateness within a timer class, and against the OS sleep floors.";
     /// The scheduler's own paths: hops, yields, spawns and locks.
-    Sched = "sched", "Scheduler and sync", ClosedLoop, "The executor's own paths on one core, the same bodies and primitives (async-channel, async-lock) on every runtime, with each runtime's own yield where it has one (its description names it): time per hop of a ping-pong and of a ring of tasks, per yield, per spawn of a chain, and per lock of a mutex held across an await beside the same lock dropped before it. A microbenchmark: read it beside echo and work, never alone (tokio's scheduler benchmarks improved with LIFO-slot stealing while services lost 23-32%, tokio#8065).";
+    Sched = "sched", "Scheduler and sync", ClosedLoop, "The executor's own paths, the same bodies and primitives (async-channel, async-lock) on every runtime, with each runtime's own yield where it has one (its description names it). On one core: time per hop of a ping-pong and of a ring of tasks, per yield, per spawn of a chain, and per lock of a mutex held across an await beside the same lock dropped before it. Across cores, with the process's CPU time per operation: a ping-pong between two cores (a work-stealing pool of 2 workers, wherever it puts the tasks, or two thread-per-core executors), and tasks handed to a 1-core runtime from a thread on the other CPU through its own entry point (its description names it), idle and busy with a yielding task. A microbenchmark: each table says where its best runtimes place in echo and work (tokio's scheduler benchmarks improved with LIFO-slot stealing while services lost 23-32%, tokio#8065).";
 }
 
 /// How a workload measures, and so which tables show it.
@@ -80,6 +80,17 @@ impl Workload {
         let (once, rounds): (Vec<Workload>, Vec<Workload>) =
             Workload::ALL.iter().partition(|w| w.interleaved());
         rounds.into_iter().chain(once).collect()
+    }
+
+    /// The workloads its tables are read beside: a microbenchmark's wins
+    /// are shown with the same runtimes' places where services are measured
+    /// (tokio's scheduler benchmarks improved with LIFO-slot stealing while
+    /// services lost 23-32%, tokio#8065).
+    pub const fn read_beside(self) -> &'static [Workload] {
+        match self {
+            Workload::Sched => &[Workload::Echo, Workload::Work],
+            _ => &[],
+        }
     }
 
     /// Its position in the report.

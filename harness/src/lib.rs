@@ -300,13 +300,22 @@ impl Settings {
     }
 }
 
-/// Why a case of `params` ("tasks" or "timers", each a task) cannot run on
-/// `runtime`: more than its [`Runtime::MAX_LIVE_TASKS`](rtbench_runtimes::Runtime::MAX_LIVE_TASKS).
-pub fn past_task_limit(runtime: &str, params: &BTreeMap<String, f64>) -> Option<String> {
-    let limit = rtbench_runtimes::entries()
+/// Why a case of `params` fails on `runtime` by the runtime's design: more
+/// tasks ("tasks" or "timers", each a task) than its
+/// [`Runtime::MAX_LIVE_TASKS`](rtbench_runtimes::Runtime::MAX_LIVE_TASKS), or a
+/// case that wakes it from another thread ("cross_thread") when its
+/// [`Runtime::WAKE_FROM_ANOTHER_THREAD`](rtbench_runtimes::Runtime::WAKE_FROM_ANOTHER_THREAD)
+/// says it panics on that.
+pub fn failure_by_design(runtime: &str, params: &BTreeMap<String, f64>) -> Option<String> {
+    let entry = rtbench_runtimes::entries()
         .into_iter()
-        .find(|e| e.name == runtime)?
-        .max_live_tasks?;
+        .find(|e| e.name == runtime)?;
+    if params.get("cross_thread").is_some_and(|&v| v > 0.0) && !entry.wake_from_another_thread {
+        return Some(format!(
+            "{runtime} panics when a task of it is woken from another thread"
+        ));
+    }
+    let limit = entry.max_live_tasks?;
     let tasks = ["tasks", "timers"]
         .iter()
         .filter_map(|k| params.get(*k))
@@ -489,6 +498,10 @@ pub struct Spec {
     pub ops_per_iter: u64,
     /// `round-trip`, `lateness`, or `None` when there is no distribution.
     pub latency_kind: Option<&'static str>,
+    /// The CPUs it runs on when not the placement's server CPUs (a case
+    /// with threads of its own), as the routine will name them: a result
+    /// that fails before the routine says so still lands in its table.
+    pub topology: Option<String>,
 }
 
 /// Benchmarks one routine under criterion's `iter_custom`, building it
@@ -506,12 +519,38 @@ pub fn bench<T: Observed>(
     spec: Spec,
     make: impl FnOnce() -> Result<T, String>,
 ) {
+    bench_or_skip(group, settings, spec, || None, make)
+}
+
+/// [`bench`], skipped with the reason `cannot` gives when the case cannot
+/// run on this configuration here (a pool it needs cannot be had in this
+/// process, say). `cannot` is asked only of a selected case, never under
+/// `--list`.
+pub fn bench_or_skip<T: Observed>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    settings: &Settings,
+    spec: Spec,
+    cannot: impl FnOnce() -> Option<String>,
+    make: impl FnOnce() -> Result<T, String>,
+) {
     let mut result = settings.result(spec.workload.as_str(), &spec.runtime, &spec.case);
     result.params = spec.params;
     result.op = spec.op.into();
     result.ops_per_iter = spec.ops_per_iter as f64;
+    if let Some(topology) = spec.topology {
+        result.topology = topology;
+    }
     let id = result.id.clone();
-    match plan::plan(&settings.args, &id, &spec.runtime, &settings.unavailable) {
+    let mut unavailable = std::borrow::Cow::Borrowed(&settings.unavailable);
+    if settings.args.mode != Mode::List
+        && settings.args.selects(&id)
+        && !unavailable.contains_key(&spec.runtime)
+    {
+        if let Some(why) = cannot() {
+            unavailable.to_mut().insert(spec.runtime.clone(), why);
+        }
+    }
+    match plan::plan(&settings.args, &id, &spec.runtime, &unavailable) {
         Plan::Filtered => return,
         Plan::Skip(why) => return settings.skip(result, why),
         Plan::Run => {}
@@ -561,17 +600,18 @@ pub fn bench<T: Observed>(
     let Some(routine) = state.into_inner() else {
         return; // filtered out
     };
-    // A case past the runtime's own task limit fails by the runtime's
-    // design: its error says so, and `--test` expects it.
-    let past_limit = past_task_limit(&spec.runtime, &result.params);
-    let routine = routine.map_err(|e| match &past_limit {
+    // A case past the runtime's own task limit, or one it cannot take (a
+    // wake from another thread), fails by the runtime's design: its error
+    // says so, and `--test` expects it.
+    let by_design = failure_by_design(&spec.runtime, &result.params);
+    let routine = routine.map_err(|e| match &by_design {
         Some(why) => format!("{e}: {why}"),
         None => e,
     });
     if settings.test_mode {
         if let Err(e) = &routine {
-            if past_limit.is_some() {
-                errln!("rtbench: {id} failed, as its runtime's limit says it must: {e}");
+            if by_design.is_some() {
+                errln!("rtbench: {id} failed, by its runtime's design: {e}");
             } else {
                 errln!("rtbench: {id} FAILED: {e}");
                 FAILED.with(|f| f.borrow_mut().push(id));

@@ -373,6 +373,9 @@ fn table(h: &mut String, model: &Model, t: &Table, charts: &[Chart]) {
     case_table(h, &t.id, &t.scope.title, &view::caption(t), &cols, &t.rows);
     let stats: Vec<_> = t.rows.iter().map(|r| &r.round_stats).collect();
     checks(h, view::checks_line(t.wide_rows, &stats, &t.split_half));
+    if let Some(r) = &t.reading {
+        let _ = writeln!(h, "<p class=\"reading\">{}</p>", esc(r));
+    }
     figures(h, &t.id, charts);
 }
 

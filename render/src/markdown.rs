@@ -94,6 +94,9 @@ pub fn summary(model: &Model) -> String {
                         &mut m,
                         view::checks_line(t.wide_rows, &stats, &t.split_half),
                     );
+                    if let Some(r) = &t.reading {
+                        let _ = writeln!(m, "\n**{}**", md(r));
+                    }
                     images(&mut m, &t.charts);
                 }
             }

@@ -8,6 +8,7 @@
 //! (open-loop groups), `rounds` (an id's rounds merged), `names` (titles,
 //! order, slugs) and `overview` (built last, from the rest).
 
+mod beside;
 mod build;
 mod names;
 mod open_loop;

@@ -235,7 +235,13 @@ pub fn columns(table: &Table, with_baseline: bool) -> Vec<Column<'_>> {
         }
     }
     if rows.iter().any(|r| r.server_cpu_ns_per_op.is_some()) {
-        c.push(col(format!("Server CPU / {op}"), true, |r: &Row| {
+        // The sched cases measure the whole process: both sides work.
+        let whose = if table.workload == "sched" {
+            "CPU (process)"
+        } else {
+            "Server CPU"
+        };
+        c.push(col(format!("{whose} / {op}"), true, |r: &Row| {
             or_dash(r.server_cpu_ns_per_op, fmt::ns)
         }));
     }

@@ -453,6 +453,8 @@ pub struct Entry {
     pub flavor: Flavor,
     /// [`Runtime::MAX_LIVE_TASKS`].
     pub max_live_tasks: Option<usize>,
+    /// [`Runtime::WAKE_FROM_ANOTHER_THREAD`].
+    pub wake_from_another_thread: bool,
     /// Tries to build the runtime here with `config`; `Ok` carries its description.
     pub probe: fn(&Config) -> Result<Description, Unavailable>,
 }
@@ -463,6 +465,7 @@ pub fn entry<R: Runtime>() -> Entry {
         name: R::NAME,
         flavor: R::FLAVOR,
         max_live_tasks: R::MAX_LIVE_TASKS,
+        wake_from_another_thread: R::WAKE_FROM_ANOTHER_THREAD,
         probe: |config| {
             // Probe on a fresh thread: some runtimes allow one executor per thread.
             let config = config.clone();

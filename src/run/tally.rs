@@ -75,7 +75,7 @@ impl Tally {
                     Status::Ok => t.ok += 1,
                     Status::Skipped => t.skipped.push(r.error.unwrap_or_default()),
                     Status::Failed
-                        if rtbench_harness::past_task_limit(&r.runtime, &r.params).is_some() =>
+                        if rtbench_harness::failure_by_design(&r.runtime, &r.params).is_some() =>
                     {
                         t.limited += 1
                     }

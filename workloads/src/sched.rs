@@ -7,6 +7,8 @@
 //! runtime's own where it has one (tokio's, async-std's, kimojio's), else
 //! futures-lite's, and its description names it (knob `yield`).
 
+pub mod cores;
+
 use crate::{Sample, Tasks, Work};
 use async_channel::{Receiver, Sender, bounded};
 use std::future::Future;

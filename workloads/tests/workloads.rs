@@ -5,6 +5,7 @@ use rtbench_runtimes::{Config, Flavor, Runtime};
 use rtbench_workloads::echo::{BlockingClientBench, EchoCase, ServedBench};
 use rtbench_workloads::fan_out::FanOutCase;
 use rtbench_workloads::sched::SchedCase;
+use rtbench_workloads::sched::cores::{CrossCase, across_runtimes, cannot_run};
 use rtbench_workloads::timers::{OsSleep, TimerCase};
 use rtbench_workloads::{
     Case, Observed, Placement, Routine, Servers, VisitServers, Work, in_runtimes, run_checked,
@@ -128,6 +129,43 @@ fn small_in_runtime(name: &str) -> Outcome {
     Ok(())
 }
 
+/// The sched cases across cores, shrunk: each runs and checks its work, or
+/// fails by its runtime's design (a wake from another thread panics it), or
+/// cannot run here for the reason [`cannot_run`] gives.
+fn small_cross_core(name: &str, placement: &Placement) -> Outcome {
+    let cpus = [placement.server_cpus()[0], placement.loadgen_cpu()];
+    let (_, make) = across_runtimes()
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .ok_or("not in the list")?;
+    let entry = rtbench_runtimes::entries()
+        .into_iter()
+        .find(|e| e.name == name)
+        .ok_or("not in the list")?;
+    let cases = CrossCase::matrix().into_iter().map(|case| match case {
+        CrossCase::PingPong { .. } => CrossCase::PingPong { round_trips: 20 },
+        CrossCase::RemoteSpawn { busy, .. } => CrossCase::RemoteSpawn { tasks: 20, busy },
+    });
+    for case in cases {
+        if let Some(why) = cannot_run(name, case, cpus) {
+            eprintln!("{name} {}: cannot run here: {why}", case.label());
+            continue;
+        }
+        let built = make(case, &conf(), cpus);
+        if !entry.wake_from_another_thread {
+            expect(built.is_err(), || format!("{}: ran", case.label()))?;
+            continue;
+        }
+        let mut b = built.map_err(|e| format!("{}: {e}", case.label()))?;
+        run_checked(&mut b, 1).map_err(|e| format!("{}: {e}", case.label()))?;
+        run_checked(&mut b, 2).map_err(|e| format!("{}: {e}", case.label()))?;
+        expect(b.server_cpu().is_some_and(|c| c > Duration::ZERO), || {
+            format!("{}: no CPU time", case.label())
+        })?;
+    }
+    Ok(())
+}
+
 fn expect(cond: bool, what: impl FnOnce() -> String) -> Outcome {
     if cond { Ok(()) } else { Err(what()) }
 }
@@ -145,7 +183,10 @@ fn every_workload_checks_its_work_on_every_adapter() {
         fn runtime<R: Runtime>(&mut self, w: Servers<R>) {
             let placement = self.placement;
             let echo = |case| w.echo(case, placement, &conf());
-            if let Err(e) = small_echo(&echo).and_then(|_| small_in_runtime(R::NAME)) {
+            let small = small_echo(&echo)
+                .and_then(|_| small_in_runtime(R::NAME))
+                .and_then(|_| small_cross_core(R::NAME, placement));
+            if let Err(e) = small {
                 self.failed.push(format!("{}: {e}", R::NAME));
             }
             self.ran += 1;

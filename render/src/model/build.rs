@@ -6,9 +6,9 @@ use super::names::{
     workload_rank,
 };
 use super::open_loop::{group_note, load_group};
-use super::overview;
 use super::rounds::{Merged, merge_rounds, ranked, row_error, throughput, wide};
 use super::types::*;
+use super::{beside, overview};
 use crate::rank::{self, Ranked};
 use crate::read::{CargoLock, LoadedRun};
 use rtbench_format::{BenchResult, Flavor, Status};
@@ -205,6 +205,7 @@ pub fn build(
             rows,
             charts,
             workload: workload.clone(),
+            reading: None,
         };
         match workloads.last_mut() {
             Some(w) if w.name == workload => w.tables.push(table),
@@ -253,6 +254,7 @@ pub fn build(
         overview: Overview::default(),
     };
     model.overview = overview::build(&model);
+    beside::annotate(&mut model);
     model
 }
 

@@ -28,8 +28,9 @@ pub use table::*;
 /// `interference`, `run_delay`, `slow_trials`) and pooled trials' target
 /// intervals on open-loop steps; 6 gave `missing` entries their `rounds`;
 /// 7 gave the load generator's checks `tied` (a faster blocking client within
-/// both 95% intervals).
-pub const REPORT_SCHEMA_VERSION: u32 = 7;
+/// both 95% intervals); 8 gave closed-loop tables a `reading` (a
+/// microbenchmark's best runtimes' places in the workloads it is read beside).
+pub const REPORT_SCHEMA_VERSION: u32 = 8;
 
 /// Fixed qualitative palette; runtimes take colours in sorted name order, so
 /// a runtime keeps its colour in every chart of a report.

@@ -36,6 +36,9 @@ pub struct Table {
     /// Whether the orderings this table calls significant reproduce in
     /// its two halves.
     pub split_half: SplitHalf,
+    /// A line under the table that reads it beside other workloads
+    /// (`Workload::read_beside`): its best runtimes' places there.
+    pub reading: Option<String>,
 }
 
 /// What makes rows comparable: one case in one topology and placement.
