@@ -123,7 +123,8 @@ impl Settings {
             // The default run repeats the matrix in 6 rounds (`rtbench run`),
             // whose spread is each row's interval: shorter samples keep it
             // within 20 minutes.
-            RunMode::Default => 15,
+            RunMode::Default if workload == Workload::Echo => 15,
+            RunMode::Default => 10,               // see `Settings::criterion`
             RunMode::Full | RunMode::Load => 100, // criterion's default
         });
         Ok(Settings {
@@ -195,10 +196,19 @@ impl Settings {
             // one server process, as much as rounds do), so 6 short rounds
             // give a 95% interval about 2.4× narrower than 3 of 0.5 s
             // (t₅/√6 against t₂/√3) for about 40% more time.
-            RunMode::Default => c
+            RunMode::Default if self.workload == Workload::Echo => c
                 .without_plots()
                 .warm_up_time(Duration::from_millis(100))
                 .measurement_time(Duration::from_millis(250))
+                .nresamples(10_000),
+            // The in-runtime workloads (fan-out, timers, sched) vary between
+            // processes, not within one (two quick runs order their runtimes
+            // alike 97–99% of the time): 0.1 s of 10 samples per round is
+            // enough, and keeps the default suite within 25 minutes.
+            RunMode::Default => c
+                .without_plots()
+                .warm_up_time(Duration::from_millis(50))
+                .measurement_time(Duration::from_millis(100))
                 .nresamples(10_000),
             RunMode::Full | RunMode::Load => c,
         };

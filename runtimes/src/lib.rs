@@ -218,6 +218,13 @@ impl Config {
 /// - [`sleep(dur)`](Runtime::sleep) counts from the call, not from the first
 ///   poll: an `async fn sleep` reads the clock when first polled, so take the
 ///   deadline at the call (`sleep_until(Instant::now() + dur)`).
+/// - [`remote`](Runtime::remote) is the runtime's own cross-thread spawn where
+///   it has one (a handle, a shared executor), named in
+///   [`REMOTE`](Runtime::REMOTE); else leave the default, a channel to a
+///   local task. A runtime that panics when one of its tasks is woken from
+///   another thread says so in
+///   [`WAKE_FROM_ANOTHER_THREAD`](Runtime::WAKE_FROM_ANOTHER_THREAD); the
+///   conformance suite checks both.
 /// - I/O uses owned buffers: [`Conn::read`] fills at most `buf.len()` bytes
 ///   and returns the buffer with its length unchanged; `write_all(buf, len)`
 ///   writes `buf[..len]`. io_uring crates read a `Vec` up to its capacity and
