@@ -6,11 +6,25 @@ use crate::{
     Config, Description, Flavor, Listener, Runtime, TimerClass, Unavailable, WorkStealing,
     base_description,
 };
+use crate::file::{FileOptions, Pool, PoolFile};
 use std::future::Future;
+use std::path::PathBuf;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::Duration;
+
+/// async-std's blocking pool, which its files run on.
+#[derive(Debug)]
+pub enum AsyncStdPool {}
+
+impl Pool for AsyncStdPool {
+    fn run<T: Send + 'static>(
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> impl Future<Output = T> + 'static {
+        async_std::task::spawn_blocking(f)
+    }
+}
 
 /// Worker count the process-wide executor was started with.
 static WORKERS: OnceLock<usize> = OnceLock::new();
@@ -51,6 +65,14 @@ impl Runtime for AsyncStd {
     const TIMER: TimerClass = TimerClass::Fine;
     type Conn = AsyncStdConn;
     type Listener = AsyncStdListener;
+    type File = PoolFile<AsyncStdPool>;
+
+    const FILE_API: &'static str =
+        "async-std's blocking pool (task::spawn_blocking): pread, pwrite, fdatasync";
+
+    fn open_file(path: PathBuf, options: FileOptions) -> impl Future<Output = io::Result<Self::File>> {
+        PoolFile::open(path, options)
+    }
 
     fn new(config: &Config) -> Result<Self, Unavailable> {
         let want = config.workers.max(1);

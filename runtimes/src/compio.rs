@@ -47,6 +47,21 @@ impl Runtime for Compio {
     const TIMER: TimerClass = TimerClass::Fine;
     type Conn = CompioConn;
     type Listener = CompioListener;
+    type File = CompioFile;
+
+    const FILE_API: &'static str = "compio::fs::File: read_at, write_at, sync_data";
+
+    async fn open_file(
+        path: std::path::PathBuf,
+        options: crate::file::FileOptions,
+    ) -> io::Result<CompioFile> {
+        let mut o = compio::fs::OpenOptions::new();
+        o.read(true)
+            .write(options.write)
+            .create(options.write)
+            .custom_flags(options.flags());
+        o.open(path).await.map(CompioFile)
+    }
 
     fn new(_config: &Config) -> Result<Self, Unavailable> {
         sys::io_uring_available().map_err(|why| Unavailable(format!("compio: {why}")))?;
@@ -232,5 +247,35 @@ impl Listener for CompioListener {
 
     fn local_addr(&self) -> io::Result<SocketAddr> {
         self.0.local_addr()
+    }
+}
+
+/// A compio file.
+#[derive(Debug)]
+pub struct CompioFile(compio::fs::File);
+
+impl crate::file::File for CompioFile {
+    async fn read_at(
+        &self,
+        buf: crate::file::AlignedBuf,
+        offset: u64,
+    ) -> crate::file::FileResult<usize> {
+        use compio::io::AsyncReadAt;
+        let CompioResult(r, buf) = self.0.read_at(buf, offset).await;
+        (r, buf)
+    }
+
+    async fn write_at(
+        &self,
+        buf: crate::file::AlignedBuf,
+        offset: u64,
+    ) -> crate::file::FileResult<usize> {
+        use compio::io::AsyncWriteAt;
+        let CompioResult(r, buf) = (&self.0).write_at(buf, offset).await;
+        (r, buf)
+    }
+
+    async fn sync_data(&self) -> io::Result<()> {
+        self.0.sync_data().await
     }
 }

@@ -22,6 +22,7 @@ use std::time::Duration;
 pub use rtbench_format::{Description, Flavor, TimerClass};
 
 pub mod env;
+pub mod file;
 pub mod sys;
 
 /// `read` and `write_all` of a [`Conn`] (or [`SendConn`]) over a stream
@@ -249,6 +250,18 @@ pub trait Runtime: Sized + 'static {
 
     type Conn: Conn;
     type Listener: Listener<Conn = Self::Conn>;
+    /// A file through the runtime's own file API ([`file::File`]).
+    type File: file::File;
+
+    /// The file API, named in its description (knob `file`): the runtime's
+    /// io_uring files, or the blocking pool its file types run on.
+    const FILE_API: &'static str;
+
+    /// Opens `path` through [`Runtime::File`]. Must be called inside `block_on`.
+    fn open_file(
+        path: std::path::PathBuf,
+        options: file::FileOptions,
+    ) -> impl Future<Output = io::Result<Self::File>>;
 
     /// Builds the runtime, or says why it cannot run here. Never panics.
     fn new(config: &Config) -> Result<Self, Unavailable>;
@@ -446,6 +459,7 @@ pub fn base_description<R: Runtime>(workers: usize, driver: &str) -> Description
         knobs: [
             ("yield".to_string(), R::YIELD.to_string()),
             ("remote spawn".to_string(), R::REMOTE.to_string()),
+            ("file".to_string(), R::FILE_API.to_string()),
         ]
         .into(),
         notes: Vec::new(),

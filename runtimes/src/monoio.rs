@@ -40,6 +40,8 @@ pub trait MonoioDriver: 'static {
     const DRIVER: &'static str;
     /// The builder call, as recorded.
     const BUILDER: &'static str;
+    /// How its files do I/O, as recorded (`Runtime::FILE_API`).
+    const FILE_API: &'static str;
     type Driver: monoio::Driver + 'static;
     /// Why this driver cannot run here, if it cannot.
     fn check() -> Result<(), String>;
@@ -57,6 +59,7 @@ impl MonoioDriver for IoUring {
     const DRIVER: &'static str = "io_uring";
     const BUILDER: &'static str =
         "RuntimeBuilder::<IoUringDriver>::new().with_entries(1024).enable_timer()";
+    const FILE_API: &'static str = "monoio::fs::File on io_uring: read_at, write_at, sync_data";
     type Driver = monoio::IoUringDriver;
 
     fn check() -> Result<(), String> {
@@ -117,6 +120,24 @@ impl<D: MonoioDriver> Runtime for MonoioRuntime<D> {
     const WAKE_FROM_ANOTHER_THREAD: bool = false;
     type Conn = MonoioConn;
     type Listener = MonoioListener;
+    type File = MonoioFile;
+
+    const FILE_API: &'static str = D::FILE_API;
+
+    async fn open_file(
+        path: std::path::PathBuf,
+        options: crate::file::FileOptions,
+    ) -> io::Result<MonoioFile> {
+        use std::os::unix::fs::OpenOptionsExt;
+        monoio::fs::OpenOptions::new()
+            .read(true)
+            .write(options.write)
+            .create(options.write)
+            .custom_flags(options.flags())
+            .open(path)
+            .await
+            .map(MonoioFile)
+    }
 
     fn new(_config: &Config) -> Result<Self, Unavailable> {
         D::check().map_err(|why| Unavailable(format!("{}: {why}", D::NAME)))?;
@@ -250,5 +271,31 @@ impl Listener for MonoioListener {
 
     fn local_addr(&self) -> io::Result<SocketAddr> {
         self.0.local_addr()
+    }
+}
+
+/// A monoio file (its driver's: io_uring, or a blocking pool under epoll).
+#[derive(Debug)]
+pub struct MonoioFile(monoio::fs::File);
+
+impl crate::file::File for MonoioFile {
+    async fn read_at(
+        &self,
+        buf: crate::file::AlignedBuf,
+        offset: u64,
+    ) -> crate::file::FileResult<usize> {
+        self.0.read_at(buf, offset).await
+    }
+
+    async fn write_at(
+        &self,
+        buf: crate::file::AlignedBuf,
+        offset: u64,
+    ) -> crate::file::FileResult<usize> {
+        self.0.write_at(buf, offset).await
+    }
+
+    async fn sync_data(&self) -> io::Result<()> {
+        self.0.sync_data().await
     }
 }

@@ -15,6 +15,10 @@ impl MonoioDriver for Epoll {
     const DRIVER: &'static str = "epoll";
     const BUILDER: &'static str =
         "RuntimeBuilder::<LegacyDriver>::new().with_entries(1024).enable_timer()";
+    // monoio's epoll driver has no thread pool without its `sync` feature:
+    // each file operation is a blocking call on the runtime's own thread.
+    const FILE_API: &'static str = "monoio::fs::File under epoll: each read_at, write_at and \
+        sync_data a blocking pread, pwrite or fdatasync on the runtime's thread (one at a time)";
     type Driver = monoio::LegacyDriver;
 
     fn check() -> Result<(), String> {

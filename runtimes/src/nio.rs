@@ -163,6 +163,18 @@ fn start<T>(build: impl FnOnce() -> io::Result<T>) -> Result<T, Unavailable> {
         .map_err(|e| Unavailable(format!("nio runtime: {e}")))
 }
 
+/// nio's blocking pool (`nio::spawn_blocking`), which `nio::fs` runs on.
+#[derive(Debug)]
+pub enum NioPool {}
+
+impl crate::file::Pool for NioPool {
+    fn run<T: Send + 'static>(
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> impl Future<Output = T> + 'static {
+        join(nio::spawn_blocking(f))
+    }
+}
+
 impl Runtime for Nio {
     const NAME: &'static str = "nio";
     const CRATES: &'static [&'static str] = &["nio", "nio-task"];
@@ -173,6 +185,17 @@ impl Runtime for Nio {
     const TIMER: TimerClass = TimerClass::Wheel1ms;
     type Conn = NioConn;
     type Listener = NioListener;
+    type File = crate::file::PoolFile<NioPool>;
+
+    const FILE_API: &'static str =
+        "nio::fs's blocking pool (nio::spawn_blocking): pread, pwrite, fdatasync";
+
+    fn open_file(
+        path: std::path::PathBuf,
+        options: crate::file::FileOptions,
+    ) -> impl Future<Output = io::Result<Self::File>> {
+        crate::file::PoolFile::open(path, options)
+    }
 
     fn new(_config: &Config) -> Result<Self, Unavailable> {
         // nio panics when this thread already has a nio runtime.

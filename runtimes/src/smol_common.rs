@@ -124,12 +124,35 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
+/// The `blocking` crate's pool (`smol::unblock`), which `async-fs` runs on.
+#[derive(Debug)]
+pub enum BlockingPool {}
+
+impl crate::file::Pool for BlockingPool {
+    fn run<T: Send + 'static>(
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> impl std::future::Future<Output = T> + 'static {
+        smol::unblock(f)
+    }
+}
+
 /// The `Runtime` items both smol configurations share: they differ only in
 /// which executors `block_on` drives.
 macro_rules! shared_runtime_items {
     () => {
         type Conn = $crate::smol_common::SmolConn;
         type Listener = $crate::smol_common::SmolListener;
+        type File = $crate::file::PoolFile<$crate::smol_common::BlockingPool>;
+
+        const FILE_API: &'static str =
+            "async-fs's blocking pool (smol::unblock): pread, pwrite, fdatasync";
+
+        fn open_file(
+            path: std::path::PathBuf,
+            options: $crate::file::FileOptions,
+        ) -> impl std::future::Future<Output = std::io::Result<Self::File>> {
+            $crate::file::PoolFile::open(path, options)
+        }
 
         fn spawn_local<F>(fut: F) -> impl std::future::Future<Output = F::Output> + 'static
         where

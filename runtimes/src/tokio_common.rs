@@ -68,6 +68,20 @@ pub(crate) async fn join<T>(handle: tokio::task::JoinHandle<T>) -> T {
     }
 }
 
+/// tokio's blocking pool (`spawn_blocking`), which `tokio::fs` runs on.
+#[cfg(feature = "tokio")]
+#[derive(Debug)]
+pub enum TokioPool {}
+
+#[cfg(feature = "tokio")]
+impl crate::file::Pool for TokioPool {
+    fn run<T: Send + 'static>(
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> impl std::future::Future<Output = T> + 'static {
+        join(tokio::task::spawn_blocking(f))
+    }
+}
+
 /// The knobs both tokio configurations set.
 #[cfg(feature = "tokio")]
 pub(crate) fn knobs(d: &mut crate::Description) {
@@ -86,6 +100,17 @@ macro_rules! shared_runtime_items {
     () => {
         type Conn = $crate::tokio_common::TokioConn;
         type Listener = $crate::tokio_common::TokioListener;
+        type File = $crate::file::PoolFile<$crate::tokio_common::TokioPool>;
+
+        const FILE_API: &'static str =
+            "tokio::fs's blocking pool (spawn_blocking): pread, pwrite, fdatasync";
+
+        fn open_file(
+            path: std::path::PathBuf,
+            options: $crate::file::FileOptions,
+        ) -> impl std::future::Future<Output = std::io::Result<Self::File>> {
+            $crate::file::PoolFile::open(path, options)
+        }
 
         fn block_on<F: std::future::Future>(&self, fut: F) -> F::Output {
             self.local.block_on(&self.rt, fut)

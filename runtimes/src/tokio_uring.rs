@@ -39,6 +39,24 @@ impl Runtime for TokioUring {
     const TIMER: TimerClass = TimerClass::Wheel1ms;
     type Conn = UringConn;
     type Listener = UringListener;
+    type File = UringFile;
+
+    const FILE_API: &'static str = "tokio_uring::fs::File: read_at, write_at, sync_data";
+
+    async fn open_file(
+        path: std::path::PathBuf,
+        options: crate::file::FileOptions,
+    ) -> io::Result<UringFile> {
+        use std::os::unix::fs::OpenOptionsExt;
+        tokio_uring::fs::OpenOptions::new()
+            .read(true)
+            .write(options.write)
+            .create(options.write)
+            .custom_flags(options.flags())
+            .open(path)
+            .await
+            .map(UringFile)
+    }
 
     fn new(_config: &Config) -> Result<Self, Unavailable> {
         sys::io_uring_available().map_err(|why| Unavailable(format!("tokio-uring: {why}")))?;
@@ -156,5 +174,31 @@ impl Listener for UringListener {
 
     fn local_addr(&self) -> io::Result<SocketAddr> {
         self.0.local_addr()
+    }
+}
+
+/// A tokio-uring file.
+#[derive(Debug)]
+pub struct UringFile(tokio_uring::fs::File);
+
+impl crate::file::File for UringFile {
+    async fn read_at(
+        &self,
+        buf: crate::file::AlignedBuf,
+        offset: u64,
+    ) -> crate::file::FileResult<usize> {
+        self.0.read_at(buf, offset).await
+    }
+
+    async fn write_at(
+        &self,
+        buf: crate::file::AlignedBuf,
+        offset: u64,
+    ) -> crate::file::FileResult<usize> {
+        self.0.write_at(buf, offset).submit().await
+    }
+
+    async fn sync_data(&self) -> io::Result<()> {
+        self.0.sync_data().await
     }
 }
