@@ -53,6 +53,8 @@ workloads! {
     Timers = "timers", "timers", ClosedLoop, "Sleep lateness (how long after its deadline a sleep returned), the cost to arm and cancel a timer, and many timers firing together. Compare lateness within a timer class, and against the OS sleep floors.";
     /// The scheduler's own paths: hops, yields, spawns and locks.
     Sched = "sched", "Scheduler and sync", ClosedLoop, "The executor's own paths, the same bodies and primitives (async-channel, async-lock) on every runtime, with each runtime's own yield where it has one (its description names it). On one core: time per hop of a ping-pong and of a ring of tasks, per yield, per spawn of a chain, and per lock of a mutex held across an await beside the same lock dropped before it. Across cores, with the process's CPU time per operation: a ping-pong between two cores (a work-stealing pool of 2 workers, wherever it puts the tasks, or two thread-per-core executors), and tasks handed to a 1-core runtime from a thread on the other CPU through its own entry point (its description names it), idle and busy with a yielding task. A microbenchmark: each table says where its best runtimes place in echo and work (tokio's scheduler benchmarks improved with LIFO-slot stealing while services lost 23-32%, tokio#8065).";
+    /// File I/O through each runtime's file API, beside fio.
+    File = "file", "File I/O", ClosedLoop, "Random 4 KiB reads of a test file at queue depth 1 and 32 (one task with that many reads in flight), with O_DIRECT (the device) and from the page cache (the runtime's own cost), and sequential 128 KiB writes with fdatasync after every 1 MiB, each runtime through its own file API (its description names it: io_uring files, or the blocking pool its file type runs on). Every block read is checked against its index. Beside them: std threads (a thread per read in flight), a raw io_uring loop at the same depth, and fio with the same file, block size, depth and direct flag, the device's ceiling by a tool no one here wrote: vs floor divides by fio. Latency is each operation's, from its submission; CPU is the whole process's; threads added are the most the runtime added to the process at the end of a call (its pools, and the kernel's io_uring workers of its rings).";
 }
 
 /// How a workload measures, and so which tables show it.
@@ -93,6 +95,15 @@ impl Workload {
         }
     }
 
+    /// The floor its tables divide by ("vs floor") when that row has a
+    /// figure; else the fastest floor.
+    pub const fn floor(self) -> Option<&'static str> {
+        match self {
+            Workload::File => Some("fio"),
+            _ => None,
+        }
+    }
+
     /// Its position in the report.
     pub fn rank(self) -> usize {
         Workload::ALL
@@ -111,7 +122,9 @@ mod tests {
         let order: Vec<&str> = Workload::run_order().iter().map(|w| w.as_str()).collect();
         assert_eq!(
             order,
-            ["echo", "fan_out", "timers", "sched", "latency", "work"]
+            [
+                "echo", "fan_out", "timers", "sched", "file", "latency", "work"
+            ]
         );
         assert_eq!(Workload::Latency.rank(), 1);
         assert_eq!("fan_out".parse::<Workload>(), Ok(Workload::FanOut));

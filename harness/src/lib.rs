@@ -22,7 +22,8 @@ pub mod vars;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput, measurement::WallTime};
 use plan::{BenchArgs, Faults, Measured, Mode, Plan};
 use rtbench_format::{
-    BenchResult, Description, Flavor, RunDir, RunMeta, RunMode, RuntimeEntry, Status, Workload,
+    BenchResult, Description, Estimate, Flavor, RunDir, RunMeta, RunMode, RuntimeEntry, Status,
+    Workload,
 };
 use rtbench_loadgen::hdr;
 use rtbench_runtimes::{Config, env};
@@ -512,6 +513,65 @@ pub struct Spec {
     /// with threads of its own), as the routine will name them: a result
     /// that fails before the routine says so still lands in its table.
     pub topology: Option<String>,
+}
+
+/// What a tool outside rtbench measured for one row (fio): its own figures.
+#[derive(Debug, Clone)]
+pub struct External {
+    /// Time per operation, from the tool's own rate.
+    pub ns_per_op: f64,
+    /// Operations the tool completed.
+    pub ops: u64,
+    pub latency: Option<rtbench_format::Latency>,
+    pub cpu_ns_per_op: Option<f64>,
+    pub description: Description,
+    pub extra: BTreeMap<String, f64>,
+}
+
+/// A row measured by a tool of its own instead of criterion (fio): listed
+/// with the others, measured once per process (per round) and recorded
+/// with its one figure as the estimate (the rounds give it its interval).
+/// `measure` returning `Err` skips the row with that reason.
+pub fn external(
+    settings: &Settings,
+    spec: Spec,
+    measure: impl FnOnce() -> Result<External, String>,
+) {
+    let mut result = settings.result(spec.workload.as_str(), &spec.runtime, &spec.case);
+    result.params = spec.params;
+    result.op = spec.op.into();
+    result.ops_per_iter = spec.ops_per_iter as f64;
+    if let Some(topology) = spec.topology {
+        result.topology = topology;
+    }
+    let id = result.id.clone();
+    if settings.args.mode == Mode::List {
+        println!("{id}: benchmark");
+        return;
+    }
+    if !settings.args.selects(&id) {
+        return;
+    }
+    errln!("Benchmarking {id} (measured by its own tool)");
+    match measure() {
+        Err(why) => settings.skip(result, &why),
+        Ok(_) if settings.test_mode => {}
+        Ok(x) => {
+            result.description = x.description;
+            result.estimate = Some(Estimate {
+                mean_ns: x.ns_per_op,
+                mean_lower_ns: x.ns_per_op,
+                mean_upper_ns: x.ns_per_op,
+                median_ns: x.ns_per_op,
+                samples: 1,
+            });
+            result.latency = x.latency;
+            result.ops_checked = x.ops;
+            result.server_cpu_ns_per_op = x.cpu_ns_per_op;
+            result.extra = x.extra;
+            settings.write(&result);
+        }
+    }
 }
 
 /// Benchmarks one routine under criterion's `iter_custom`, building it

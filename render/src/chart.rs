@@ -91,7 +91,11 @@ fn draw(model: &Model, table: &Table, c: &ChartRef) -> Result<String, String> {
                 })
                 .collect();
             let axis = format!("throughput ({}/s, 95% CI)", fmt::plural(&table.scope.op));
-            bars_chart(&c.title, &axis, &bars, &fmt::si)
+            let floor = table.reference.as_deref().and_then(|name| {
+                let r = ok.iter().find(|r| r.runtime == name)?;
+                Some((r.throughput?.value, name))
+            });
+            bars_chart(&c.title, &axis, &bars, &fmt::si, floor)
         }
         ChartKind::TimePerOp => {
             let max = ok
@@ -107,7 +111,7 @@ fn draw(model: &Model, table: &Table, c: &ChartRef) -> Result<String, String> {
                 })
                 .collect();
             let axis = format!("time per {} ({unit}, 95% CI)", table.scope.op);
-            bars_chart(&c.title, &axis, &bars, &fmt::sig3)
+            bars_chart(&c.title, &axis, &bars, &fmt::sig3, None)
         }
         ChartKind::BytesPerTask => {
             let max = ok
@@ -128,6 +132,7 @@ fn draw(model: &Model, table: &Table, c: &ChartRef) -> Result<String, String> {
                 &format!("bytes per task ({unit})"),
                 &bars,
                 &fmt::sig3,
+                None,
             )
         }
         ChartKind::Spectrum => spectrum_chart(model, table, &c.title),
@@ -187,7 +192,7 @@ fn draw_load(model: &Model, g: &LoadGroup, c: &ChartRef<LoadChartKind>) -> Resul
                 "capacity at {target} ({}/s; whisker: {whisker})",
                 fmt::plural(&g.scope.op)
             );
-            bars_chart(&c.title, &axis, &bars, &fmt::si)
+            bars_chart(&c.title, &axis, &bars, &fmt::si, None)
         }
     }
 }
@@ -341,6 +346,7 @@ fn bars_chart(
     axis: &str,
     bars: &[Bar],
     label: &dyn Fn(f64) -> String,
+    floor: Option<(f64, &str)>,
 ) -> Result<String, String> {
     let n = bars.len().max(1);
     let longest = bars
@@ -351,7 +357,11 @@ fn bars_chart(
     let name_area = (longest as u32 * 8 + 24).clamp(80, 280);
     let height = 110 + 34 * n as u32;
     let hi = |b: &Bar| b.ci.map_or(b.value, |c| c.1.max(b.value));
-    let max = bars.iter().map(hi).fold(0.0, f64::max);
+    let max = bars
+        .iter()
+        .map(hi)
+        .chain(floor.map(|f| f.0))
+        .fold(0.0, f64::max);
     let x_max = if max > 0.0 { max * 1.25 } else { 1.0 };
     let mut svg = String::new();
     {
@@ -407,6 +417,24 @@ fn bars_chart(
                         .map_err(err)?;
                 }
             }
+        }
+        // The table's floor (fio, say) as a vertical line across the bars.
+        if let Some((x, name)) = floor {
+            let top = n as i32 * 100 - 50;
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(x, -50), (x, top)],
+                    BLACK.mix(0.6).stroke_width(2),
+                )))
+                .map_err(err)?;
+            let note = TextStyle::from((FONT, 14).into_font()).pos(Pos::new(HPos::Left, VPos::Top));
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    format!("{name}: {}", label(x)),
+                    (x + x_max * 0.005, top),
+                    note,
+                )))
+                .map_err(err)?;
         }
         let text = TextStyle::from((FONT, 16).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
         chart

@@ -236,13 +236,18 @@ pub fn columns(table: &Table, with_baseline: bool) -> Vec<Column<'_>> {
     }
     if rows.iter().any(|r| r.server_cpu_ns_per_op.is_some()) {
         // The sched cases measure the whole process: both sides work.
-        let whose = if table.workload == "sched" {
+        let whose = if matches!(table.workload.as_str(), "sched" | "file") {
             "CPU (process)"
         } else {
             "Server CPU"
         };
         c.push(col(format!("{whose} / {op}"), true, |r: &Row| {
             or_dash(r.server_cpu_ns_per_op, fmt::ns)
+        }));
+    }
+    if rows.iter().any(|r| r.extra.contains_key("threads")) {
+        c.push(col("Threads added", true, |r: &Row| {
+            or_dash(r.extra.get("threads").copied(), |t| format!("{t:.0}"))
         }));
     }
     if rows.iter().any(|r| r.bytes_per_task.is_some()) {

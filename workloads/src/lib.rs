@@ -30,6 +30,7 @@ macro_rules! described {
 
 pub mod echo;
 pub mod fan_out;
+pub mod file;
 pub mod interference;
 pub mod placement;
 pub mod sched;

@@ -451,3 +451,54 @@ fn a_case_written_outside_the_crate_runs_on_every_adapter() {
     }
     assert!(ran.len() >= 2, "{ran:?}");
 }
+
+/// Every file case, a small file and a depth of 4 for 32, on every adapter
+/// and floor: each reads back what its offsets hold and records a latency
+/// per operation.
+#[test]
+fn file_cases_check_their_work_on_every_adapter_and_floor() {
+    use rtbench_workloads::file::floors::{Floor, FloorBench};
+    use rtbench_workloads::file::{FileCase, TestFile, file_runtimes};
+    let _guard = serial();
+    let dir = tempfile::tempdir_in(std::env::current_dir().unwrap().join("..").join("target"))
+        .or_else(|_| tempfile::tempdir())
+        .unwrap();
+    let test = TestFile::prepare(dir.path(), 4 << 20).unwrap();
+    let cases = FileCase::matrix().into_iter().map(|case| match case {
+        FileCase::RandRead { direct, .. } => FileCase::RandRead {
+            depth: case.depth().min(4),
+            direct,
+        },
+        other => other,
+    });
+    let mut failed = Vec::new();
+    let mut ran = 0;
+    for case in cases {
+        type Built = Result<Box<dyn Observed>, String>;
+        let mut all: Vec<(String, Built)> = file_runtimes()
+            .into_iter()
+            .map(|(name, make)| (name.to_string(), make(case, &conf(), &test)))
+            .collect();
+        for floor in Floor::ALL {
+            let b = FloorBench::new(floor, case, &test).map(|b| Box::new(b) as Box<dyn Observed>);
+            all.push((floor.name().to_string(), b));
+        }
+        for (name, built) in all {
+            let outcome = built.and_then(|mut b| {
+                run_checked(&mut b, 1)?;
+                run_checked(&mut b, 9)?;
+                let seen = b.hist_mut().map_or(0, |h| h.len());
+                expect(seen == 10, || {
+                    format!("{seen} latencies recorded, expected 10")
+                })?;
+                expect(b.server_cpu().is_some(), || "no CPU time".into())
+            });
+            match outcome {
+                Ok(()) => ran += 1,
+                Err(e) => failed.push(format!("{name} {}: {e}", case.label())),
+            }
+        }
+    }
+    assert!(failed.is_empty(), "failed:\n{}", failed.join("\n"));
+    assert!(ran >= 10, "{ran} ran");
+}

@@ -165,11 +165,20 @@ pub fn build(
             .iter()
             .filter_map(|r| Some((r.throughput?.value, r.runtime.clone())))
             .max_by(|a, b| a.0.total_cmp(&b.0));
-        let reference = rows
-            .iter()
-            .filter(|r| r.is_reference)
-            .filter_map(|r| Some((r.throughput?.value, r.runtime.clone())))
-            .max_by(|a, b| a.0.total_cmp(&b.0));
+        // The workload's named floor where it has one (fio for file I/O),
+        // else the fastest floor.
+        let floors = || {
+            rows.iter()
+                .filter(|r| r.is_reference)
+                .filter_map(|r| Some((r.throughput?.value, r.runtime.clone())))
+        };
+        let named = workload
+            .parse::<rtbench_format::Workload>()
+            .ok()
+            .and_then(|w| w.floor());
+        let reference = floors()
+            .find(|(_, name)| Some(name.as_str()) == named)
+            .or_else(|| floors().max_by(|a, b| a.0.total_cmp(&b.0)));
         for r in &mut rows {
             if let Some(t) = r.throughput {
                 r.ratio_to_best = best.as_ref().map(|b| t.value / b.0);
