@@ -552,7 +552,7 @@ pub fn external(
     if !settings.args.selects(&id) {
         return;
     }
-    errln!("Benchmarking {id} (measured by its own tool)");
+    errln!("rtbench: measuring {id}: by its own tool");
     match measure() {
         Err(why) => settings.skip(result, &why),
         Ok(_) if settings.test_mode => {}
@@ -630,19 +630,30 @@ pub fn bench_or_skip<T: Observed>(
         settings.args.measured_calls(settings.sample_size),
     ));
     let mut make = Some(make);
+    let mut build = || {
+        settings.faults.strike(&id);
+        let make = make.take().expect("built once");
+        if let Some(e) = settings.faults.failure(&id) {
+            return Err(e);
+        }
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(make))
+            .unwrap_or_else(|p| Err(panicked("starting", p.as_ref())))
+    };
+    // A benchmark that will be measured is built before criterion's warm-up:
+    // criterion sizes its samples from the warm-up's wall time, and a slow
+    // start (a server process, a 1 GiB file read into the cache) counted
+    // there made it take one iteration per sample.
+    if matches!(settings.args.mode, Mode::Measure { .. }) && settings.args.selects(&id) {
+        // Named first, so that a start that hangs is pinned on this one.
+        errln!("rtbench: measuring {id}: starting");
+        *state.borrow_mut() = Some(build());
+    }
+    let mut build = Some(build);
     group.throughput(Throughput::Elements(spec.ops_per_iter));
     group.bench_function(BenchmarkId::new(&spec.runtime, &spec.case), |b| {
         b.iter_custom(|iters| {
             let mut state = state.borrow_mut();
-            let routine = state.get_or_insert_with(|| {
-                settings.faults.strike(&id);
-                let make = make.take().expect("built once");
-                if let Some(e) = settings.faults.failure(&id) {
-                    return Err(e);
-                }
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(make))
-                    .unwrap_or_else(|p| Err(panicked("starting", p.as_ref())))
-            });
+            let routine = state.get_or_insert_with(|| build.take().expect("built once")());
             let outcome = match routine {
                 Ok(r) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     let mut measured = measured.borrow_mut();

@@ -96,10 +96,16 @@ impl FileCase {
         }
     }
 
+    /// Operations of one iteration: a read per read in flight (so that every
+    /// call fills its queue), or one write.
+    pub fn ops_per_iter(&self) -> u64 {
+        self.depth() as u64
+    }
+
     fn per_iter(&self) -> Work {
         Work {
-            ops: 1,
-            bytes: self.bytes_per_op() as u64,
+            ops: self.ops_per_iter(),
+            bytes: self.ops_per_iter() * self.bytes_per_op() as u64,
             ..Work::default()
         }
     }
@@ -487,7 +493,8 @@ impl<R: Runtime> Routine for FileBench<R> {
         let done = self.rt.block_on(async {
             match case {
                 FileCase::RandRead { depth, .. } => {
-                    reads(file, depth, test.blocks, seed, iters, hist).await
+                    let n = iters * case.ops_per_iter();
+                    reads(file, depth, test.blocks, seed, n, hist).await
                 }
                 FileCase::SeqWrite => writes(file, test.write_slots(), next, iters, hist).await,
             }

@@ -488,8 +488,9 @@ fn file_cases_check_their_work_on_every_adapter_and_floor() {
                 run_checked(&mut b, 1)?;
                 run_checked(&mut b, 9)?;
                 let seen = b.hist_mut().map_or(0, |h| h.len());
-                expect(seen == 10, || {
-                    format!("{seen} latencies recorded, expected 10")
+                let want = 10 * case.ops_per_iter();
+                expect(seen == want, || {
+                    format!("{seen} latencies recorded, expected {want}")
                 })?;
                 expect(b.server_cpu().is_some(), || "no CPU time".into())
             });

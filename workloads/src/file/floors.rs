@@ -14,7 +14,7 @@ use rtbench_runtimes::sys;
 use std::collections::BTreeMap;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
-use std::sync::{Arc, Barrier};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A floor measured as the runtimes are (criterion's iterations).
@@ -128,49 +128,47 @@ impl FloorBench {
         })
     }
 
+    /// A thread per read in flight, spawned for the call (their start is
+    /// timed too: that is what this floor costs); each keeps its latencies
+    /// in a plain vector, recorded after.
     fn threads_reads(&mut self, seed: u64, n: u64) -> Result<(Done, Duration), String> {
         let lanes = self.case.depth().min(n as usize).max(1) as u64;
         self.threads.at_least(lanes as usize);
         let (file, blocks) = (&self.file, self.test.blocks);
-        let go = Barrier::new(lanes as usize + 1);
-        let (results, elapsed) = std::thread::scope(|s| {
+        let start = Instant::now();
+        let results: Vec<_> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..lanes)
                 .map(|l| {
-                    let go = &go;
                     s.spawn(move || {
-                        let mut hist = hdr::histogram();
+                        let mut took = Vec::with_capacity((n / lanes + 1) as usize);
                         let mut buf = AlignedBuf::new(BLOCK);
-                        go.wait();
                         let mut k = l;
-                        let mut ops = 0;
                         while k < n {
                             let block = pick(seed, k, blocks);
-                            let start = Instant::now();
+                            let at = Instant::now();
                             let r = file.read_at(&mut buf, block * BLOCK as u64);
-                            let took = start.elapsed();
+                            took.push(at.elapsed().as_nanos() as u64);
                             match r {
                                 Ok(BLOCK) if check_block(block, &buf) => {}
                                 other => return Err(format!("block {block}: {other:?}")),
                             }
-                            let _ = hist.record(took.as_nanos() as u64);
-                            ops += 1;
                             k += lanes;
                         }
-                        Ok((ops, hist))
+                        Ok(took)
                     })
                 })
                 .collect();
-            go.wait();
-            let start = Instant::now();
-            let results: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
-            (results, start.elapsed())
+            handles.into_iter().map(|h| h.join()).collect()
         });
+        let elapsed = start.elapsed();
         let mut done = Done::default();
         for r in results {
-            let (ops, hist) = r.map_err(|_| "a reading thread panicked".to_string())??;
-            self.hist.add(&hist).map_err(|e| e.to_string())?;
-            done.ops += ops;
-            done.bytes += ops * BLOCK as u64;
+            let took = r.map_err(|_| "a reading thread panicked".to_string())??;
+            for t in &took {
+                let _ = self.hist.record(*t);
+            }
+            done.ops += took.len() as u64;
+            done.bytes += took.len() as u64 * BLOCK as u64;
         }
         Ok((done, elapsed))
     }
@@ -318,8 +316,12 @@ impl Routine for FloorBench {
         let cpu = sys::process_cpu_time();
         let (done, elapsed) = match (self.case, self.floor) {
             (FileCase::SeqWrite, _) => self.writes(iters)?,
-            (FileCase::RandRead { .. }, Floor::StdThreads) => self.threads_reads(seed, iters)?,
-            (FileCase::RandRead { .. }, Floor::IoUring) => self.ring_reads(seed, iters)?,
+            (FileCase::RandRead { .. }, Floor::StdThreads) => {
+                self.threads_reads(seed, iters * self.case.ops_per_iter())?
+            }
+            (FileCase::RandRead { .. }, Floor::IoUring) => {
+                self.ring_reads(seed, iters * self.case.ops_per_iter())?
+            }
         };
         self.cpu += sys::process_cpu_time().saturating_sub(cpu);
         self.threads.seen();
