@@ -558,11 +558,13 @@ pub fn external(
         Ok(_) if settings.test_mode => {}
         Ok(x) => {
             result.description = x.description;
+            // An estimate is per iteration, as criterion's are.
+            let per_iter = x.ns_per_op * spec.ops_per_iter as f64;
             result.estimate = Some(Estimate {
-                mean_ns: x.ns_per_op,
-                mean_lower_ns: x.ns_per_op,
-                mean_upper_ns: x.ns_per_op,
-                median_ns: x.ns_per_op,
+                mean_ns: per_iter,
+                mean_lower_ns: per_iter,
+                mean_upper_ns: per_iter,
+                median_ns: per_iter,
                 samples: 1,
             });
             result.latency = x.latency;
