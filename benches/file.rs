@@ -7,7 +7,6 @@
 use criterion::SamplingMode;
 use rtbench_format::{Description, Flavor, TimerClass, Workload};
 use rtbench_harness::{External, Settings, Spec, bench, external};
-use rtbench_runtimes::file::FileOptions;
 use rtbench_workloads::file::floors::{Floor, FloorBench, fio};
 use rtbench_workloads::file::{FileCase, TestFile, file_runtimes};
 use std::cell::OnceCell;
@@ -76,16 +75,7 @@ fn main() {
         }
         external(&settings, spec("fio", case), || {
             let test = test()?;
-            if case.options()
-                == (FileOptions {
-                    direct: false,
-                    write: false,
-                })
-            {
-                // fio's direct cases drop the file's pages: read it back in.
-                test.warm()
-                    .map_err(|e| format!("cannot read the test file: {e}"))?;
-            }
+            test.ready_for(case)?;
             let run = fio(case, &test, fio_seconds)?;
             Ok(External {
                 ns_per_op: 1e9 / run.iops,

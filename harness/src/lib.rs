@@ -286,6 +286,19 @@ impl Settings {
         }
     }
 
+    /// The blank result of `spec`: its case, parameters, operation and
+    /// topology.
+    pub fn spec_result(&self, spec: &Spec) -> BenchResult {
+        let mut result = self.result(spec.workload.as_str(), &spec.runtime, &spec.case);
+        result.params = spec.params.clone();
+        result.op = spec.op.into();
+        result.ops_per_iter = spec.ops_per_iter as f64;
+        if let Some(topology) = &spec.topology {
+            result.topology = topology.clone();
+        }
+        result
+    }
+
     /// Writes `result` into the run folder, if this process has one. A
     /// result that cannot be written is lost: one line says so (`rtbench run`
     /// reads it), and the process exits non-zero at its end
@@ -537,13 +550,7 @@ pub fn external(
     spec: Spec,
     measure: impl FnOnce() -> Result<External, String>,
 ) {
-    let mut result = settings.result(spec.workload.as_str(), &spec.runtime, &spec.case);
-    result.params = spec.params;
-    result.op = spec.op.into();
-    result.ops_per_iter = spec.ops_per_iter as f64;
-    if let Some(topology) = spec.topology {
-        result.topology = topology;
-    }
+    let mut result = settings.spec_result(&spec);
     let id = result.id.clone();
     if settings.args.mode == Mode::List {
         println!("{id}: benchmark");
@@ -605,13 +612,7 @@ pub fn bench_or_skip<T: Observed>(
     cannot: impl FnOnce() -> Option<String>,
     make: impl FnOnce() -> Result<T, String>,
 ) {
-    let mut result = settings.result(spec.workload.as_str(), &spec.runtime, &spec.case);
-    result.params = spec.params;
-    result.op = spec.op.into();
-    result.ops_per_iter = spec.ops_per_iter as f64;
-    if let Some(topology) = spec.topology {
-        result.topology = topology;
-    }
+    let mut result = settings.spec_result(&spec);
     let id = result.id.clone();
     let mut unavailable = std::borrow::Cow::Borrowed(&settings.unavailable);
     if settings.args.mode != Mode::List

@@ -206,6 +206,21 @@ impl TestFile {
         Ok(())
     }
 
+    /// The file `case` opens, made ready: for reads from the page cache,
+    /// read whole into it first (fio's direct cases drop its pages).
+    pub fn ready_for(&self, case: FileCase) -> Result<PathBuf, String> {
+        match case {
+            FileCase::SeqWrite => Ok(self.write_path()),
+            FileCase::RandRead { direct, .. } => {
+                if !direct {
+                    self.warm()
+                        .map_err(|e| format!("cannot read the test file: {e}"))?;
+                }
+                Ok(self.path.clone())
+            }
+        }
+    }
+
     /// The file the writes go to, beside the test file.
     pub fn write_path(&self) -> PathBuf {
         self.path.with_extension("writes")
@@ -443,19 +458,7 @@ impl<R: Runtime> FileBench<R> {
     pub fn new(config: &Config, case: FileCase, test: &TestFile) -> Result<Self, String> {
         let threads = ThreadsAdded::start();
         let rt = R::new(config).map_err(|e| e.0)?;
-        if case.options()
-            == (FileOptions {
-                direct: false,
-                write: false,
-            })
-        {
-            test.warm()
-                .map_err(|e| format!("cannot read the test file: {e}"))?;
-        }
-        let path = match case {
-            FileCase::SeqWrite => test.write_path(),
-            FileCase::RandRead { .. } => test.path.clone(),
-        };
+        let path = test.ready_for(case)?;
         let file = rt
             .block_on(R::open_file(path.clone(), case.options()))
             .map_err(|e| format!("cannot open {}: {e}", path.display()))?;

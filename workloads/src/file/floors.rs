@@ -9,7 +9,7 @@ use crate::{Observed, Routine, Work, figures};
 use hdrhistogram::Histogram;
 use rtbench_format::{Description, Flavor, Latency, TimerClass};
 use rtbench_loadgen::hdr;
-use rtbench_runtimes::file::{AlignedBuf, FileOptions};
+use rtbench_runtimes::file::AlignedBuf;
 use rtbench_runtimes::sys;
 use std::collections::BTreeMap;
 use std::os::fd::AsRawFd;
@@ -66,21 +66,9 @@ impl std::fmt::Debug for FloorBench {
 impl FloorBench {
     pub fn new(floor: Floor, case: FileCase, test: &TestFile) -> Result<FloorBench, String> {
         let threads = ThreadsAdded::start();
-        let options = case.options();
-        if options
-            == (FileOptions {
-                direct: false,
-                write: false,
-            })
-        {
-            test.warm()
-                .map_err(|e| format!("cannot read the test file: {e}"))?;
-        }
-        let path = match case {
-            FileCase::SeqWrite => test.write_path(),
-            FileCase::RandRead { .. } => test.path.clone(),
-        };
-        let file = options
+        let path = test.ready_for(case)?;
+        let file = case
+            .options()
             .std()
             .open(&path)
             .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
