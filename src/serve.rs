@@ -29,8 +29,9 @@ pub struct ServeArgs {
     /// Allow listening outside loopback (for load from a second host).
     #[arg(long)]
     allow_remote: bool,
-    /// What each connection gets: `echo`, or `work` (requests that carry
-    /// their CPU cost, answered with a digest).
+    /// What each connection gets: `echo`, `work` (requests that carry
+    /// their CPU cost, answered with a digest), or `http` (HTTP/1.1 through
+    /// hyper: `GET /plaintext`, `GET /json`).
     #[arg(long, value_enum, default_value_t = ServiceArg::Echo)]
     service: ServiceArg,
 }
@@ -39,6 +40,7 @@ pub struct ServeArgs {
 enum ServiceArg {
     Echo,
     Work,
+    Http,
 }
 
 impl From<ServiceArg> for Service {
@@ -46,6 +48,7 @@ impl From<ServiceArg> for Service {
         match s {
             ServiceArg::Echo => Service::Echo,
             ServiceArg::Work => Service::Work,
+            ServiceArg::Http => Service::Http,
         }
     }
 }

@@ -32,11 +32,13 @@ use hdrhistogram::Histogram;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
+use http::Route;
 use rtbench_runtimes::sys;
 use work_request::{Cost, Mix, Picker};
 
 mod generator;
 pub mod hdr;
+pub mod http;
 mod loops;
 mod multi;
 mod open;
@@ -68,7 +70,8 @@ pub struct Stats {
     pub round_trips: u64,
     /// Bytes written to the server.
     pub bytes_sent: u64,
-    /// Bytes read back and found equal to what was sent.
+    /// Bytes read back and found equal to what was expected (HTTP: the
+    /// bodies; every head is checked, but its length differs by server).
     pub bytes_verified: u64,
     /// CPU time (user + system) of the generator's thread(s) in their runs:
     /// its cost per round trip, to weigh against the server's.
@@ -101,7 +104,16 @@ pub struct ClosedOutcome {
 #[derive(Debug)]
 struct Msg {
     send: Box<[u8]>,
-    expect: Box<[u8]>,
+    expect: Expect,
+}
+
+/// The reply a message accepts.
+#[derive(Debug)]
+enum Expect {
+    /// Exactly these bytes (echo, `work`), compared as they arrive.
+    Bytes(Box<[u8]>),
+    /// An HTTP/1.1 response to this route ([`http::Response`]).
+    Http(Route),
 }
 
 /// One of the generator's TCP connections to the server and the state of
@@ -137,6 +149,8 @@ struct ClientConn {
     /// Open loop: when the connection would have been free ([`now_ns`]) had
     /// the generator sent on time and read at once: the server's pace.
     free_ns: u64,
+    /// HTTP: the response being read (empty for byte replies).
+    response: http::Response,
 }
 
 /// The load generator on the calling thread: an echo or `work` client over
@@ -238,7 +252,7 @@ impl LoadGen {
             let p = payload(i, msg_bytes);
             vec![Msg {
                 send: p.clone(),
-                expect: p,
+                expect: Expect::Bytes(p),
             }]
         })
     }
@@ -292,10 +306,28 @@ impl LoadGen {
                     let expect = work_request::reply(&send).into_boxed_slice();
                     Msg {
                         send: send.into_boxed_slice(),
-                        expect,
+                        expect: Expect::Bytes(expect),
                     }
                 })
                 .collect()
+        })
+    }
+
+    /// The `http` workload's client: every round trip is one `GET` of
+    /// `route` on a keep-alive connection, its response checked
+    /// ([`http::Route`]: status, headers, body).
+    pub fn connect_http(addr: SocketAddr, connections: usize, route: Route) -> io::Result<LoadGen> {
+        Self::connect_http_part(addr, Part::whole(connections), route)
+    }
+
+    /// Part of an `http` load generator split over threads (see [`Part`]).
+    pub fn connect_http_part(addr: SocketAddr, part: Part, route: Route) -> io::Result<LoadGen> {
+        let request = route.request(&addr.to_string());
+        Self::open(addr, part, request.len(), None, |_| {
+            vec![Msg {
+                send: request.clone(),
+                expect: Expect::Http(route),
+            }]
         })
     }
 
@@ -364,6 +396,7 @@ impl LoadGen {
                 waited: false,
                 rx_real: 0,
                 free_ns: 0,
+                response: http::Response::default(),
             });
         }
         Ok(LoadGen {
@@ -533,6 +566,7 @@ impl ClientConn {
         self.busy = true;
         self.written = 0;
         self.verified = 0;
+        self.response.clear();
         self.sent_ns = now;
         self.write(i, stats)
     }
@@ -585,10 +619,9 @@ impl ClientConn {
                         i,
                         io::ErrorKind::UnexpectedEof,
                         &format!(
-                            "peer closed the connection early ({} of {} bytes of the current \
-                             message echoed, {} round trips left on it)",
-                            self.verified,
-                            self.msgs[self.cur].expect.len(),
+                            "peer closed the connection early ({} bytes of the current \
+                             reply read, {} round trips left on it)",
+                            self.verified.max(self.response.len()),
                             self.queued + u64::from(self.busy)
                         ),
                     ));
@@ -598,44 +631,74 @@ impl ClientConn {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(conn_err(i, e.kind(), &format!("read failed: {e}"))),
             };
-            let expected = &self.msgs[self.cur].expect[self.verified..self.written];
-            if n > expected.len() {
-                return Err(conn_err(
-                    i,
-                    io::ErrorKind::InvalidData,
-                    &format!(
-                        "peer sent {n} bytes but only {} were outstanding",
-                        expected.len()
-                    ),
-                ));
-            }
-            let got = &scratch[..n];
-            if got != &expected[..n] {
-                let at = got
-                    .iter()
-                    .zip(expected)
-                    .position(|(a, b)| a != b)
-                    .unwrap_or(0);
-                return Err(conn_err(
-                    i,
-                    io::ErrorKind::InvalidData,
-                    &format!(
-                        "reply mismatch at byte {} of the message: expected {:#04x}, got {:#04x}",
-                        self.verified + at,
-                        expected[at],
-                        got[at]
-                    ),
-                ));
-            }
-            self.verified += n;
-            stats.bytes_verified += n as u64;
-            if self.verified == self.msgs[self.cur].expect.len() {
+            let done = match &self.msgs[self.cur].expect {
+                Expect::Bytes(expect) => {
+                    compare(i, &scratch[..n], expect, self.verified, self.written)?;
+                    self.verified += n;
+                    stats.bytes_verified += n as u64;
+                    self.verified == expect.len()
+                }
+                Expect::Http(route) => {
+                    if !self.busy {
+                        return Err(conn_err(
+                            i,
+                            io::ErrorKind::InvalidData,
+                            &format!("{n} bytes came with no request in flight"),
+                        ));
+                    }
+                    let done = self
+                        .response
+                        .take(&scratch[..n], *route)
+                        .map_err(|e| conn_err(i, e.kind(), &format!("bad response: {e}")))?;
+                    if done {
+                        // The body's bytes: the head differs by server.
+                        stats.bytes_verified += route.body().len() as u64;
+                    }
+                    done
+                }
+            };
+            if done {
                 stats.round_trips += 1;
                 self.busy = false;
                 return Ok(Some(now_ns()));
             }
         }
     }
+}
+
+/// Compares `got`, the next bytes of a reply whose first `verified` bytes
+/// matched, with `expect`, of which `written` bytes are outstanding so far.
+fn compare(i: usize, got: &[u8], expect: &[u8], verified: usize, written: usize) -> io::Result<()> {
+    let expected = &expect[verified..written];
+    if got.len() > expected.len() {
+        return Err(conn_err(
+            i,
+            io::ErrorKind::InvalidData,
+            &format!(
+                "peer sent {} bytes but only {} were outstanding",
+                got.len(),
+                expected.len()
+            ),
+        ));
+    }
+    if got != &expected[..got.len()] {
+        let at = got
+            .iter()
+            .zip(expected)
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        return Err(conn_err(
+            i,
+            io::ErrorKind::InvalidData,
+            &format!(
+                "reply mismatch at byte {} of the message: expected {:#04x}, got {:#04x}",
+                verified + at,
+                expected[at],
+                got[at]
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn conn_err(i: usize, kind: io::ErrorKind, what: &str) -> io::Error {

@@ -67,6 +67,13 @@ impl Runtime for AsyncStd {
     type Listener = AsyncStdListener;
     type File = PoolFile<AsyncStdPool>;
 
+    const HTTP: Result<&'static str, &'static str> = Ok("smol-hyper FuturesIo");
+    type HttpIo = smol_hyper::rt::FuturesIo<async_std::net::TcpStream>;
+
+    fn http_io(conn: AsyncStdConn) -> io::Result<Self::HttpIo> {
+        Ok(smol_hyper::rt::FuturesIo::new(conn.0))
+    }
+
     const FILE_API: &'static str =
         "async-std's blocking pool (task::spawn_blocking): pread, pwrite, fdatasync";
 
@@ -148,6 +155,10 @@ impl Runtime for AsyncStd {
 
 impl WorkStealing for AsyncStd {
     type SendConn = AsyncStdConn;
+
+    fn send_http_io(io: Self::HttpIo) -> impl crate::http::Read + crate::http::Write + Unpin + Send + 'static {
+        io
+    }
 
     fn send_conn(conn: AsyncStdConn) -> AsyncStdConn {
         conn

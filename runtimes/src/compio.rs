@@ -49,6 +49,13 @@ impl Runtime for Compio {
     type Listener = CompioListener;
     type File = CompioFile;
 
+    const HTTP: Result<&'static str, &'static str> = Ok("cyper-core HyperStream");
+    type HttpIo = cyper_core::HyperStream<compio::net::TcpStream>;
+
+    fn http_io(conn: CompioConn) -> io::Result<Self::HttpIo> {
+        Ok(cyper_core::HyperStream::new_plain(conn.0))
+    }
+
     const FILE_API: &'static str = "compio::fs::File: read_at, write_at, sync_data";
 
     async fn open_file(

@@ -67,6 +67,16 @@ impl Runtime for Glommio {
     type Listener = GlommioListener;
     type File = GlommioFile;
 
+    // glommio's examples/hyper_server.rs wraps its futures-io stream in
+    // hyper's traits by hand; smol-hyper's wrapper is that same shim, kept.
+    const HTTP: Result<&'static str, &'static str> =
+        Ok("smol-hyper FuturesIo (the wrapper of glommio's hyper_server.rs example)");
+    type HttpIo = smol_hyper::rt::FuturesIo<glommio::net::TcpStream>;
+
+    fn http_io(conn: GlommioConn) -> io::Result<Self::HttpIo> {
+        Ok(smol_hyper::rt::FuturesIo::new(conn.0))
+    }
+
     const FILE_API: &'static str = "glommio DmaFile (O_DIRECT) or BufferedFile, on io_uring: \
         each block read is copied out of glommio's buffer, each written into one";
 

@@ -99,6 +99,16 @@ impl Runtime for Kimojio {
     type Listener = KimojioListener;
     type File = KimojioFile;
 
+    const HTTP: Result<&'static str, &'static str> = Err(
+        "kimojio 0.19 has no poll-based stream (futures-io or tokio-io) and no hyper support: \
+         only async read and write methods on borrowed buffers",
+    );
+    type HttpIo = crate::http::NoHyper;
+
+    fn http_io(_: KimojioConn) -> io::Result<Self::HttpIo> {
+        crate::http::unsupported(Self::HTTP.unwrap_err())
+    }
+
     const FILE_API: &'static str =
         "kimojio operations::pread, pwrite on io_uring; fsync (it has no fdatasync); opened with std";
 

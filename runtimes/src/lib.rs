@@ -23,6 +23,7 @@ pub use rtbench_format::{Description, Flavor, TimerClass};
 
 pub mod env;
 pub mod file;
+pub mod http;
 pub mod sys;
 
 /// `read` and `write_all` of a [`Conn`] (or [`SendConn`]) over a stream
@@ -312,6 +313,18 @@ pub trait Runtime: Sized + 'static {
         inbox::<Self>()
     }
 
+    /// The adapter crate that carries hyper's HTTP/1.1 on this runtime, as
+    /// its users would (`Ok`, named in every `http` row), or why hyper
+    /// cannot run here (`Err`: the `http` rows are skipped with it).
+    const HTTP: Result<&'static str, &'static str>;
+
+    /// An accepted connection as hyper's I/O ([`http::NoHyper`] where `HTTP` is `Err`).
+    type HttpIo: http::Read + http::Write + Unpin + 'static;
+
+    /// Wraps `conn` through [`Runtime::HTTP`]'s adapter. Must be called
+    /// inside `block_on`; fails where `HTTP` is `Err`.
+    fn http_io(conn: Self::Conn) -> io::Result<Self::HttpIo>;
+
     /// Adopts a bound, listening std socket (see [`sys::reuseport_listener`]).
     /// Must be called inside `block_on`.
     fn listener(std: std::net::TcpListener) -> io::Result<Self::Listener>;
@@ -353,6 +366,9 @@ pub trait WorkStealing: Runtime {
 
     /// The identity conversion that moves a connection into the `Send` view.
     fn send_conn(conn: Self::Conn) -> Self::SendConn;
+
+    /// [`Runtime::HttpIo`], seen as `Send` (the identity, as `send_conn`).
+    fn send_http_io(io: Self::HttpIo) -> impl http::Read + http::Write + Unpin + Send + 'static;
 
     /// [`Runtime::sleep`], seen as `Send` (generic code cannot see that
     /// through the trait).

@@ -122,6 +122,19 @@ impl<D: MonoioDriver> Runtime for MonoioRuntime<D> {
     type Listener = MonoioListener;
     type File = MonoioFile;
 
+    // Over its poll-io stream (readiness, then a non-blocking syscall),
+    // as monoio's own hyper example does: its `TcpStreamCompat` would copy
+    // every buffer to keep the rule that a buffer passed to poll_read or
+    // poll_write stays unchanged until that call completes.
+    const HTTP: Result<&'static str, &'static str> =
+        Ok("monoio-compat MonoioIo over TcpStream::into_poll_io");
+    type HttpIo = monoio_compat::hyper::MonoioIo<monoio::net::tcp::stream_poll::TcpStreamPoll>;
+
+    fn http_io(conn: MonoioConn) -> io::Result<Self::HttpIo> {
+        use monoio::io::IntoPollIo;
+        Ok(monoio_compat::hyper::MonoioIo::new(conn.0.into_poll_io()?))
+    }
+
     const FILE_API: &'static str = D::FILE_API;
 
     async fn open_file(

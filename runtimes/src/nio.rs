@@ -187,6 +187,13 @@ impl Runtime for Nio {
     type Listener = NioListener;
     type File = crate::file::PoolFile<NioPool>;
 
+    const HTTP: Result<&'static str, &'static str> = Ok("hyper-util TokioIo (nio's tokio-io feature)");
+    type HttpIo = hyper_util::rt::TokioIo<nio::net::TcpStream>;
+
+    fn http_io(conn: NioConn) -> io::Result<Self::HttpIo> {
+        Ok(hyper_util::rt::TokioIo::new(conn.0))
+    }
+
     const FILE_API: &'static str =
         "nio::fs's blocking pool (nio::spawn_blocking): pread, pwrite, fdatasync";
 

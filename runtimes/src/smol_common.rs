@@ -144,6 +144,13 @@ macro_rules! shared_runtime_items {
         type Listener = $crate::smol_common::SmolListener;
         type File = $crate::file::PoolFile<$crate::smol_common::BlockingPool>;
 
+        const HTTP: Result<&'static str, &'static str> = Ok("smol-hyper FuturesIo");
+        type HttpIo = smol_hyper::rt::FuturesIo<smol::net::TcpStream>;
+
+        fn http_io(conn: $crate::smol_common::SmolConn) -> std::io::Result<Self::HttpIo> {
+            Ok(smol_hyper::rt::FuturesIo::new(conn.0))
+        }
+
         const FILE_API: &'static str =
             "async-fs's blocking pool (smol::unblock): pread, pwrite, fdatasync";
 

@@ -88,6 +88,10 @@ impl Runtime for SmolMt {
 impl WorkStealing for SmolMt {
     type SendConn = SmolConn;
 
+    fn send_http_io(io: Self::HttpIo) -> impl crate::http::Read + crate::http::Write + Unpin + Send + 'static {
+        io
+    }
+
     fn send_conn(conn: SmolConn) -> SmolConn {
         conn
     }

@@ -26,6 +26,11 @@ impl TokioConn {
     pub(crate) async fn connect(addr: SocketAddr) -> io::Result<Self> {
         Self::new(tokio::net::TcpStream::connect(addr).await?)
     }
+
+    /// The stream itself, for hyper's `TokioIo`.
+    pub(crate) fn into_stream(self) -> tokio::net::TcpStream {
+        self.0
+    }
 }
 
 #[cfg(feature = "tokio")]
@@ -142,6 +147,13 @@ macro_rules! shared_runtime_items {
                 drop(handle.spawn(task));
                 true
             })
+        }
+
+        const HTTP: Result<&'static str, &'static str> = Ok("hyper-util TokioIo");
+        type HttpIo = hyper_util::rt::TokioIo<tokio::net::TcpStream>;
+
+        fn http_io(conn: $crate::tokio_common::TokioConn) -> std::io::Result<Self::HttpIo> {
+            Ok(hyper_util::rt::TokioIo::new(conn.into_stream()))
         }
 
         fn listener(

@@ -51,6 +51,10 @@ impl Runtime for TokioMt {
 impl WorkStealing for TokioMt {
     type SendConn = TokioConn;
 
+    fn send_http_io(io: Self::HttpIo) -> impl crate::http::Read + crate::http::Write + Unpin + Send + 'static {
+        io
+    }
+
     fn send_conn(conn: TokioConn) -> TokioConn {
         conn
     }

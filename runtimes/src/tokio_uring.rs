@@ -41,6 +41,16 @@ impl Runtime for TokioUring {
     type Listener = UringListener;
     type File = UringFile;
 
+    const HTTP: Result<&'static str, &'static str> = Err(
+        "tokio-uring 0.5's TcpStream has owned-buffer reads and writes only, no AsyncRead or \
+         AsyncWrite, and no crate adapts it to hyper",
+    );
+    type HttpIo = crate::http::NoHyper;
+
+    fn http_io(_: UringConn) -> io::Result<Self::HttpIo> {
+        crate::http::unsupported(Self::HTTP.unwrap_err())
+    }
+
     const FILE_API: &'static str = "tokio_uring::fs::File: read_at, write_at, sync_data";
 
     async fn open_file(

@@ -31,6 +31,7 @@ macro_rules! described {
 pub mod echo;
 pub mod fan_out;
 pub mod file;
+pub mod http;
 pub mod interference;
 pub mod placement;
 pub mod sched;
@@ -475,6 +476,16 @@ impl<R: Runtime> Servers<R> {
         config: &Config,
     ) -> Result<echo::ServedBench, String> {
         echo::ServedBench::in_process::<R>(case, placement, config, self.server)
+    }
+
+    /// An `http` bench with this runtime's hyper server in this process (the tests).
+    pub fn http(
+        &self,
+        case: http::HttpCase,
+        placement: &Placement,
+        config: &Config,
+    ) -> Result<echo::ServedBench, String> {
+        echo::ServedBench::in_process_http::<R>(case, placement, config, self.server)
     }
 }
 

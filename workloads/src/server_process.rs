@@ -52,6 +52,7 @@ impl ServeCommand {
         let service = match self.service {
             Service::Echo => "echo",
             Service::Work => "work",
+            Service::Http => "http",
         };
         cmd.args([
             "serve",

@@ -77,6 +77,8 @@ pub enum Service {
     Echo,
     /// Answer `work` requests with their digest.
     Work,
+    /// Answer HTTP/1.1 requests (`crate::http`).
+    Http,
 }
 
 impl StdEchoServer {
@@ -200,6 +202,7 @@ fn accept_loop(
                 match service {
                     Service::Echo => echo(stream),
                     Service::Work => work(stream),
+                    Service::Http => crate::http::serve_std(stream),
                 }
             });
         // A failed spawn drops the stream: the client sees the close.

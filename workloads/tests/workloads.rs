@@ -1,9 +1,11 @@
 //! Every workload on every adapter, on small parameters, with its correctness
 //! check; routines that honour `iters`; sweep parameters that change the work.
 
+use rtbench_loadgen::http::Route;
 use rtbench_runtimes::{Config, Flavor, Runtime};
 use rtbench_workloads::echo::{BlockingClientBench, EchoCase, ServedBench};
 use rtbench_workloads::fan_out::FanOutCase;
+use rtbench_workloads::http::HttpCase;
 use rtbench_workloads::sched::SchedCase;
 use rtbench_workloads::sched::cores::{CrossCase, across_runtimes, cannot_run};
 use rtbench_workloads::timers::{OsSleep, TimerCase};
@@ -166,6 +168,35 @@ fn small_cross_core(name: &str, placement: &Placement) -> Outcome {
     Ok(())
 }
 
+/// Both routes, closed loop, every response checked by the generator; a
+/// runtime hyper cannot run on must refuse with its reason, `skip`.
+fn small_http(
+    http: &dyn Fn(HttpCase) -> Result<ServedBench, String>,
+    skip: Result<&str, &str>,
+) -> Outcome {
+    for route in Route::ALL {
+        let case = HttpCase {
+            route,
+            connections: 4,
+            cores: 1,
+        };
+        let mut bench = match (http(case), skip) {
+            (Ok(b), Ok(_)) => b,
+            (Err(e), Err(why)) if e.contains(why) => return Ok(()),
+            (Ok(_), Err(why)) => return Err(format!("served HTTP, yet says it cannot: {why}")),
+            (Err(e), _) => return Err(format!("http {}: {e}", case.label())),
+        };
+        run_checked(&mut bench, 1)?;
+        run_checked(&mut bench, 99)?;
+        let w = bench.work();
+        let body = route.body().len() as u64;
+        expect(w.ops == 100 && w.bytes == 100 * body, || {
+            format!("http {} work {w:?}", case.label())
+        })?;
+    }
+    Ok(())
+}
+
 fn expect(cond: bool, what: impl FnOnce() -> String) -> Outcome {
     if cond { Ok(()) } else { Err(what()) }
 }
@@ -183,7 +214,9 @@ fn every_workload_checks_its_work_on_every_adapter() {
         fn runtime<R: Runtime>(&mut self, w: Servers<R>) {
             let placement = self.placement;
             let echo = |case| w.echo(case, placement, &conf());
+            let http = |case| w.http(case, placement, &conf());
             let small = small_echo(&echo)
+                .and_then(|_| small_http(&http, R::HTTP))
                 .and_then(|_| small_in_runtime(R::NAME))
                 .and_then(|_| small_cross_core(R::NAME, placement));
             if let Err(e) = small {
@@ -203,6 +236,10 @@ fn every_workload_checks_its_work_on_every_adapter() {
     } = every;
     if let Err(e) = small_echo(&|case| ServedBench::std_threads(case, &placement)) {
         failed.push(format!("std-threads: {e}"));
+    }
+    let std_http = |case| ServedBench::std_threads_http(case, &placement);
+    if let Err(e) = small_http(&std_http, Ok("std-threads")) {
+        failed.push(format!("std-threads http: {e}"));
     }
     let blocking = BlockingClientBench::new(
         EchoCase {

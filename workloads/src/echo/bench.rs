@@ -4,6 +4,7 @@
 
 use super::EchoCase;
 use super::server::{CpuMark, EchoServer, Server, describe, std_threads_description};
+use crate::http::HttpCase;
 use crate::server_process::ServeCommand;
 use crate::std_server::Service;
 use crate::work::WorkCase;
@@ -13,6 +14,7 @@ use rtbench_format::Description;
 use rtbench_loadgen::hdr;
 use rtbench_loadgen::{
     ClosedLoopConfig, LoadGen, LoadGenerator, MultiGen, OpenHists, OpenLoopConfig, OpenOutcome,
+    Part,
 };
 use rtbench_runtimes::{Config, Runtime, sys};
 use std::io;
@@ -140,23 +142,84 @@ impl ServedBench {
         let server = EchoServer::process(cmd, name, placement.server_cpus())?;
         let (addr, WorkCase { mix, seed, .. }) = (server.addr(), case);
         let msg_bytes = case.echo.msg_bytes;
+        Self::on_threads(case.echo, placement, description, server, move |part| {
+            LoadGen::connect_work_part(addr, part, msg_bytes, mix, seed, rounds_per_us)
+        })
+    }
+
+    /// The `http` workload: configuration `name` served by `cmd` (its
+    /// service `http`) on the case's server CPUs (`placement`'s), every
+    /// round trip a `GET` of the case's route, its response checked.
+    pub fn served_http(
+        cmd: &ServeCommand,
+        name: &str,
+        description: Description,
+        case: HttpCase,
+        placement: &Placement,
+    ) -> Result<ServedBench, String> {
+        let server = EchoServer::process(cmd, name, placement.server_cpus())?;
+        Self::http(case, placement, description, server)
+    }
+
+    /// [`ServedBench::served_http`] against `std-threads` in this process (the tests).
+    pub fn std_threads_http(case: HttpCase, placement: &Placement) -> Result<ServedBench, String> {
+        let server = EchoServer::std_serving(LOOPBACK, placement.server_cpus(), Service::Http)?;
+        let description = crate::http::std_threads_description(case.connections);
+        Self::http(case, placement, description, server)
+    }
+
+    /// [`ServedBench::served_http`] with runtime `R`'s server in this process (the tests).
+    pub fn in_process_http<R: Runtime>(
+        case: HttpCase,
+        placement: &Placement,
+        config: &Config,
+        start: crate::StartServer,
+    ) -> Result<ServedBench, String> {
+        let description = describe::<R>(config, placement.server_cpus())?;
+        let server = start(LOOPBACK, placement.server_cpus(), config, Service::Http)?;
+        Self::http(case, placement, description, server)
+    }
+
+    /// Drives `server` with `case`'s requests. A round trip's bytes are the
+    /// body's (the head differs by server: its `date`, its header order).
+    fn http(
+        case: HttpCase,
+        placement: &Placement,
+        description: Description,
+        server: EchoServer,
+    ) -> Result<ServedBench, String> {
+        let (addr, route) = (server.addr(), case.route);
+        let echo = EchoCase {
+            msg_bytes: route.body().len(),
+            connections: case.connections,
+        };
+        Self::on_threads(echo, placement, description, server, move |part| {
+            LoadGen::connect_http_part(addr, part, route)
+        })
+    }
+
+    /// A load generator of one thread per CPU of `placement.loadgen_cpus()`,
+    /// each with its share of the connections, made by `connect`.
+    fn on_threads(
+        echo: EchoCase,
+        placement: &Placement,
+        description: Description,
+        server: EchoServer,
+        connect: impl Fn(Part) -> io::Result<LoadGen> + Send + Sync + Clone + 'static,
+    ) -> Result<ServedBench, String> {
         // On a CPU shared with the server, a generator thread would wait out
         // a busy server thread's time slice (3 ms under EEVDF) before each
         // send; real-time priority lets it preempt, the same for every runtime.
         let shared = placement.name() == "shared";
         let (tx, rx) = mpsc::channel();
-        let gen_ = MultiGen::start(
-            case.echo.connections,
-            placement.loadgen_cpus(),
-            move |part| {
-                if shared {
-                    let _ = tx.send(sys::set_fifo(GENERATOR_FIFO).map_err(|e| e.to_string()));
-                }
-                LoadGen::connect_work_part(addr, part, msg_bytes, mix, seed, rounds_per_us)
-            },
-        )
+        let gen_ = MultiGen::start(echo.connections, placement.loadgen_cpus(), move |part| {
+            if shared {
+                let _ = tx.send(sys::set_fifo(GENERATOR_FIFO).map_err(|e| e.to_string()));
+            }
+            connect(part)
+        })
         .map_err(|e| format!("load generator: {e}"))?;
-        let mut bench = Self::with(case.echo, placement, description, server, Box::new(gen_));
+        let mut bench = Self::with(echo, placement, description, server, Box::new(gen_));
         if shared {
             bench.generator_priority = Some(match rx.try_iter().find_map(Result::err) {
                 None => format!("SCHED_FIFO {GENERATOR_FIFO} (its CPU is shared with the server)"),

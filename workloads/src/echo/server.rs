@@ -3,6 +3,7 @@
 //! floor), and the description of what ran.
 
 use super::EchoCase;
+use crate::http::serve_hyper;
 use crate::server_process::{ServeCommand, ServerProcess};
 use crate::std_server::{Service, StdEchoServer, accept_backoff};
 use crate::work::work_conn;
@@ -51,6 +52,7 @@ impl RuntimeServer {
         cpus: &[usize],
         service: Service,
     ) -> Result<RuntimeServer, String> {
+        can_serve::<R>(service)?;
         let cores = cpus.len();
         let (addr, listeners) = Self::bind(addr, cores).map_err(|e| bind_error(addr, e))?;
         let listeners = Arc::new(listeners);
@@ -72,6 +74,11 @@ impl RuntimeServer {
                         accept_loop::<R, _>(listener, stop, |conn| match service {
                             Service::Echo => drop(R::spawn_local(echo_conn(conn))),
                             Service::Work => drop(R::spawn_local(work_conn(conn))),
+                            Service::Http => {
+                                if let Ok(io) = R::http_io(conn) {
+                                    drop(R::spawn_local(serve_hyper(io)))
+                                }
+                            }
                         })
                         .await
                     }
@@ -93,6 +100,7 @@ impl RuntimeServer {
         cpus: &[usize],
         service: Service,
     ) -> Result<RuntimeServer, String> {
+        can_serve::<R>(service)?;
         let (addr, mut listeners) = Self::bind(addr, 1).map_err(|e| bind_error(addr, e))?;
         let listener = listeners.remove(0);
         let stop = Arc::new(AtomicBool::new(false));
@@ -111,11 +119,13 @@ impl RuntimeServer {
                         Err(e) => return ready_tx.send(Err(e.to_string())).unwrap_or(()),
                     };
                     let _ = ready_tx.send(Ok(()));
-                    accept_loop::<R, _>(listener, stop, |conn| {
-                        let conn = R::send_conn(conn);
-                        match service {
-                            Service::Echo => drop(R::spawn(echo_conn(conn))),
-                            Service::Work => drop(R::spawn(work_conn(conn))),
+                    accept_loop::<R, _>(listener, stop, |conn| match service {
+                        Service::Echo => drop(R::spawn(echo_conn(R::send_conn(conn)))),
+                        Service::Work => drop(R::spawn(work_conn(R::send_conn(conn)))),
+                        Service::Http => {
+                            if let Ok(io) = R::http_io(conn) {
+                                drop(R::spawn(serve_hyper(R::send_http_io(io))))
+                            }
                         }
                     })
                     .await
@@ -163,6 +173,14 @@ impl Drop for RuntimeServer {
         if thread.is_finished() {
             let _ = thread.join();
         }
+    }
+}
+
+/// Why `R` cannot serve `service`: HTTP where hyper has no adapter for it.
+fn can_serve<R: Runtime>(service: Service) -> Result<(), String> {
+    match (service, R::HTTP) {
+        (Service::Http, Err(why)) => Err(format!("{} cannot host hyper: {why}", R::NAME)),
+        _ => Ok(()),
     }
 }
 
