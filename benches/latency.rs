@@ -40,6 +40,8 @@ fn main() {
         },
         // A trial: the generator's open-loop run at the trial's rate.
         trial: ServedBench::run_open,
+        cores: None,
+        cannot: None,
     };
     open_loop::main(spec, |settings| {
         // Every server is `rtbench serve`, built beside the benches.

@@ -153,6 +153,8 @@ fn main() {
         },
         // A trial: the generator's open-loop run at the trial's rate.
         trial: ServedBench::run_open,
+        cores: None,
+        cannot: None,
     };
     open_loop::main(spec, |settings| {
         let cal = calibration(settings);

@@ -47,6 +47,10 @@ workloads! {
     Latency = "latency", "latency", OpenLoop, "";
     /// Requests of uneven CPU cost on several cores, open loop.
     Work = "work", "work", OpenLoop, "";
+    /// HTTP/1.1 through hyper, closed loop, with wrk beside it.
+    Http = "http", "HTTP/1.1 (hyper)", ClosedLoop, "HTTP/1.1 keep-alive over loopback, no pipelining: each runtime serves GET /plaintext (13 bytes) and GET /json (an object serialized per request) with hyper 1.x and one handler, through the adapter crate its users use (the Adapter column: hyper-util's TokioIo, smol-hyper, monoio-compat, cyper-core); std-threads is a blocking thread-per-connection server (httparse) with no runtime. The load generator keeps every connection busy with one request at a time and checks each response's status, Content-Type, Content-Length and body; throughput is requests per second, and the latency columns are closed-loop round trips at full load (Little's law: latency ≈ connections / throughput). wrk, an independent client, drives std-threads and tokio-mt on the same cases (rows wrk-…): the load generator must drive each at least as fast, or the figures may be the generator's limit. Runtimes that cannot host hyper are listed as skipped, with the reason.";
+    /// HTTP/1.1 at fixed offered rates, open loop: latency and capacity.
+    HttpLatency = "http_latency", "HTTP/1.1 (hyper): latency under load", OpenLoop, "";
     /// Spawn N tasks and join them.
     FanOut = "fan_out", "fan_out", ClosedLoop, "Spawn N tasks and join them all, checking their results: time per task is the cost of spawning, scheduling and joining one task; bytes per task is the memory one task took.";
     /// Sleep lateness and the cost of timers.
@@ -123,7 +127,15 @@ mod tests {
         assert_eq!(
             order,
             [
-                "echo", "fan_out", "timers", "sched", "file", "latency", "work"
+                "echo",
+                "http",
+                "fan_out",
+                "timers",
+                "sched",
+                "file",
+                "latency",
+                "work",
+                "http_latency"
             ]
         );
         assert_eq!(Workload::Latency.rank(), 1);

@@ -28,6 +28,7 @@ use rtbench_format::{
 use rtbench_loadgen::hdr;
 use rtbench_runtimes::{Config, env};
 use rtbench_workloads::echo::{EchoCase, ServedBench, std_threads_description};
+use rtbench_workloads::http::HttpCase;
 pub use rtbench_workloads::server_process::ServeCommand;
 use rtbench_workloads::work::WorkCase;
 use rtbench_workloads::{Observed, Placement};
@@ -252,6 +253,59 @@ impl Settings {
         )
     }
 
+    /// These settings with the server on `cores` cores, the generator
+    /// sharing them (the `http` workload's case on 2 cores): its placement,
+    /// config and descriptions (probed again with that many workers). The
+    /// CPUs are the run's own (its server's and generator's).
+    pub fn with_server_cores(&self, cores: usize) -> Result<Settings, String> {
+        if cores == self.server_cores {
+            return Ok(self.clone());
+        }
+        let mut cpus: Vec<usize> = self.placement.server_cpus().to_vec();
+        cpus.extend(self.placement.loadgen_cpus());
+        cpus.sort_unstable();
+        cpus.dedup();
+        let mut s = self.clone();
+        s.placement = Placement::new(&cpus, cores, true)?;
+        s.server_cores = cores;
+        s.config = Config::with_workers(cores);
+        if self.args.mode != Mode::List {
+            for e in rtbench_runtimes::entries() {
+                if let (Some(d), Ok(probed)) =
+                    (s.descriptions.get_mut(e.name), (e.probe)(&s.config))
+                {
+                    *d = probed;
+                    d.workers = cores;
+                }
+            }
+        }
+        Ok(s)
+    }
+
+    /// Configuration `name`'s HTTP server for `case` as `rtbench serve
+    /// --service http` on this placement's server CPUs, its description
+    /// naming the adapter crate hyper runs through (knob `http`).
+    pub fn served_http(
+        &self,
+        serve: &ServeCommand,
+        name: &str,
+        case: HttpCase,
+    ) -> Result<ServedBench, String> {
+        let description = match name {
+            "std-threads" => rtbench_workloads::http::std_threads_description(case.connections),
+            _ => {
+                let mut d = (self.descriptions.get(name).cloned())
+                    .ok_or_else(|| format!("{name} did not start here"))?;
+                if let Some(Ok(adapter)) = http_adapter(name) {
+                    d.knobs
+                        .insert("http".into(), format!("hyper 1 through {adapter}"));
+                }
+                d
+            }
+        };
+        ServedBench::served_http(serve, name, description, case, &self.placement)
+    }
+
     /// What `name` is, from the probe (`std-threads`: its own).
     fn description(&self, name: &str, case: EchoCase) -> Result<Description, String> {
         match name {
@@ -398,6 +452,22 @@ pub fn echo_servers() -> Vec<String> {
         .map(|e| e.name.to_string())
         .chain(["std-threads".to_string()])
         .collect()
+}
+
+/// [`rtbench_runtimes::Runtime::HTTP`] of configuration `name` (`None`: no such adapter).
+pub fn http_adapter(name: &str) -> Option<Result<&'static str, &'static str>> {
+    rtbench_runtimes::entries()
+        .into_iter()
+        .find(|e| e.name == name)
+        .map(|e| e.http)
+}
+
+/// Why configuration `name` has no HTTP rows: hyper cannot run on it.
+pub fn cannot_host_hyper(name: &str) -> Option<String> {
+    match http_adapter(name) {
+        Some(Err(why)) => Some(format!("{name} cannot host hyper: {why}")),
+        _ => None,
+    }
 }
 
 /// The folder above `release/deps/<bench>`: the cargo target directory.

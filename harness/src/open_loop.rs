@@ -70,6 +70,14 @@ pub struct Sweep<C, B = ServedBench> {
     pub budget: fn(RunMode) -> Duration,
     /// What a trial runs ([`ServedBench::run_open`] in the benches).
     pub trial: Trial<B>,
+    /// The server cores of a case (`None`: the settings' for every case);
+    /// a case on more cores than the settings' runs with the generator
+    /// sharing them ([`Settings::with_server_cores`]).
+    pub cores: Option<fn(&C) -> usize>,
+    /// Why a configuration cannot run this workload at all (hyper on
+    /// tokio-uring), if so: it is skipped with that reason, as one that
+    /// cannot start here is.
+    pub cannot: Option<fn(&str) -> Option<String>>,
 }
 
 /// Trials of every runtime at every rate, by run mode: two at least, for
@@ -168,35 +176,30 @@ pub fn measure<C: SweepCase, B: Served>(
     names: &[String],
 ) -> Result<Done, String> {
     let args = &settings.args;
-    let unavailable = &settings.unavailable;
-    let (warmup, step_time) = (spec.step)(settings.run_mode);
-    let wait = if settings.placement.name() == "split" {
-        Wait::SleepThenSpin(SPIN)
-    } else {
-        Wait::Sleep
-    };
-    let base = OpenLoopConfig {
-        rate: TEST_RATE,
-        warmup,
-        duration: step_time,
-        arrivals: Arrivals::Even,
-        wait,
-        // Enough for a 110% step on a server that keeps up at 100%; a server
-        // further behind leaves the rest unsent (recorded) instead of running on.
-        drain: step_time / 2,
-        stall: Duration::from_secs(10),
-    };
-    let runner = Runner {
-        spec,
-        hooks,
-        settings,
-        base,
-        slo,
-        seed: trial_seed(),
-    };
+    let seed = trial_seed();
     let mut done = Done::default();
     let mut summary: Vec<(String, Ranked)> = Vec::new();
     for case in (spec.cases)(settings.full()) {
+        let mut here = match spec.cores.map(|cores| cores(&case)) {
+            Some(cores) if cores != settings.server_cores => {
+                std::borrow::Cow::Owned(settings.with_server_cores(cores)?)
+            }
+            _ => std::borrow::Cow::Borrowed(settings),
+        };
+        for name in names {
+            if let Some(why) = spec.cannot.and_then(|cannot| cannot(name)) {
+                here.to_mut().unavailable.entry(name.clone()).or_insert(why);
+            }
+        }
+        let unavailable = &here.unavailable;
+        let runner = Runner {
+            spec,
+            hooks,
+            settings: &here,
+            base: base_config(spec, &here),
+            slo,
+            seed,
+        };
         let mut chosen: Vec<&String> = Vec::new();
         for name in names.iter().filter(|n| args.selects(&id(spec, n, case))) {
             match plan::plan(args, &id(spec, name, case), name, unavailable) {
@@ -284,6 +287,27 @@ pub fn measure<C: SweepCase, B: Served>(
         }
     }
     Ok(done)
+}
+
+/// A step's configuration in `settings`' placement (the rate is the trial's).
+fn base_config<C, B>(spec: &Sweep<C, B>, settings: &Settings) -> OpenLoopConfig {
+    let (warmup, step_time) = (spec.step)(settings.run_mode);
+    let wait = if settings.placement.name() == "split" {
+        Wait::SleepThenSpin(SPIN)
+    } else {
+        Wait::Sleep
+    };
+    OpenLoopConfig {
+        rate: TEST_RATE,
+        warmup,
+        duration: step_time,
+        arrivals: Arrivals::Even,
+        wait,
+        // Enough for a 110% step on a server that keeps up at 100%; a server
+        // further behind leaves the rest unsent (recorded) instead of running on.
+        drain: step_time / 2,
+        stall: Duration::from_secs(10),
+    }
 }
 
 struct Runner<'a, C, B> {

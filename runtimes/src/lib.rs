@@ -492,6 +492,8 @@ pub struct Entry {
     pub max_live_tasks: Option<usize>,
     /// [`Runtime::WAKE_FROM_ANOTHER_THREAD`].
     pub wake_from_another_thread: bool,
+    /// [`Runtime::HTTP`]: hyper's adapter crate here, or why hyper cannot run.
+    pub http: Result<&'static str, &'static str>,
     /// Tries to build the runtime here with `config`; `Ok` carries its description.
     pub probe: fn(&Config) -> Result<Description, Unavailable>,
 }
@@ -503,6 +505,7 @@ pub fn entry<R: Runtime>() -> Entry {
         flavor: R::FLAVOR,
         max_live_tasks: R::MAX_LIVE_TASKS,
         wake_from_another_thread: R::WAKE_FROM_ANOTHER_THREAD,
+        http: R::HTTP,
         probe: |config| {
             // Probe on a fresh thread: some runtimes allow one executor per thread.
             let config = config.clone();

@@ -4,6 +4,8 @@
 //! threads, and the cases. The client's side (the request, the check of
 //! every response) is the load generator's ([`rtbench_loadgen::http`]).
 
+pub mod wrk;
+
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;

@@ -38,7 +38,7 @@ pub trait Served {
 
 impl Served for ServedBench {
     fn run(&mut self, iters: u64) -> Result<Duration, String> {
-        crate::Routine::run(self, iters)
+        self.round_trips(iters)
     }
     fn connections(&self) -> usize {
         self.case.connections

@@ -92,6 +92,8 @@ fn spec() -> Sweep<EchoCase, Fake> {
         step: |_| (Duration::ZERO, Duration::from_millis(20)),
         budget: |_| Duration::ZERO,
         trial,
+        cores: None,
+        cannot: None,
     }
 }
 

@@ -46,6 +46,10 @@ pub struct ServedBench {
     pub hist: Histogram<u64>,
     /// The calling thread, or threads of their own (the `work` workload).
     loadgen: Box<dyn LoadGenerator>,
+    /// Round trips per criterion iteration: 1, or one per connection
+    /// (`http`), so that even a sample of one iteration keeps every
+    /// connection busy, as wrk's does.
+    pub round_trips_per_iter: u64,
     server_cpu: Duration,
     /// The generator threads' scheduling, when not the default.
     pub generator_priority: Option<String>,
@@ -120,6 +124,7 @@ impl ServedBench {
             topology: placement.topology(),
             hist: hdr::histogram(),
             loadgen,
+            round_trips_per_iter: 1,
             server_cpu: Duration::ZERO,
             generator_priority: None,
             _server: server,
@@ -193,9 +198,11 @@ impl ServedBench {
             msg_bytes: route.body().len(),
             connections: case.connections,
         };
-        Self::on_threads(echo, placement, description, server, move |part| {
+        let mut bench = Self::on_threads(echo, placement, description, server, move |part| {
             LoadGen::connect_http_part(addr, part, route)
-        })
+        })?;
+        bench.round_trips_per_iter = case.connections as u64;
+        Ok(bench)
     }
 
     /// A load generator of one thread per CPU of `placement.loadgen_cpus()`,
@@ -265,6 +272,23 @@ impl ServedBench {
         Ok((out, cpu))
     }
 
+    /// Exactly `n` closed-loop round trips, spread over the connections, by
+    /// the generator's timed loop ([`LoadGenerator::closed_loop`]); their
+    /// wall time. Server CPU time is the server process's own (in-process
+    /// servers: the process's minus this load generator thread's), over the
+    /// same interval.
+    pub fn round_trips(&mut self, n: u64) -> Result<Duration, String> {
+        let mark = self._server.cpu_mark();
+        let cfg = ClosedLoopConfig {
+            round_trips: n,
+            stall: STALL,
+            deadline: None,
+        };
+        let out = self.loadgen.closed_loop(&cfg, &mut self.hist);
+        self.server_cpu += self._server.cpu_since(mark);
+        Ok(out.map_err(|e| e.to_string())?.elapsed)
+    }
+
     /// Work done so far: round trips, bytes compared, connections used.
     pub fn work(&self) -> Work {
         let stats = self.loadgen.stats();
@@ -332,21 +356,10 @@ impl crate::Observed for ServedBench {
 }
 
 impl Routine for ServedBench {
-    /// Exactly `iters` round trips, spread over the connections, by the
-    /// generator's timed loop ([`LoadGenerator::closed_loop`]); their wall
-    /// time. Server CPU time is the server process's own (in-process
-    /// servers: the process's minus this load generator thread's), over the
-    /// same interval.
+    /// Exactly `iters` × `round_trips_per_iter` round trips
+    /// ([`ServedBench::round_trips`]).
     fn run(&mut self, iters: u64) -> Result<Duration, String> {
-        let mark = self._server.cpu_mark();
-        let cfg = ClosedLoopConfig {
-            round_trips: iters,
-            stall: STALL,
-            deadline: None,
-        };
-        let out = self.loadgen.closed_loop(&cfg, &mut self.hist);
-        self.server_cpu += self._server.cpu_since(mark);
-        Ok(out.map_err(|e| e.to_string())?.elapsed)
+        self.round_trips(iters * self.round_trips_per_iter)
     }
 
     fn work(&self) -> Work {
@@ -355,8 +368,8 @@ impl Routine for ServedBench {
 
     fn per_iter(&self) -> Work {
         Work {
-            ops: 1,
-            bytes: self.case.msg_bytes as u64,
+            ops: self.round_trips_per_iter,
+            bytes: self.case.msg_bytes as u64 * self.round_trips_per_iter,
             ..Work::default()
         }
     }

@@ -1,0 +1,81 @@
+//! HTTP/1.1 latency under load: each runtime's hyper server (and the
+//! blocking std-threads one) driven open loop by the one load generator at
+//! fixed offered rates, the same absolute rates for every server of a case,
+//! latency measured from the intended send time, and the capacity at the
+//! latency target (`RTBENCH_SLO`, default p99 ≤ 1 ms); every response is
+//! checked. Not a throughput benchmark (see `http`) and not run by criterion.
+
+use rtbench_format::{RunMode, Workload};
+use rtbench_harness::ServeCommand;
+use rtbench_harness::open_loop::{self, Hooks, Sweep, SweepCase};
+use rtbench_workloads::Service;
+use rtbench_workloads::echo::ServedBench;
+use rtbench_workloads::http::HttpCase;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The offered rates, as fractions of the case's reference: as the work
+/// bench's (5 cases × every runtime must fit the default run), with the
+/// 50% and 80% steps the report shows.
+const FRACTIONS: &[f64] = &[0.25, 0.5, 0.8, 1.0];
+
+#[derive(Clone, Copy)]
+struct Case(HttpCase);
+
+impl SweepCase for Case {
+    fn label(&self) -> String {
+        self.0.label()
+    }
+    fn params(&self) -> BTreeMap<String, f64> {
+        self.0.params()
+    }
+}
+
+fn main() {
+    let spec = Sweep {
+        workload: Workload::HttpLatency,
+        cases: |_| HttpCase::matrix().into_iter().map(Case).collect(),
+        fractions: FRACTIONS,
+        step: |mode| match mode {
+            // As the latency bench's steps.
+            RunMode::Quick => (Duration::from_millis(10), Duration::from_millis(50)),
+            RunMode::Full => (Duration::from_millis(500), Duration::from_secs(5)),
+            RunMode::Default | RunMode::Load => {
+                (Duration::from_millis(30), Duration::from_millis(200))
+            }
+        },
+        // Beyond the minimum trials (3 of 10 servers at ~6 rates), trials
+        // are added while the p99 interval is wide, until this long after
+        // the case began.
+        budget: |mode| match mode {
+            RunMode::Quick => Duration::ZERO,
+            RunMode::Full => Duration::from_secs(1800),
+            RunMode::Default | RunMode::Load => Duration::from_secs(40),
+        },
+        // A trial: the generator's open-loop run at the trial's rate.
+        trial: ServedBench::run_open,
+        cores: Some(|Case(case)| case.cores),
+        cannot: Some(rtbench_harness::cannot_host_hyper),
+    };
+    open_loop::main(spec, |settings| {
+        // Every server is `rtbench serve --service http`, built beside the benches.
+        let serve = ServeCommand::new(env!("CARGO_BIN_EXE_rtbench")).service(Service::Http);
+        let settings = settings.clone();
+        // The 2-core case's settings, made once (they probe every runtime).
+        let wider = std::cell::OnceCell::new();
+        Hooks {
+            make: Box::new(move |name, Case(case)| {
+                let here = if case.cores == settings.server_cores {
+                    &settings
+                } else {
+                    match wider.get_or_init(|| settings.with_server_cores(case.cores)) {
+                        Ok(s) => s,
+                        Err(e) => return Err(e.clone()),
+                    }
+                };
+                here.served_http(&serve, name, case)
+            }),
+            annotate: Box::new(|_, _| {}),
+        }
+    });
+}
