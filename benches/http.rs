@@ -24,8 +24,8 @@ fn spec(runtime: &str, case: HttpCase) -> Spec {
         case: case.label(),
         params: case.params(),
         op: "request",
-        // An iteration is a request on every connection (see `ServedBench`).
-        ops_per_iter: case.connections as u64,
+        // An iteration is 8 requests on every connection (see `ServedBench`).
+        ops_per_iter: case.requests_per_iter(),
         latency_kind: Some("round-trip"),
         topology: None,
     }
@@ -59,7 +59,7 @@ fn wrk_row(
         driver: "epoll".into(),
         knobs: [
             ("command".to_string(), run.command.clone()),
-            ("server".to_string(), server.to_string()),
+            ("http".to_string(), format!("client: wrk, against {server}")),
         ]
         .into(),
         notes: vec![

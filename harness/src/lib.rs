@@ -198,6 +198,13 @@ impl Settings {
             // one server process, as much as rounds do), so 6 short rounds
             // give a 95% interval about 2.4× narrower than 3 of 0.5 s
             // (t₅/√6 against t₂/√3) for about 40% more time.
+            // HTTP: longer samples (0.2 s) keep its 256-connection ones
+            // near steady state, where wrk measures.
+            RunMode::Default if self.workload == Workload::Http => c
+                .without_plots()
+                .warm_up_time(Duration::from_millis(50))
+                .measurement_time(Duration::from_millis(200))
+                .nresamples(10_000),
             RunMode::Default if self.workload == Workload::Echo => c
                 .without_plots()
                 .warm_up_time(Duration::from_millis(100))

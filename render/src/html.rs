@@ -127,6 +127,9 @@ pub fn page(model: &Model, charts: &[Chart]) -> String {
             Section::UnevenWork(groups) => {
                 load_section(&mut h, model, &view::WORK_SECTION, groups, charts)
             }
+            Section::HttpUnderLoad(groups) => {
+                load_section(&mut h, model, &view::HTTP_SECTION, groups, charts)
+            }
         }
     }
     h.push_str("</body></html>\n");
@@ -146,9 +149,9 @@ fn toc(h: &mut String, model: &Model) {
     for section in model.sections() {
         match section {
             Section::Workload(w) => w.tables.iter().for_each(|t| item(&t.id, &t.scope)),
-            Section::LatencyUnderLoad(groups) | Section::UnevenWork(groups) => {
-                groups.iter().for_each(|g| item(&g.id, &g.scope))
-            }
+            Section::LatencyUnderLoad(groups)
+            | Section::UnevenWork(groups)
+            | Section::HttpUnderLoad(groups) => groups.iter().for_each(|g| item(&g.id, &g.scope)),
         }
     }
     h.push_str("</ul></nav>\n");

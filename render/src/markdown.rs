@@ -104,6 +104,9 @@ pub fn summary(model: &Model) -> String {
                 load_section(&mut m, model, &view::LATENCY_SECTION, groups)
             }
             Section::UnevenWork(groups) => load_section(&mut m, model, &view::WORK_SECTION, groups),
+            Section::HttpUnderLoad(groups) => {
+                load_section(&mut m, model, &view::HTTP_SECTION, groups)
+            }
         }
     }
     m

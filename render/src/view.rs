@@ -152,6 +152,10 @@ fn half_width_col<'a, R: 'a>(rows: &[R], stats: fn(&R) -> &RoundStats) -> Option
     })
 }
 
+/// The knob that names what carried a row's HTTP (the `http` workloads):
+/// the adapter crate hyper ran through, or the client that drove it.
+pub const ADAPTER_KNOB: &str = "http";
+
 /// The heading of the half-width column.
 pub const HALF_WIDTH_HEADER: &str = "± (95%)";
 
@@ -180,6 +184,11 @@ pub fn columns(table: &Table, with_baseline: bool) -> Vec<Column<'_>> {
         }),
         col("Driver", false, |r: &Row| r.driver.clone().into()),
     ];
+    if rows.iter().any(|r| r.knobs.contains_key(ADAPTER_KNOB)) {
+        c.push(col("Adapter", false, |r: &Row| {
+            or_dash(r.knobs.get(ADAPTER_KNOB), String::clone)
+        }));
+    }
     if table.workload == "timers" || rows.iter().any(|r| r.timer_slack_ns.is_some()) {
         c.push(col("Timer slack", true, |r: &Row| {
             or_dash(r.timer_slack_ns, fmt::ns)

@@ -30,7 +30,8 @@ fn a_failed_generator_check_is_flagged_in_the_overview() {
     let (o, _c) = render_with_check(55e3);
     let checks = o.json["overview"]["generator_checks"].as_array().unwrap();
     assert_eq!(checks.len(), 1);
-    assert_eq!(checks[0]["case"], "64B-16c");
+    assert_eq!(checks[0]["case"], "echo 64B-16c");
+    assert_eq!(checks[0]["client"], "blocking-client");
     assert_eq!(checks[0]["passed"], false);
     let overview = &o.html[o.html.find("id=\"overview\"").unwrap()..];
     let overview = &overview[..overview.find("</section>").unwrap()];
@@ -63,4 +64,42 @@ fn a_generator_check_within_the_intervals_is_a_tie() {
     );
     assert!(!o.md.contains("FAILED"), "{}", o.md);
     assert!(o.html.contains("within both 95% intervals, a tie"));
+}
+
+/// wrk is http's other client: a server it drove faster than the load
+/// generator did is flagged as echo's blocking client is.
+#[test]
+fn wrk_faster_than_the_generator_is_flagged() {
+    let dir = rounds::write_run();
+    let run = RunDir { path: dir.clone() };
+    for round in 1..=3 {
+        let (ours, wrk) = (50e3 + round as f64 * 100.0, 70e3);
+        let ours = closed(
+            "http",
+            "plaintext-16c",
+            "std-threads",
+            round,
+            Outcome::Ok(ours),
+        );
+        let wrk = closed(
+            "http",
+            "plaintext-16c",
+            "wrk-std-threads",
+            round,
+            Outcome::Ok(wrk),
+        );
+        run.write_bench(&ours).unwrap();
+        run.write_bench(&wrk).unwrap();
+    }
+    let (o, _c) = (render_run(&dir), Cleanup(dir));
+    let checks = o.json["overview"]["generator_checks"].as_array().unwrap();
+    let http = checks.iter().find(|c| c["client"] == "wrk").unwrap();
+    assert_eq!(http["case"], "http plaintext-16c");
+    assert_eq!(http["server"], "std-threads");
+    assert_eq!(http["passed"], false);
+    assert!(
+        o.md.contains("wrk drove std-threads at 70.0 k/s"),
+        "{}",
+        o.md
+    );
 }

@@ -190,8 +190,8 @@ fn small_http(
         run_checked(&mut bench, 99)?;
         let w = bench.work();
         let body = route.body().len() as u64;
-        // An iteration is a request on each of the 4 connections.
-        expect(w.ops == 400 && w.bytes == 400 * body, || {
+        // An iteration is 8 requests on each of the 4 connections.
+        expect(w.ops == 3200 && w.bytes == 3200 * body, || {
             format!("http {} work {w:?}", case.label())
         })?;
     }

@@ -118,6 +118,7 @@ pub fn build(
     let mut workloads: Vec<Workload> = Vec::new();
     let mut latency_under_load = Vec::new();
     let mut uneven_work = Vec::new();
+    let mut http_under_load = Vec::new();
     let mut failures = Vec::new();
     let mut notes = non_positive_estimates(&run.benches);
     let mut used_ids = BTreeSet::new();
@@ -150,6 +151,7 @@ pub fn build(
             notes.extend(group_note(&group, &benches));
             match workload.as_str() {
                 WORK_WORKLOAD => uneven_work.push(group),
+                HTTP_LOAD_WORKLOAD => http_under_load.push(group),
                 _ => latency_under_load.push(group),
             }
             continue;
@@ -257,6 +259,7 @@ pub fn build(
         workloads,
         latency_under_load,
         uneven_work,
+        http_under_load,
         failures,
         problems,
         notes,

@@ -161,6 +161,19 @@ pub fn case_title(workload: &str, case: &str, params: &BTreeMap<String, f64>) ->
                 count(c)
             )
         }
+        ("http" | HTTP_LOAD_WORKLOAD, _, Some(&c)) => {
+            let route = case.split('-').next().unwrap_or(case);
+            let cores = match params.get("server_cores") {
+                Some(&n) if n > 1.0 => format!(", {} cores", count(n)),
+                _ => String::new(),
+            };
+            let name = if workload == "http" {
+                "http"
+            } else {
+                "http latency"
+            };
+            format!("{name} GET /{route} × {} connections{cores}", count(c))
+        }
         _ => match (workload, params.get("tasks")) {
             ("fan_out", Some(&t)) => format!("fan_out {} tasks ({case})", count(t)),
             _ => format!("{workload} {case}"),

@@ -87,6 +87,7 @@ pub(crate) fn load_group(
                 runtime: b.runtime.clone(),
                 colour: colour(&b.runtime),
                 flavor: d.flavor,
+                adapter: d.knobs.get(crate::view::ADAPTER_KNOB).cloned(),
                 is_reference: d.flavor == Flavor::Reference,
                 status: b.status,
                 error: row_error(b),

@@ -62,7 +62,9 @@ pub fn build(model: &Model) -> Overview {
                     add(&t.id, &w.name, &t.scope, "throughput", rows);
                 }
             }
-            Section::LatencyUnderLoad(groups) | Section::UnevenWork(groups) => {
+            Section::LatencyUnderLoad(groups)
+            | Section::UnevenWork(groups)
+            | Section::HttpUnderLoad(groups) => {
                 for g in groups {
                     count_wide(&mut g.rows.iter().map(|r| &r.round_stats));
                     add_half(&g.workload, g.split_half);
@@ -146,7 +148,15 @@ pub fn build(model: &Model) -> Overview {
     }
 }
 
-/// Echo tables that ran both `std-threads` and the `blocking-client` check.
+/// The pairs of rows where another client drove the same server: echo's
+/// `blocking-client` (against `std-threads`), http's `wrk-<server>`.
+const CHECKS: &[(&str, &str, &str, &str)] = &[
+    ("echo", "std-threads", "blocking-client", "blocking-client"),
+    ("http", "std-threads", "wrk-std-threads", "wrk"),
+    ("http", "tokio-mt", "wrk-tokio-mt", "wrk"),
+];
+
+/// Every table that ran a server and another client's check of it.
 fn generator_checks(model: &Model) -> Vec<GeneratorCheck> {
     // The figure and its 95% interval (the rounds', else criterion's).
     let figure = |t: &Table, name: &str| {
@@ -161,24 +171,31 @@ fn generator_checks(model: &Model) -> Vec<GeneratorCheck> {
         };
         Some((value, lower, upper))
     };
-    model
-        .workloads
-        .iter()
-        .filter(|w| w.name == "echo")
-        .flat_map(|w| &w.tables)
-        .filter_map(|t| {
-            let (g, b) = (figure(t, "std-threads")?, figure(t, "blocking-client")?);
-            let passed = g.0 >= b.0;
-            Some(GeneratorCheck {
-                table: t.id.clone(),
-                case: t.scope.case.clone(),
-                load_generator: g.0,
-                blocking_client: b.0,
-                passed,
-                tied: !passed && b.1 <= g.2,
-            })
-        })
-        .collect()
+    let mut out = Vec::new();
+    for w in &model.workloads {
+        for t in &w.tables {
+            for (workload, server, row, client) in CHECKS {
+                if w.name != *workload {
+                    continue;
+                }
+                let (Some(g), Some(b)) = (figure(t, server), figure(t, row)) else {
+                    continue;
+                };
+                let passed = g.0 >= b.0;
+                out.push(GeneratorCheck {
+                    table: t.id.clone(),
+                    case: format!("{workload} {}", t.scope.case),
+                    server: server.to_string(),
+                    client: client.to_string(),
+                    load_generator: g.0,
+                    other_client: b.0,
+                    passed,
+                    tied: !passed && b.1 <= g.2,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Ratios to the best figure and ranks of one case's rows, given as

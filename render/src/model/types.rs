@@ -30,7 +30,7 @@ pub use table::*;
 /// 7 gave the load generator's checks `tied` (a faster blocking client within
 /// both 95% intervals); 8 gave closed-loop tables a `reading` (a
 /// microbenchmark's best runtimes' places in the workloads it is read beside).
-pub const REPORT_SCHEMA_VERSION: u32 = 8;
+pub const REPORT_SCHEMA_VERSION: u32 = 9;
 
 /// Fixed qualitative palette; runtimes take colours in sorted name order, so
 /// a runtime keeps its colour in every chart of a report.
@@ -77,6 +77,9 @@ pub struct Model {
     /// mix, topology and placement, mixes in [`WORK_MIXES`] order; empty when
     /// the run did not measure it.
     pub uneven_work: Vec<LoadGroup>,
+    /// The open-loop `http_latency` workload, one group per case, topology
+    /// and placement; empty when the run did not measure it.
+    pub http_under_load: Vec<LoadGroup>,
     /// Every result (one round of one id) that failed, hung or crashed, in
     /// page order; a row whose other rounds measured still shows their figures.
     pub failures: Vec<Failure>,
@@ -211,6 +214,7 @@ impl Model {
         self.latency_under_load
             .iter()
             .chain(&self.uneven_work)
+            .chain(&self.http_under_load)
             .flat_map(|g| g.charts.iter().map(move |c| (g, c)))
     }
 
@@ -238,6 +242,14 @@ impl Model {
         if !self.uneven_work.is_empty() {
             out.insert(at, Section::UnevenWork(&self.uneven_work));
         }
+        if !self.http_under_load.is_empty() {
+            // Right after the closed-loop HTTP tables, else where they would be.
+            let at = out
+                .iter()
+                .position(|s| matches!(s, Section::Workload(w) if w.name == "http"))
+                .map_or(out.len(), |i| i + 1);
+            out.insert(at, Section::HttpUnderLoad(&self.http_under_load));
+        }
         out
     }
 }
@@ -247,4 +259,5 @@ pub enum Section<'a> {
     Workload(&'a Workload),
     LatencyUnderLoad(&'a [LoadGroup]),
     UnevenWork(&'a [LoadGroup]),
+    HttpUnderLoad(&'a [LoadGroup]),
 }

@@ -462,17 +462,22 @@ pub(crate) fn capitalize(s: &str) -> String {
 
 /// The overview's line on the load generator's check: each failed case named
 /// (its figures may be the generator's limit, not the server's), or how many
-/// passed. `None` when no echo case ran the check. The bool is "all passed".
+/// passed. `None` when no case ran the check. The bool is "all passed".
 pub fn generator_check_line(o: &Overview) -> Option<(String, bool)> {
     let checks = &o.generator_checks;
     if checks.is_empty() {
         return None;
     }
     let faster = |c: &&crate::model::GeneratorCheck| {
+        let who = match c.client.as_str() {
+            "blocking-client" => "a blocking client".to_string(),
+            other => other.to_string(),
+        };
         format!(
-            "echo {}: a blocking client drove std-threads at {}/s, the load generator at {}/s",
+            "{}: {who} drove {} at {}/s, the load generator at {}/s",
             c.case,
-            fmt::si(c.blocking_client),
+            c.server,
+            fmt::si(c.other_client),
             fmt::si(c.load_generator)
         )
     };
@@ -491,14 +496,14 @@ pub fn generator_check_line(o: &Overview) -> Option<(String, bool)> {
             String::new()
         } else {
             format!(
-                " In {} of them a blocking client's figure was higher but within both 95% intervals, a tie ({}).",
+                " In {} of them the other client's figure was higher but within both 95% intervals, a tie ({}).",
                 tied.len(),
                 tied.join("; ")
             )
         };
         (
             format!(
-                "Load generator check passed in {} case(s): it drove std-threads at least as fast as a blocking client, or as fast as can be told.{ties}",
+                "Load generator check passed in {} case(s): it drove each server at least as fast as the other client (a blocking client in echo, wrk in http), or as fast as can be told.{ties}",
                 checks.len()
             ),
             true,

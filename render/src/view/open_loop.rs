@@ -4,7 +4,8 @@
 use super::*;
 use crate::fmt;
 use crate::model::{
-    LOAD_WORKLOAD, LoadGroup, LoadPoint, LoadRow, Percentiles, WORK_WORKLOAD, flavor_rank, work_mix,
+    HTTP_LOAD_WORKLOAD, LOAD_WORKLOAD, LoadGroup, LoadPoint, LoadRow, Percentiles, WORK_WORKLOAD,
+    flavor_rank, work_mix,
 };
 use rtbench_format::{Capacity, Flavor, Status, WorkSetup};
 
@@ -143,7 +144,9 @@ pub fn load_columns(g: &LoadGroup) -> Vec<Column<'_, LoadRow>> {
     if g.workload == WORK_WORKLOAD {
         return work_columns(g);
     }
-    let mut c = vec![runtime_col(), flavor_col(), capacity_col(g)];
+    let mut c = vec![runtime_col(), flavor_col()];
+    c.extend(adapter_col(g));
+    c.push(capacity_col(g));
     c.extend(half_width_col(&g.rows, |r| &r.round_stats));
     c.push(col("Bracket", true, |r: &LoadRow| {
         or_dash(r.capacity.as_ref(), |c| match c.bracket_hi {
@@ -202,7 +205,9 @@ pub(crate) fn trial_cols(g: &LoadGroup) -> Vec<Column<'_, LoadRow>> {
 /// lag, and its CPU per round trip beside the server's).
 pub(crate) fn work_columns(g: &LoadGroup) -> Vec<Column<'_, LoadRow>> {
     let op = &g.scope.op;
-    let mut c = vec![runtime_col(), flavor_col(), capacity_col(g)];
+    let mut c = vec![runtime_col(), flavor_col()];
+    c.extend(adapter_col(g));
+    c.push(capacity_col(g));
     c.extend(half_width_col(&g.rows, |r| &r.round_stats));
     c.push(point_col("p99 at 50%".into(), |r| r.at_50.as_ref(), P99.1));
     c.push(point_col("p99 at 80%".into(), |r| r.at_80.as_ref(), P99.1));
@@ -244,6 +249,15 @@ pub(crate) const P50: (&str, Pick) = ("p50", Pick(0.5, |p| p.p50_ns));
 pub(crate) const P99: (&str, Pick) = ("p99", Pick(0.99, |p| p.p99_ns));
 pub(crate) const P999: (&str, Pick) = ("p99.9", Pick(0.999, |p| p.p999_ns));
 type At = fn(&LoadRow) -> Option<&LoadPoint>;
+
+/// What carried each row's HTTP, when any row says.
+pub(crate) fn adapter_col<'a>(g: &LoadGroup) -> Option<Column<'a, LoadRow>> {
+    g.rows.iter().any(|r| r.adapter.is_some()).then(|| {
+        col("Adapter", false, |r: &LoadRow| {
+            or_dash(r.adapter.as_ref(), String::clone)
+        })
+    })
+}
 
 pub(crate) fn flavor_col<'a>() -> Column<'a, LoadRow> {
     col("Flavor", false, |r: &LoadRow| r.flavor.to_string().into())
@@ -451,6 +465,17 @@ pub const WORK_SECTION: LoadSection = LoadSection {
     method: WORK_METHOD,
     key: WORK_TABLE_KEY,
 };
+
+pub const HTTP_SECTION: LoadSection = LoadSection {
+    anchor: "http-under-load",
+    heading: "HTTP/1.1 (hyper): latency under load",
+    workload: HTTP_LOAD_WORKLOAD,
+    method: HTTP_METHOD,
+    key: LOAD_TABLE_KEY,
+};
+
+/// The one paragraph on what the HTTP latency section measures.
+pub const HTTP_METHOD: &str = "The HTTP/1.1 servers of the section above, on the same cases, driven open loop as under Latency under load: one GET per round trip on keep-alive connections, on each connection's schedule of intended send times (no pipelining: a connection still busy at its next intended time sends when free, and that wait counts in latency), every response checked. Every server of a case gets the same absolute offered rates: 25%, 50%, 80% and 100% of the case's reference (the best closed-loop rate in this run's calibration), then bisection. Latency is from the intended send time; service time from the actual send; capacity is the highest offered rate whose pooled p99 met the target and that kept up; the Adapter column names the crate hyper ran through.";
 
 /// The one paragraph on what the uneven-work section measures.
 pub const WORK_METHOD: &str = "Latency under load again, open loop and on the same schedule, but the requests cost uneven amounts of work: the server hashes each request's payload for the rounds its header asks (rounds per µs calibrated once per run, so every runtime gets the same requests) and may block its thread for a time, then answers with the digest, which the load generator checks. The mixes go from even to uneven: uniform (every request costs the same), skewed (a few requests cost far more than the rest), hot-connections (the costly requests all come on a few connections) and blocking (some handlers block their thread). The server has several cores (each table's heading names them): a work-stealing runtime can move waiting tasks to an idle core, a thread-per-core one cannot, and std-threads (a thread per connection) is the reference. Every runtime of a mix gets the same absolute offered rates; capacity is the highest one that met the target.";

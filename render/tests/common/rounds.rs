@@ -112,6 +112,10 @@ pub fn closed(
             let params = [("msg_bytes".into(), bytes), ("connections".into(), 16.0)];
             (params.into(), "round trip", 100.0)
         }
+        "http" => {
+            let params = [("connections".into(), 16.0), ("body_bytes".into(), 13.0)];
+            (params.into(), "request", 16.0)
+        }
         _ => {
             let tasks: f64 = case.trim_start_matches("spawn-").parse().unwrap();
             ([("tasks".into(), tasks)].into(), "task", tasks)

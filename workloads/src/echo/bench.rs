@@ -46,9 +46,9 @@ pub struct ServedBench {
     pub hist: Histogram<u64>,
     /// The calling thread, or threads of their own (the `work` workload).
     loadgen: Box<dyn LoadGenerator>,
-    /// Round trips per criterion iteration: 1, or one per connection
-    /// (`http`), so that even a sample of one iteration keeps every
-    /// connection busy, as wrk's does.
+    /// Round trips per criterion iteration: 1, or several per connection
+    /// (`http`, [`HttpCase::requests_per_iter`]), so that even a sample of
+    /// one iteration keeps every connection busy, as wrk's run does.
     pub round_trips_per_iter: u64,
     server_cpu: Duration,
     /// The generator threads' scheduling, when not the default.
@@ -201,7 +201,7 @@ impl ServedBench {
         let mut bench = Self::on_threads(echo, placement, description, server, move |part| {
             LoadGen::connect_http_part(addr, part, route)
         })?;
-        bench.round_trips_per_iter = case.connections as u64;
+        bench.round_trips_per_iter = case.requests_per_iter();
         Ok(bench)
     }
 

@@ -17,6 +17,10 @@ pub const LOAD_WORKLOAD: &str = rtbench_format::Workload::Latency.as_str();
 /// shape of `latency`'s, and their own section.
 pub const WORK_WORKLOAD: &str = rtbench_format::Workload::Work.as_str();
 
+/// The open-loop HTTP workload: `latency`'s shape, and its own section
+/// right after the closed-loop HTTP tables.
+pub const HTTP_LOAD_WORKLOAD: &str = rtbench_format::Workload::HttpLatency.as_str();
+
 /// The `work` mixes in report order: even costs first, then ever less even.
 pub const WORK_MIXES: &[&str] = &["uniform", "skewed", "hot-connections", "blocking"];
 
@@ -108,6 +112,9 @@ pub struct LoadRow {
     pub runtime: String,
     pub colour: String,
     pub flavor: Flavor,
+    /// What carried its HTTP (the `http_latency` workload): the adapter
+    /// crate hyper ran through (knob `http` of its description).
+    pub adapter: Option<String>,
     pub is_reference: bool,
     /// Of the round shown.
     pub status: Status,

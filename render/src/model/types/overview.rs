@@ -28,22 +28,29 @@ pub struct Overview {
     pub split_half: SplitHalf,
     /// The same, per workload (`echo`, `latency`, `work`, …).
     pub split_half_by_workload: BTreeMap<String, SplitHalf>,
-    /// The load generator's own check per echo case that ran it: it must drive
-    /// `std-threads` at least as fast as a plain blocking client does.
+    /// The load generator's own check per case that ran one: it must drive
+    /// `std-threads` at least as fast as a plain blocking client does (echo),
+    /// and `std-threads` and `tokio-mt` as fast as wrk does (http).
     pub generator_checks: Vec<GeneratorCheck>,
 }
 
-/// One case of the load generator's check (fairness rule 1).
+/// One case of the load generator's check (fairness rule 1): another
+/// client drove the same server, and the generator must be at least as fast.
 #[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
 #[schemars(deny_unknown_fields)]
 pub struct GeneratorCheck {
-    /// The echo table's id (anchor `t-<id>`).
+    /// The table's id (anchor `t-<id>`).
     pub table: String,
+    /// Workload and case, e.g. `echo 64B-1c`, `http plaintext-256c`.
     pub case: String,
-    /// Round trips/s the load generator drove `std-threads` at.
+    /// The server both drove (`std-threads`, `tokio-mt`).
+    pub server: String,
+    /// The other client: `blocking-client` (echo) or `wrk` (http).
+    pub client: String,
+    /// Operations/s the load generator drove the server at.
     pub load_generator: f64,
-    /// Round trips/s a blocking std client drove it at.
-    pub blocking_client: f64,
+    /// Operations/s the other client drove it at.
+    pub other_client: f64,
     /// The load generator was at least as fast: the case measures the server.
     pub passed: bool,
     /// Not passed, but the two figures' 95% intervals overlap: they cannot
