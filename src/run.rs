@@ -61,7 +61,7 @@ pub struct RunArgs {
     /// Also render into `reports/`: `--out reports`.
     #[arg(long, conflicts_with = "out")]
     publish: bool,
-    /// Only these bench targets, comma-separated (echo, fan_out, timers, latency, work).
+    /// Only these bench targets, comma-separated (echo, http, fan_out, timers, sched, file, latency, work, http_latency).
     #[arg(long, value_delimiter = ',', value_parser = workload)]
     bench: Vec<Workload>,
     /// Only benchmark ids containing this, e.g. `echo/tokio` or `/64B-16c`.
