@@ -12,17 +12,11 @@ use rtbench_workloads::echo::ServedBench;
 use rtbench_workloads::sweep;
 use std::time::Duration;
 
-/// The sweep's offered rates, as fractions of the reference: `sweep::FRACTIONS`
-/// without 70% and 95%, the bisection's to find (with the HTTP workloads the
-/// default suite would otherwise pass its 30 minutes; the report reads 50%,
-/// 80% and 90%).
-const FRACTIONS: &[f64] = &[0.1, 0.25, 0.5, 0.8, 0.9, 1.0, 1.1];
-
 fn main() {
     let spec = Sweep {
         workload: Workload::Latency,
         cases: sweep::cases,
-        fractions: FRACTIONS,
+        fractions: sweep::FRACTIONS,
         step: |mode| match mode {
             // The quick run checks that everything works: a fresh clone
             // reaches its report within 7 minutes, the build included.
