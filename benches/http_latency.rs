@@ -37,9 +37,10 @@ fn main() {
         cases: |_| HttpCase::matrix().into_iter().map(Case).collect(),
         fractions: FRACTIONS,
         step: |mode| match mode {
-            // As the work bench's steps. Not 0.1 s: one 1-8 ms stall of this
-            // VM in a 0.1 s trial put ~3% of its requests past 1 ms, and a
-            // default run at 0.1 s found no capacity for 35 of 55 rows.
+            // As the work bench's steps. 0.1 s steps saved 140 s of a
+            // default run, but one 1-8 ms stall of this VM in a 0.1 s trial
+            // puts ~3% of its requests past 1 ms (that run found no capacity
+            // for 35 of 55 rows; 0.2 s steps, 34).
             RunMode::Quick => (Duration::from_millis(10), Duration::from_millis(50)),
             RunMode::Full => (Duration::from_millis(500), Duration::from_secs(5)),
             RunMode::Default | RunMode::Load => {
