@@ -36,17 +36,11 @@ fn main() {
         workload: Workload::HttpLatency,
         cases: |_| HttpCase::matrix().into_iter().map(Case).collect(),
         fractions: FRACTIONS,
-        step: |mode| match mode {
-            // As the work bench's steps. 0.1 s steps saved 140 s of a
-            // default run, but one 1-8 ms stall of this VM in a 0.1 s trial
-            // puts ~3% of its requests past 1 ms (that run found no capacity
-            // for 35 of 55 rows; 0.2 s steps, 34).
-            RunMode::Quick => (Duration::from_millis(10), Duration::from_millis(50)),
-            RunMode::Full => (Duration::from_millis(500), Duration::from_secs(5)),
-            RunMode::Default | RunMode::Load => {
-                (Duration::from_millis(30), Duration::from_millis(200))
-            }
-        },
+        // As the work bench's steps. 0.1 s steps saved 140 s of a default
+        // run, but one 1-8 ms stall of this VM in a 0.1 s trial puts ~3% of
+        // its requests past 1 ms (that run found no capacity for 35 of 55
+        // rows; 0.2 s steps, 34).
+        step: open_loop::warm_server_steps,
         // Beyond the minimum trials (3 of 10 servers at ~6 rates), trials
         // are added while the p99 interval is wide, until this long after
         // the case began.

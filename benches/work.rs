@@ -134,16 +134,9 @@ fn main() {
         workload: Workload::Work,
         cases,
         fractions: FRACTIONS,
-        step: |mode| match mode {
-            // As the latency bench's quick steps.
-            RunMode::Quick => (Duration::from_millis(10), Duration::from_millis(50)),
-            RunMode::Full => (Duration::from_millis(500), Duration::from_secs(5)),
-            // As the latency bench's steps, with a shorter warm-up: the
-            // servers are warm from the step before.
-            RunMode::Default | RunMode::Load => {
-                (Duration::from_millis(30), Duration::from_millis(200))
-            }
-        },
+        // As the latency bench's steps, with a shorter warm-up: the servers
+        // are warm from the step before.
+        step: open_loop::warm_server_steps,
         // As the latency bench's, for a sweep of 4 rates (about 60 s of
         // minimum trials a mix here).
         budget: |mode| match mode {

@@ -80,6 +80,17 @@ pub struct Sweep<C, B = ServedBench> {
     pub cannot: Option<fn(&str) -> Option<String>>,
 }
 
+/// The steps (warm-up, recorded time) of an open-loop bench whose servers
+/// stay warm from one step to the next (`work`, `http_latency`): the
+/// latency bench's, with a shorter warm-up by default.
+pub fn warm_server_steps(mode: RunMode) -> (Duration, Duration) {
+    match mode {
+        RunMode::Quick => (Duration::from_millis(10), Duration::from_millis(50)),
+        RunMode::Full => (Duration::from_millis(500), Duration::from_secs(5)),
+        RunMode::Default | RunMode::Load => (Duration::from_millis(30), Duration::from_millis(200)),
+    }
+}
+
 /// Trials of every runtime at every rate, by run mode: two at least, for
 /// the split-half check.
 fn min_trials(mode: RunMode) -> u32 {
