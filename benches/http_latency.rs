@@ -54,23 +54,13 @@ fn main() {
         cores: Some(|Case(case)| case.cores),
         cannot: Some(rtbench_harness::cannot_host_hyper),
     };
-    open_loop::main(spec, |settings| {
+    open_loop::main(spec, |_| {
         // Every server is `rtbench serve --service http`, built beside the benches.
         let serve = ServeCommand::new(env!("CARGO_BIN_EXE_rtbench")).service(Service::Http);
-        let settings = settings.clone();
-        // The 2-core case's settings, made once (they probe every runtime).
-        let wider = std::cell::OnceCell::new();
         Hooks {
-            make: Box::new(move |name, Case(case)| {
-                let here = if case.cores == settings.server_cores {
-                    &settings
-                } else {
-                    match wider.get_or_init(|| settings.with_server_cores(case.cores)) {
-                        Ok(s) => s,
-                        Err(e) => return Err(e.clone()),
-                    }
-                };
-                here.served_http(&serve, name, case)
+            // The case's settings: the 2-core case's own placement (`cores`).
+            make: Box::new(move |settings, name, Case(case)| {
+                settings.served_http(&serve, name, case)
             }),
             annotate: Box::new(|_, _| {}),
         }

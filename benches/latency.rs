@@ -43,12 +43,11 @@ fn main() {
         cores: None,
         cannot: None,
     };
-    open_loop::main(spec, |settings| {
+    open_loop::main(spec, |_| {
         // Every server is `rtbench serve`, built beside the benches.
         let serve = ServeCommand::new(env!("CARGO_BIN_EXE_rtbench"));
-        let settings = settings.clone();
         Hooks {
-            make: Box::new(move |name, case| settings.served_echo(&serve, name, case)),
+            make: Box::new(move |settings, name, case| settings.served_echo(&serve, name, case)),
             annotate: Box::new(|_, _| {}),
         }
     });

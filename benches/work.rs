@@ -153,10 +153,10 @@ fn main() {
         let cal = calibration(settings);
         let serve = ServeCommand::new(env!("CARGO_BIN_EXE_rtbench")).service(Service::Work);
         let generator_cpus = settings.placement.loadgen_cpus().to_vec();
-        let (s, rounds_per_us) = (settings.clone(), cal.rounds_per_us);
+        let rounds_per_us = cal.rounds_per_us;
         Hooks {
-            make: Box::new(move |name, Case(case)| {
-                s.served_work(&serve, name, case, rounds_per_us)
+            make: Box::new(move |settings, name, Case(case)| {
+                settings.served_work(&serve, name, case, rounds_per_us)
             }),
             annotate: Box::new(move |result, Case(case)| {
                 result.work = Some(setup(case, &cal, &generator_cpus));

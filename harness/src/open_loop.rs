@@ -105,8 +105,10 @@ fn min_trials(mode: RunMode) -> u32 {
 /// rate needs no further trial.
 pub const WIDTH: f64 = 0.10;
 
-/// Starts configuration `name`'s server for a case and connects the generator.
-pub type Start<C, B> = Box<dyn Fn(&str, C) -> Result<B, String>>;
+/// Starts configuration `name`'s server for a case and connects the
+/// generator, under the case's settings (its own placement where
+/// [`Sweep::cores`] gives it more cores).
+pub type Start<C, B> = Box<dyn Fn(&Settings, &str, C) -> Result<B, String>>;
 /// Adds what the workload records of a case to its result.
 pub type Annotate<C> = Box<dyn Fn(&mut BenchResult, C)>;
 
@@ -347,7 +349,7 @@ fn trial_seed() -> u64 {
 impl<C: SweepCase, B: Served> Runner<'_, C, B> {
     /// `--test`: one short step at a low rate; it must do exactly the work scheduled.
     fn test_step(&self, name: &str, case: C) -> Result<String, String> {
-        let mut bench = (self.hooks.make)(name, case)?;
+        let mut bench = (self.hooks.make)(self.settings, name, case)?;
         let cfg = OpenLoopConfig {
             warmup: Duration::from_millis(20),
             duration: Duration::from_millis(100),
@@ -405,7 +407,7 @@ impl<C: SweepCase, B: Served> Runner<'_, C, B> {
             .iter()
             .filter(|n| !settings.unavailable.contains_key(*n))
         {
-            match (self.hooks.make)(name, case)
+            match (self.hooks.make)(self.settings, name, case)
                 .and_then(|mut b| sweep::calibrate(&mut b, warmup, measure))
             {
                 Ok(rate) => {
@@ -470,7 +472,7 @@ impl<C: SweepCase, B: Served> Runner<'_, C, B> {
         let mut index = Vec::new();
         for (k, name) in chosen.iter().enumerate() {
             errln!("rtbench: starting {}", results[k].id);
-            match (self.hooks.make)(name, case) {
+            match (self.hooks.make)(self.settings, name, case) {
                 Ok(bench) => {
                     let r = &mut results[k];
                     r.topology = bench.topology();

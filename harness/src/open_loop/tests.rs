@@ -101,7 +101,7 @@ fn spec() -> Sweep<EchoCase, Fake> {
 /// trial; `broken` cannot start.
 fn hooks() -> Hooks<EchoCase, Fake> {
     Hooks {
-        make: Box::new(|name, _| {
+        make: Box::new(|_, name, _| {
             let (capacity, crash_after) = match name {
                 "fast" => (100_000.0, None),
                 "slow" => (40_000.0, None),
